@@ -1,0 +1,51 @@
+# The two commands a new machine needs: `make demo` and `make test`. Everything is installed here.
+PYTHON ?= python3
+AIRFLOW_NEWEST := 3.3.2
+AIRFLOW_LOWEST := 3.1.8
+VENV := .venv
+VENV_LOWEST := .venv-af31
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: install test lint typecheck pytest pytest-lowest demo bench soak clean
+
+$(VENV)/.installed: pyproject.toml Makefile
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_QUIET) -e ".[dev]" "apache-airflow==$(AIRFLOW_NEWEST)"
+	@touch $@
+
+$(VENV_LOWEST)/.installed: pyproject.toml Makefile
+	@test -x $(VENV_LOWEST)/bin/python || $(PYTHON) -m venv $(VENV_LOWEST)
+	$(VENV_LOWEST)/bin/pip install $(PIP_QUIET) -e ".[test]" "apache-airflow==$(AIRFLOW_LOWEST)"
+	@touch $@
+
+install: $(VENV)/.installed
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+pytest: $(VENV)/.installed
+	@echo "== tests on Airflow $(AIRFLOW_NEWEST)"
+	$(VENV)/bin/python -m pytest -q
+
+pytest-lowest: $(VENV_LOWEST)/.installed
+	@echo "== tests on Airflow $(AIRFLOW_LOWEST)"
+	$(VENV_LOWEST)/bin/python -m pytest -q
+
+test: lint typecheck pytest pytest-lowest
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/python scripts/demo.py $(if $(SCENARIO),--scenario $(SCENARIO))
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/pip install $(PIP_QUIET) -e ".[bench]"
+	$(VENV)/bin/python bench/run.py
+
+soak: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q tests/reliability --soak
+
+clean:
+	rm -rf $(VENV) $(VENV_LOWEST) .airflow-demo .airflow-test

@@ -1,0 +1,93 @@
+"""Launching a run without ever starting two.
+
+Launch is not idempotent and carries no client-chosen key, so after a failure that may have reached
+Foundry (no answer, a dropped connection, 500/502/504) a blind retry could start a second training run.
+Before launching, the studio's run ids are noted; after such a failure the runs are listed again:
+exactly one new run is adopted, none means launching again is safe, several (another launcher was busy
+on the same studio) is an error that lists them. This module does not wait for runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_modelstudio.foundry.errors import (
+    DuplicateRunsError,
+    FoundryApiError,
+    FoundryError,
+    FoundryTransportError,
+)
+from airflow_provider_modelstudio.foundry.retry import SERVER_STATUSES, plan_retry
+
+if TYPE_CHECKING:
+    from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
+
+log = logging.getLogger(__name__)
+
+
+def may_have_created_run(exc: FoundryError) -> bool:
+    """Whether a failed launch may nevertheless have started a run."""
+    if isinstance(exc, FoundryTransportError):
+        return exc.may_have_reached_server
+    return isinstance(exc, FoundryApiError) and exc.status_code in SERVER_STATUSES
+
+
+def run_ids(client: FoundryClient, studio_rid: str) -> set[str]:
+    runs = client.paged("list_model_studio_runs", {"modelStudioRid": studio_rid}, {})
+    return {str(run.get("runId")) for run in runs if isinstance(run, dict)}
+
+
+def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float], None]) -> dict[str, Any]:
+    """Launch a run of ``studio_rid`` and return it (``ModelStudioRun`` JSON), never creating two.
+
+    :param client: the sync client
+    :param studio_rid: a checked Model Studio RID
+    :param sleep: how to wait between launch attempts
+    """
+    known = run_ids(client, studio_rid)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            run: dict[str, Any] = client.call("launch_model_studio", {"modelStudioRid": studio_rid})
+            return run
+        except FoundryError as exc:
+            if not may_have_created_run(exc):
+                raise
+            failure = exc
+        new_runs = _new_runs(client, studio_rid, known, failure)
+        if len(new_runs) == 1:
+            log.warning(
+                "The launch answer was lost (%s), but Foundry created run %s: adopting it instead of launching again.",
+                failure,
+                new_runs[0].get("runId"),
+            )
+            return new_runs[0]
+        if new_runs:
+            ids = [str(r.get("runId")) for r in new_runs]
+            raise DuplicateRunsError(
+                f"The launch of {studio_rid} got no answer ({failure}), and meanwhile {len(ids)} new runs "
+                f"appeared: {', '.join(ids)}. Another task or person launched the same studio, so which run "
+                "is this task's is unknown; nothing was launched again. Check the runs in Foundry and cancel "
+                "any that are not wanted.",
+                ids,
+            )
+        delay = plan_retry(client.retry, attempt=attempt, elapsed=0.0)
+        if delay is None:
+            raise failure
+        log.warning("The launch failed (%s) and created no run; launching again in %.1f s.", failure, delay)
+        sleep(delay)
+
+
+def _new_runs(client: FoundryClient, studio_rid: str, known: set[str], failure: FoundryError) -> list[dict[str, Any]]:
+    try:
+        runs = list(client.paged("list_model_studio_runs", {"modelStudioRid": studio_rid}, {}))
+    except FoundryError as exc:
+        raise FoundryError(
+            f"The launch of {studio_rid} got no answer ({failure}), and the studio's runs could not be listed "
+            f"to find out whether a run was created ({exc}). Nothing was launched again: check the studio's "
+            "runs in Foundry before retrying the task."
+        ) from exc
+    return [run for run in runs if isinstance(run, dict) and str(run.get("runId")) not in known]

@@ -1,0 +1,240 @@
+"""The Foundry connection: what users store in Airflow, read and checked once.
+
+The stored form is a public contract (users write it in environment variables and secrets backends):
+
+- ``host``: the hostname, optionally with scheme and port (``http://`` only for loopback hosts)
+- ``password``: the static token, or the OAuth2 client secret
+- ``login``: the OAuth2 client id (empty for token auth)
+- ``extra``: ``auth_type`` (``token`` | ``oauth2``), ``scopes`` (space-separated), ``timeout`` (seconds),
+  ``verify`` (TLS verification), ``build_url_template``. Unknown keys are refused; ``null`` means unset.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from airflow_provider_modelstudio.foundry.endpoints import REQUIRED_SCOPES
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+
+CONN_TYPE = "foundry"
+DEFAULT_CONN_ID = "foundry_default"
+DEFAULT_TIMEOUT = 30.0
+CONNECT_TIMEOUT_CAP = 10.0
+DEFAULT_BUILD_URL_TEMPLATE = "{base_url}/workspace/data-integration/job-tracker/builds/{build_rid}"
+EXTRA_KEYS = ("auth_type", "scopes", "timeout", "verify", "build_url_template")
+AUTH_TYPES = ("token", "oauth2")
+_LEGACY_PREFIX = f"extra__{CONN_TYPE}__"
+
+
+class ConnectionLike(Protocol):
+    """What is read from an Airflow ``Connection``."""
+
+    conn_id: str
+    conn_type: str | None
+    host: str | None
+    login: str | None
+    password: str | None
+    port: int | None
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class FoundrySettings:
+    """A checked Foundry connection. Its repr never shows the secret.
+
+    :param conn_id: the Airflow connection id, for messages
+    :param base_url: ``https://host[:port]`` (or ``http://`` for loopback)
+    :param auth_type: ``token`` or ``oauth2``
+    :param secret: the static token or the OAuth2 client secret
+    :param client_id: the OAuth2 client id
+    :param scopes: OAuth2 scopes requested
+    :param timeout: read timeout in seconds; the connect timeout is the smaller of this and 10 s
+    :param verify: TLS certificate verification
+    :param build_url_template: link to a build page, with ``{base_url}``, ``{host}`` and ``{build_rid}``
+    """
+
+    conn_id: str
+    base_url: str
+    auth_type: str
+    secret: str = field(repr=False)
+    client_id: str | None = None
+    scopes: tuple[str, ...] = REQUIRED_SCOPES
+    timeout: float = DEFAULT_TIMEOUT
+    verify: bool = True
+    build_url_template: str = DEFAULT_BUILD_URL_TEMPLATE
+
+    @property
+    def connect_timeout(self) -> float:
+        return min(self.timeout, CONNECT_TIMEOUT_CAP)
+
+    @property
+    def token_cache_key(self) -> tuple[str, str, str, tuple[str, ...]]:
+        """Tokens are shared by every hook in the process with the same host, client and scopes."""
+        return (self.base_url, self.auth_type, self.client_id or "", self.scopes)
+
+    def build_url(self, build_rid: str) -> str:
+        """The Foundry page of a build, for logs and the task's extra link."""
+        host = urlsplit(self.base_url).netloc
+        return self.build_url_template.format(base_url=self.base_url, host=host, build_rid=build_rid)
+
+    @classmethod
+    def from_connection(cls, conn: ConnectionLike) -> FoundrySettings:
+        """Check an Airflow connection and read it. Raises :class:`FoundryConfigError` naming the field."""
+        cid = conn.conn_id
+        if conn.conn_type != CONN_TYPE:
+            raise FoundryConfigError(
+                f"Connection {cid!r} has type {conn.conn_type!r}; it must be of type {CONN_TYPE!r} "
+                "(Palantir Foundry). Edit the connection and choose that type, or set conn_type "
+                f"'{CONN_TYPE}' in its JSON."
+            )
+        extra = _read_extra(cid, conn.extra_dejson)
+        base_url = normalise_host(cid, conn.host, conn.port)
+        login = (conn.login or "").strip() or None
+        secret = conn.password or ""
+        auth_type = extra.get("auth_type") or ("oauth2" if login else "token")
+        if auth_type not in AUTH_TYPES:
+            raise FoundryConfigError(
+                f"Connection {cid!r}: extra field auth_type={auth_type!r} is not one of {list(AUTH_TYPES)}."
+            )
+        if auth_type == "oauth2" and not (login and secret):
+            missing = " and ".join(n for n, v in (("login (client id)", login), ("password", secret)) if not v)
+            raise FoundryConfigError(
+                f"Connection {cid!r} uses OAuth2 client credentials but its {missing} is empty. Put the "
+                "third-party application's client id in Client ID (login) and its secret in Client Secret "
+                "(password)."
+            )
+        if auth_type == "token" and not secret:
+            raise FoundryConfigError(
+                f"Connection {cid!r} uses a static token but its password (Token) is empty. Paste a Foundry "
+                "token there, or fill Client ID and Client Secret and set auth_type to oauth2."
+            )
+        template = extra.get("build_url_template") or DEFAULT_BUILD_URL_TEMPLATE
+        _check_template(cid, template)
+        return cls(
+            conn_id=cid,
+            base_url=base_url,
+            auth_type=auth_type,
+            secret=secret,
+            client_id=login if auth_type == "oauth2" else None,
+            scopes=_read_scopes(cid, extra.get("scopes")),
+            timeout=_read_timeout(cid, extra.get("timeout")),
+            verify=_read_verify(cid, extra.get("verify")),
+            build_url_template=template,
+        )
+
+
+def _read_extra(cid: str, raw: dict[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key.removeprefix(_LEGACY_PREFIX)
+        if name not in EXTRA_KEYS:
+            raise FoundryConfigError(
+                f"Connection {cid!r}: unknown extra field {key!r}. Known fields: {', '.join(EXTRA_KEYS)}. "
+                "Check its spelling; an unknown field would otherwise be silently ignored."
+            )
+        if value is not None and value != "":
+            extra[name] = value
+    return extra
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_host(cid: str, host: str | None, port: int | None = None) -> str:
+    """Turn what a user typed in the host field into ``scheme://host[:port]``."""
+    text = (host or "").strip()
+    if not text:
+        raise FoundryConfigError(
+            f"Connection {cid!r}: host is empty. Enter your Foundry hostname, e.g. example.palantirfoundry.com."
+        )
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    hostname = parts.hostname or ""
+    example = "enter only the hostname, e.g. example.palantirfoundry.com"
+    if scheme not in ("https", "http") or not hostname:
+        raise FoundryConfigError(f"Connection {cid!r}: host={host!r} is not a hostname; {example}.")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise FoundryConfigError(
+            f"Connection {cid!r}: host={host!r} contains a path or query ({parts.path!r}); {example}."
+        )
+    if parts.username or parts.password:
+        raise FoundryConfigError(
+            f"Connection {cid!r}: host must not contain credentials; put the token in the password field."
+        )
+    if scheme == "http" and not _is_loopback(hostname):
+        raise FoundryConfigError(
+            f"Connection {cid!r}: host={host!r} uses http://, which is allowed only for loopback hosts (the "
+            "local emulator). Use https:// (or no scheme) for Foundry."
+        )
+    try:
+        explicit_port = parts.port
+    except ValueError as exc:
+        raise FoundryConfigError(f"Connection {cid!r}: host={host!r} has an invalid port.") from exc
+    netloc = f"[{hostname}]" if ":" in hostname else hostname
+    final_port = explicit_port or port
+    if final_port:
+        netloc += f":{final_port}"
+    return f"{scheme}://{netloc}"
+
+
+def _read_scopes(cid: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return REQUIRED_SCOPES
+    items = value.split() if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(s, str) and s for s in items):
+        raise FoundryConfigError(
+            f"Connection {cid!r}: extra field scopes={value!r} must be space-separated scope names, "
+            f"e.g. {' '.join(REQUIRED_SCOPES)!r}."
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def _read_timeout(cid: str, value: Any) -> float:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if isinstance(value, bool) or not 0 < seconds <= 600:
+        raise FoundryConfigError(
+            f"Connection {cid!r}: extra field timeout={value!r} must be a number of seconds between 0 and 600 "
+            f"(default {DEFAULT_TIMEOUT:g})."
+        )
+    return seconds
+
+
+def _read_verify(cid: str, value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    raise FoundryConfigError(f"Connection {cid!r}: extra field verify={value!r} must be true or false.")
+
+
+def _check_template(cid: str, template: Any) -> None:
+    try:
+        if not isinstance(template, str):
+            raise TypeError
+        template.format(base_url="", host="", build_rid="")
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        raise FoundryConfigError(
+            f"Connection {cid!r}: extra field build_url_template={template!r} is not a valid template; use "
+            "the placeholders {base_url}, {host} and {build_rid}, e.g. "
+            f"{DEFAULT_BUILD_URL_TEMPLATE!r}."
+        ) from exc
