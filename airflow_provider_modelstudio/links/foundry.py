@@ -1,0 +1,29 @@
+"""The "Foundry build" button on tasks, linking to the build page of the run they launched or watched."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airflow.sdk import BaseOperatorLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator
+    from airflow.sdk.types import TaskInstanceKey
+
+BUILD_URL_XCOM_KEY = "build_url"
+
+
+class FoundryBuildLink(BaseOperatorLink):
+    """Links to the Foundry build of the task's run.
+
+    Computed on the worker when the task ends (as Airflow 3 does), from the ``build_url`` the task pushed
+    to XCom as soon as it knew the build; no call to Foundry is made.
+    """
+
+    name = "Foundry build"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        url = XCom.get_value(ti_key=ti_key, key=BUILD_URL_XCOM_KEY)
+        return url if isinstance(url, str) else ""

@@ -1,0 +1,51 @@
+"""Checks of task arguments shared by the operator and the sensor: at DAG parse time for literal values,
+at execute time for templated ones. Each error names the argument, the value and the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL_STUDIO, validate_rid
+
+
+def is_template(value: Any) -> bool:
+    """Whether a value will only be known after Jinja rendering."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def check_seconds(name: str, value: Any) -> float:
+    """A positive number of seconds (a ``timedelta`` is accepted too)."""
+    if hasattr(value, "total_seconds"):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise FoundryConfigError(f"{name}={value!r} must be a positive number of seconds, e.g. {name}=60.")
+    return float(value)
+
+
+def check_optional_seconds(name: str, value: Any) -> float | None:
+    """Like :func:`check_seconds`, None allowed (no limit)."""
+    if value is None:
+        return None
+    try:
+        return check_seconds(name, value)
+    except FoundryConfigError as exc:
+        raise FoundryConfigError(f"{exc} Or None for no limit.") from None
+
+
+def check_studio_rid(value: Any, *, rendered: bool) -> None:
+    """Validate ``model_studio_rid`` unless it is still an unrendered template."""
+    if rendered or not is_template(value):
+        validate_rid(value, MODEL_STUDIO, field="model_studio_rid")
+
+
+def check_build_rid(value: Any, *, field: str, rendered: bool) -> None:
+    if rendered or not is_template(value):
+        validate_rid(value, BUILD, field=field)
+
+
+def check_conn_id(value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise FoundryConfigError(
+            f"foundry_conn_id={value!r} must name an Airflow connection of type 'foundry', e.g. 'foundry_default'."
+        )

@@ -1,0 +1,34 @@
+import re
+from datetime import timedelta
+
+import pytest
+
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+from airflow_provider_modelstudio.runs import arguments
+
+
+@pytest.mark.parametrize("value", [0, -1, "30", True, None])
+def test_seconds_must_be_positive_numbers(value):
+    with pytest.raises(FoundryConfigError, match="poll_interval="):
+        arguments.check_seconds("poll_interval", value)
+
+
+def test_seconds_accept_timedelta():
+    assert arguments.check_seconds("timeout", timedelta(minutes=2)) == 120.0
+
+
+def test_optional_seconds_accept_none_and_say_so_on_error():
+    assert arguments.check_optional_seconds("timeout", None) is None
+    with pytest.raises(FoundryConfigError, match="None for no limit"):
+        arguments.check_optional_seconds("timeout", -5)
+
+
+def test_a_templated_rid_is_checked_only_once_rendered():
+    arguments.check_studio_rid("{{ params.studio }}", rendered=False)
+    with pytest.raises(FoundryConfigError, match=re.escape("model_studio_rid='{{ params.studio }}'")):
+        arguments.check_studio_rid("{{ params.studio }}", rendered=True)
+
+
+def test_a_literal_bad_rid_is_refused_at_once():
+    with pytest.raises(FoundryConfigError, match=r"ri\.models\.<instance>\.model-studio\.<locator>"):
+        arguments.check_studio_rid("my-studio", rendered=False)
