@@ -45,7 +45,7 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run.py
 
 soak: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest -q tests/reliability --soak
+	MODELSTUDIO_SOAK=1 $(VENV)/bin/python -m pytest -q tests/reliability
 
 clean:
 	rm -rf $(VENV) $(VENV_LOWEST) .airflow-demo .airflow-test

@@ -1,1 +1,43 @@
+"""A local, fault-injectable Foundry for the Model Studio endpoints the provider uses.
 
+``FoundryEmulator`` serves Foundry's wire format (answers parse with ``foundry_sdk``'s models) on a
+loopback port, from a :class:`Scenario` (tokens, OAuth2 clients, studios and how their runs end, faults,
+rate limits) and an adjustable clock. Run it in-process (``with FoundryEmulator() as emu:``), from the
+command line (``python -m airflow_provider_modelstudio.emulator``), or through the pytest plugin
+``airflow_provider_modelstudio.emulator.pytest_plugin``. It keeps everything in memory and is not a
+security boundary: bind it to loopback only.
+
+Importing this package is cheap: FastAPI and uvicorn are imported when an emulator starts.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_modelstudio.emulator.endpoints import ENDPOINT_NAMES
+from airflow_provider_modelstudio.emulator.scenario import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DEMO_DENIED_STUDIO,
+    DEMO_FAILS_STUDIO,
+    DEMO_STUDIO,
+    STATIC_TOKEN,
+    FaultSettings,
+    Scenario,
+    ScenarioError,
+    StudioSettings,
+)
+from airflow_provider_modelstudio.emulator.server import FoundryEmulator
+
+__all__ = [
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "DEMO_DENIED_STUDIO",
+    "DEMO_FAILS_STUDIO",
+    "DEMO_STUDIO",
+    "ENDPOINT_NAMES",
+    "STATIC_TOKEN",
+    "FaultSettings",
+    "FoundryEmulator",
+    "Scenario",
+    "ScenarioError",
+    "StudioSettings",
+]

@@ -95,7 +95,12 @@ class FoundryApiError(FoundryError):
                 return self.parameters[name]
         return None
 
-    def _message(self) -> str:
+    @property
+    def summary(self) -> str:
+        """The message without the hint: what happened, for quoting inside another error's message."""
+        return self._message(with_hint=False)
+
+    def _message(self, *, with_hint: bool = True) -> str:
         head = self.error_name or type(self).__name__
         facts = [f"errorInstanceId {self.error_instance_id}"] if self.error_instance_id else []
         if self.parameters:
@@ -103,7 +108,7 @@ class FoundryApiError(FoundryError):
         where = f"{self.method} {self.path} -> {self.status_code}"
         if facts:
             where += f" ({'; '.join(facts)})"
-        tail = " ".join(part for part in (self.detail, self.hint) if part)
+        tail = " ".join(part for part in (self.detail, self.hint if with_hint else "") if part)
         return f"{head}: {where}" + (f": {tail}" if tail else "")
 
 
@@ -279,6 +284,11 @@ def error_from_response(
             detail=str(envelope.get("errorDescription") or ""),
             **common,
         )
+    if isinstance(envelope, dict) and isinstance(envelope.get("error"), str):
+        # The OAuth2 token endpoint answers errors as RFC 6749 says: {"error", "error_description"?}.
+        description = envelope.get("error_description")
+        detail = f"OAuth2 error {envelope['error']}" + (f": {description}" if description else "")
+        return _status_class(status_code)(detail=detail, **common)
     kind = "HTML page" if "html" in content_type.lower() or body.lstrip()[:1] == b"<" else "body"
     detail = (
         f"The answer was not Foundry's JSON error envelope but a {kind} ({content_type or 'no content type'}): "

@@ -10,6 +10,7 @@ on the same studio) is an error that lists them. This module does not wait for r
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
     :param studio_rid: a checked Model Studio RID
     :param sleep: how to wait between launch attempts
     """
+    started = time.monotonic()
     known = run_ids(client, studio_rid)
     attempt = 0
     while True:
@@ -74,7 +76,7 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
                 "any that are not wanted.",
                 ids,
             )
-        delay = plan_retry(client.retry, attempt=attempt, elapsed=0.0)
+        delay = plan_retry(client.retry, attempt=attempt, elapsed=time.monotonic() - started)
         if delay is None:
             raise failure
         log.warning("The launch failed (%s) and created no run; launching again in %.1f s.", failure, delay)

@@ -220,13 +220,13 @@ class Attempts:
     def _final(self, error: FoundryApiError) -> Exception:
         if not self.call.authenticated and error.status_code in (400, 401, 403):
             return FoundryAuthError(
-                f"Foundry refused the OAuth2 client credentials of connection {self.conn_id!r} ({error}). "
+                f"Foundry refused the OAuth2 client credentials of connection {self.conn_id!r} ({error.summary}). "
                 "Check Client ID and Client Secret, and that the scopes asked for are granted to the "
                 "application in Foundry's Developer Console."
             )
         if error.status_code == 401 and not self.can_renew_token:
             return FoundryAuthError(
-                f"Foundry refused the static token of connection {self.conn_id!r} ({error}). The token is "
+                f"Foundry refused the static token of connection {self.conn_id!r} ({error.summary}). The token is "
                 "wrong, expired or revoked: paste a new one, or switch the connection to OAuth2 client "
                 "credentials, which renew themselves."
             )

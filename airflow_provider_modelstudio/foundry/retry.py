@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass
-from email.utils import parsedate_to_datetime
 from time import time
 from typing import Any, Literal
 
@@ -82,6 +81,8 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime
+
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time())
     except (TypeError, ValueError, IndexError, OverflowError):

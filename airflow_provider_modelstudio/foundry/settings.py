@@ -11,7 +11,6 @@ The stored form is a public contract (users write it in environment variables an
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -145,6 +144,8 @@ def _read_extra(cid: str, raw: dict[str, Any]) -> dict[str, Any]:
 def _is_loopback(hostname: str) -> bool:
     if hostname == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:

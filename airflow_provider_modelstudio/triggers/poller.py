@@ -125,6 +125,11 @@ class BuildPoller:
             failed = Update(error=exc)
             self._deliver(rids, lambda _rid: failed)
             return
+        except Exception as exc:
+            log.exception("Unexpected failure while checking %d build(s)", len(rids))
+            unexpected = Update(error=FoundryError(f"Unexpected failure while checking builds: {exc!r}"))
+            self._deliver(rids, lambda _rid: unexpected)
+            return
         self._deliver(rids, lambda rid: Update(build=builds.get(rid)))
 
     def _deliver(self, rids: list[str], update_for: Any) -> None:

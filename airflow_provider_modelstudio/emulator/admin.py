@@ -1,0 +1,101 @@
+"""The admin HTTP API under ``/_emulator/`` (no real Foundry uses that prefix).
+
+It mirrors the in-process handle for clients in other processes: reset, replace the scenario, set and
+clear faults, advance the clock, read counters, runs and builds, force a build status. It needs no token,
+is never faulted or rate limited, and is not counted. Bad input answers 400 and an unknown build 404, with
+``{"error": message}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from airflow_provider_modelstudio.emulator.responses import json_response
+from airflow_provider_modelstudio.emulator.scenario import FaultSettings, Scenario
+from airflow_provider_modelstudio.emulator.state import EmulatorState
+
+PREFIX = "/_emulator"
+
+_Action = Callable[[Request], Awaitable[Any]]
+
+
+def add_admin_routes(api: FastAPI, state: EmulatorState) -> None:
+    """Register the admin routes on ``api``.
+
+    :param api: the FastAPI app.
+    :param state: the state they control.
+    """
+
+    async def reset(request: Request) -> None:
+        state.reset()
+
+    async def put_scenario(request: Request) -> None:
+        state.set_scenario(Scenario.from_dict(await _object(request)))
+
+    async def set_faults(request: Request) -> None:
+        endpoint = request.path_params["endpoint"]
+        state.set_faults(endpoint, FaultSettings.from_dict(await _object(request), f"faults[{endpoint!r}]"))
+
+    async def clear_faults(request: Request) -> None:
+        state.clear_faults()
+
+    async def advance(request: Request) -> dict[str, float]:
+        seconds = (await _object(request)).get("seconds")
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+            raise ValueError('expected {"seconds": <number>}')
+        return {"now": state.advance(float(seconds))}
+
+    async def counters(request: Request) -> dict[str, Any]:
+        return state.counters()
+
+    async def runs(request: Request) -> list[dict[str, Any]]:
+        return state.runs(request.query_params.get("studioRid"))
+
+    async def builds(request: Request) -> dict[str, dict[str, Any]]:
+        return state.builds()
+
+    async def set_build_status(request: Request) -> None:
+        status = (await _object(request)).get("status")
+        if not isinstance(status, str):
+            raise ValueError('expected {"status": "<status>"}')
+        state.set_build_status(request.path_params["buildRid"], status)
+
+    routes: list[tuple[str, str, _Action]] = [
+        ("POST", "/reset", reset),
+        ("PUT", "/scenario", put_scenario),
+        ("POST", "/faults/{endpoint}", set_faults),
+        ("DELETE", "/faults", clear_faults),
+        ("POST", "/clock/advance", advance),
+        ("GET", "/counters", counters),
+        ("GET", "/runs", runs),
+        ("GET", "/builds", builds),
+        ("POST", "/builds/{buildRid}/status", set_build_status),
+    ]
+    for method, path, action in routes:
+        api.add_api_route(PREFIX + path, _admin_route(action), methods=[method])
+
+
+def _admin_route(action: _Action) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        try:
+            result = await action(request)
+        except KeyError as error:
+            return json_response(404, {"error": f"unknown: {error.args[0]}"})
+        except ValueError as error:
+            return json_response(400, {"error": str(error)})
+        return Response(status_code=204) if result is None else json_response(200, result)
+
+    route.__name__ = f"admin_{action.__name__}"
+    return route
+
+
+async def _object(request: Request) -> dict[str, Any]:
+    body = json.loads(await request.body() or b"{}")
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body

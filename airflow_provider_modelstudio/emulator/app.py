@@ -1,0 +1,233 @@
+"""The emulator's HTTP face: Foundry's routes on a FastAPI app, with faults, auth and rate limiting.
+
+Every Foundry request goes through one pipeline: draw the fault plan, ask the build read rate limit (for
+get_build / get_builds_batch), wait out latency or a hang, answer a fault or else check the bearer token,
+its scope and ``preview=true`` and run the state operation, then apply after-the-fact faults (cut the body,
+drop the connection after a launch) and count the answer. Unknown routes answer 404 with an empty body,
+like a Foundry without the endpoint. The admin API under ``/_emulator/`` lives in :mod:`.admin`.
+
+The outermost wrapper (:class:`EmulatorApp`) puts uvicorn's transport into the scope so that
+:class:`~.responses.DropConnection` can close the connection without an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, unquote_plus
+
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from airflow_provider_modelstudio.emulator import endpoints, faults
+from airflow_provider_modelstudio.emulator.admin import add_admin_routes
+from airflow_provider_modelstudio.emulator.endpoints import ENDPOINTS, Endpoint
+from airflow_provider_modelstudio.emulator.errors import FoundryError, OAuthError
+from airflow_provider_modelstudio.emulator.faults import FaultPlan
+from airflow_provider_modelstudio.emulator.responses import TRANSPORT_KEY, DropConnection, json_response
+from airflow_provider_modelstudio.emulator.state import EmulatorState
+from airflow_provider_modelstudio.emulator.tokens import Caller
+
+DROPPED = "dropped"
+_NOBODY = Caller(user_id="", scopes=frozenset())
+
+Handler = Callable[[Request, Caller], Awaitable[Response]]
+
+
+class EmulatorApp:
+    """The ASGI application: the FastAPI app, wrapped to expose uvicorn's transport to the routes.
+
+    :param state: the state to serve.
+    """
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self._stopping = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+        self.api.add_exception_handler(StarletteHTTPException, _empty_answer)
+        handlers: dict[str, Handler] = {
+            endpoints.OAUTH2_TOKEN.name: self._oauth2_token,
+            endpoints.LAUNCH_MODEL_STUDIO.name: self._launch,
+            endpoints.GET_MODEL_STUDIO.name: self._get_studio,
+            endpoints.LIST_MODEL_STUDIO_RUNS.name: self._list_runs,
+            endpoints.GET_LATEST_CONFIG_VERSION.name: self._get_latest_config_version,
+            endpoints.GET_CONFIG_VERSION.name: self._get_config_version,
+            endpoints.GET_MODEL_VERSION.name: self._get_model_version,
+            endpoints.GET_BUILD.name: self._get_build,
+            endpoints.GET_BUILDS_BATCH.name: self._get_builds_batch,
+            endpoints.CANCEL_BUILD.name: self._cancel_build,
+            endpoints.LIST_BUILD_JOBS.name: self._list_build_jobs,
+        }
+        add_admin_routes(self.api, state)
+        for endpoint in ENDPOINTS:
+            self.api.add_api_route(
+                endpoint.path, self._route(endpoint, handlers[endpoint.name]), methods=[endpoint.method]
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self._loop = asyncio.get_running_loop()
+            scope[TRANSPORT_KEY] = getattr(getattr(send, "__self__", None), "transport", None)
+        await self.api(scope, receive, send)
+
+    def wake_sleepers(self) -> None:
+        """End every latency and hang wait now (the server is stopping); callable from any thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._stopping.set)
+
+    # The pipeline -----------------------------------------------------------------------------------------
+
+    def _route(self, endpoint: Endpoint, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def route(request: Request) -> Response:
+            return await self._serve(request, endpoint, handler)
+
+        route.__name__ = endpoint.name
+        return route
+
+    async def _serve(self, request: Request, endpoint: Endpoint, handler: Handler) -> Response:
+        plan = self.state.plan_faults(endpoint.name)
+        admitted = self.state.admit_build_read() if endpoint.build_read else None
+        response: Response
+        if admitted is False:
+            response = Response(status_code=429)
+        else:
+            try:
+                response = await self._serve_with_faults(request, endpoint, handler, plan)
+            finally:
+                if admitted:
+                    self.state.release_build_read()
+        outcome = DROPPED if isinstance(response, DropConnection) else str(response.status_code)
+        self.state.count_request(endpoint.name, outcome)
+        return response
+
+    async def _serve_with_faults(
+        self, request: Request, endpoint: Endpoint, handler: Handler, plan: FaultPlan
+    ) -> Response:
+        if plan.latency_seconds and not await self._sleep(plan.latency_seconds):
+            return DropConnection()
+        if plan.kind == faults.DROP:
+            return DropConnection()
+        if plan.kind == faults.HANG and not await self._sleep(plan.settings.hang_seconds):
+            return DropConnection()
+        if plan.kind in faults.ANSWERING_KINDS:
+            fault = faults.answer(plan.kind, plan.settings)
+            return Response(fault.body, fault.status, fault.headers, fault.media_type)
+        response = await self._answer(request, endpoint, handler)
+        if plan.kind == faults.DROP_AFTER_CREATE:
+            return DropConnection()
+        if plan.kind == faults.TRUNCATED_JSON:
+            return Response(faults.truncate(bytes(response.body)), response.status_code, media_type=response.media_type)
+        return response
+
+    async def _answer(self, request: Request, endpoint: Endpoint, handler: Handler) -> Response:
+        try:
+            caller = _NOBODY
+            if endpoint.scope is not None:
+                caller = self.state.authenticate(request.headers.get("authorization"))
+                if endpoint.scope not in caller.scopes:
+                    raise FoundryError("ApiUsageDenied", missingScope=endpoint.scope)
+                if endpoint.preview and request.query_params.get("preview", "").lower() != "true":
+                    raise FoundryError("ApiFeaturePreviewUsageOnly")
+            return await handler(request, caller)
+        except FoundryError as error:
+            return json_response(error.status, error.envelope())
+        except OAuthError as error:
+            return json_response(error.status, error.body())
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait ``seconds`` of real time; False when cut short because the server stops."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    # Handlers -----------------------------------------------------------------------------------------------
+
+    async def _oauth2_token(self, request: Request, caller: Caller) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+        basic = _basic_credentials(request.headers.get("authorization"))
+        return json_response(200, self.state.issue_token(form, basic))
+
+    async def _launch(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, self.state.launch(request.path_params["modelStudioRid"], caller))
+
+    async def _get_studio(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, self.state.get_studio(request.path_params["modelStudioRid"]))
+
+    async def _list_runs(self, request: Request, caller: Caller) -> Response:
+        query = request.query_params
+        answer = self.state.list_runs(
+            request.path_params["modelStudioRid"],
+            _integer("configVersion", query.get("configVersion")),
+            _integer("pageSize", query.get("pageSize")),
+            query.get("pageToken"),
+        )
+        return json_response(200, answer)
+
+    async def _get_latest_config_version(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, self.state.get_config_version(request.path_params["modelStudioRid"], None))
+
+    async def _get_config_version(self, request: Request, caller: Caller) -> Response:
+        version = _integer("configVersion", request.path_params["configVersion"])
+        return json_response(200, self.state.get_config_version(request.path_params["modelStudioRid"], version))
+
+    async def _get_model_version(self, request: Request, caller: Caller) -> Response:
+        path = request.path_params
+        return json_response(200, self.state.get_model_version(path["modelRid"], path["modelVersionRid"]))
+
+    async def _get_build(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, self.state.get_build(request.path_params["buildRid"]))
+
+    async def _get_builds_batch(self, request: Request, caller: Caller) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            raise FoundryError("Default:InvalidArgument", parameterName="body", reason="not JSON") from None
+        return json_response(200, self.state.get_builds(body))
+
+    async def _cancel_build(self, request: Request, caller: Caller) -> Response:
+        self.state.cancel_build(request.path_params["buildRid"])
+        return Response(status_code=204)
+
+    async def _list_build_jobs(self, request: Request, caller: Caller) -> Response:
+        query = request.query_params
+        answer = self.state.list_jobs(
+            request.path_params["buildRid"], _integer("pageSize", query.get("pageSize")), query.get("pageToken")
+        )
+        return json_response(200, answer)
+
+
+async def _empty_answer(request: Request, error: Exception) -> Response:
+    """Unknown route or method: the status alone, with an empty body."""
+    status = error.status_code if isinstance(error, StarletteHTTPException) else 500
+    return Response(status_code=status)
+
+
+def _integer(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise FoundryError("Default:InvalidArgument", parameterName=name, parameterValue=value) from None
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """Client id and secret from an HTTP Basic header (RFC 6749 section 2.3.1), if one was sent."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(encoded.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError(401, "invalid_client", "malformed Basic credentials") from None
+    return unquote_plus(client_id), unquote_plus(secret)

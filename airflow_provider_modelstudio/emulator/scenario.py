@@ -1,0 +1,374 @@
+"""The emulator's scenario: who may call, which studios exist, how their runs end, which faults happen.
+
+A scenario is plain, immutable data, read from a JSON object with :meth:`Scenario.from_dict` (unknown
+keys are rejected with a message naming them; missing keys take the defaults below) and written back with
+:meth:`Scenario.to_dict`. The default scenario (:meth:`Scenario.default`) is the documented contract the
+demo and the tests rely on:
+
+- static token ``emulator-token`` with all four scopes;
+- OAuth2 client ``emulator-client`` / ``emulator-secret`` granted the same four scopes;
+- ``ri.models.main.model-studio.demo`` (runs succeed after 5 s), ``...demo-fails`` (runs fail after 5 s)
+  and ``...demo-denied`` (launch answers 403), each with config version 1 and one output alias ``model``;
+- tokens live 3600 s, cancellation takes 1 s, seed 0, no faults, no rate limit.
+
+This module does not run anything; the state and the server read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from airflow_provider_modelstudio.emulator.endpoints import ALL_SCOPES, ENDPOINT_NAMES, LAUNCH_MODEL_STUDIO
+from airflow_provider_modelstudio.emulator.ids import is_rid
+
+DEMO_STUDIO = "ri.models.main.model-studio.demo"
+DEMO_FAILS_STUDIO = "ri.models.main.model-studio.demo-fails"
+DEMO_DENIED_STUDIO = "ri.models.main.model-studio.demo-denied"
+STATIC_TOKEN = "emulator-token"
+CLIENT_ID = "emulator-client"
+CLIENT_SECRET = "emulator-secret"
+ALL_ENDPOINTS = "*"
+OUTCOMES = ("SUCCEEDED", "FAILED", "CANCELED")
+
+_T = TypeVar("_T")
+
+
+class ScenarioError(ValueError):
+    """A scenario (or a part of one) is not valid; the message says where and why."""
+
+
+def _number_at_least(value: float, minimum: float, where: str) -> None:
+    if value < minimum:
+        raise ScenarioError(f"{where} must be >= {minimum}, got {value}")
+
+
+@dataclass(frozen=True)
+class StudioSettings:
+    """How one Model Studio behaves.
+
+    :param outcome: final status of each launched run's build: SUCCEEDED, FAILED or CANCELED.
+    :param duration_seconds: emulator-time seconds from launch to the final status.
+    :param duration_jitter_seconds: up to this many seconds added to each run's duration (seeded).
+    :param launch_denied: launch answers 403 LaunchModelStudioPermissionDenied (GET still works).
+    :param cancel_denied: cancelling this studio's builds answers 403 CancelBuildPermissionDenied.
+    :param outputs: output aliases; each launched run gets one model version per alias.
+    :param omit_resolved_outputs: leave ``resolvedOutputs`` out of run JSON (optional in the public docs).
+    :param omit_build_status: leave ``buildStatus`` out of run JSON (it is optional).
+    """
+
+    outcome: str = "SUCCEEDED"
+    duration_seconds: float = 5.0
+    duration_jitter_seconds: float = 0.0
+    launch_denied: bool = False
+    cancel_denied: bool = False
+    outputs: tuple[str, ...] = ("model",)
+    omit_resolved_outputs: bool = False
+    omit_build_status: bool = False
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ScenarioError(f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
+        _number_at_least(self.duration_seconds, 0, "duration_seconds")
+        _number_at_least(self.duration_jitter_seconds, 0, "duration_jitter_seconds")
+        if len(set(self.outputs)) != len(self.outputs) or "" in self.outputs:
+            raise ScenarioError(f"outputs must be distinct non-empty aliases, got {list(self.outputs)}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "studio") -> StudioSettings:
+        """Read studio settings, rejecting unknown keys.
+
+        :param data: the settings as a JSON object.
+        :param where: where they come from, for error messages.
+        """
+        return _parse_flat(cls, data, where)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """An OAuth2 client (a third-party application).
+
+    :param secret: the client secret.
+    :param scopes: the scopes the application was granted.
+    """
+
+    secret: str
+    scopes: tuple[str, ...] = ALL_SCOPES
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """The build read rate limit (get_build and get_builds_batch together, all callers together).
+
+    :param enabled: whether the limit applies.
+    :param per_second: at most this many requests in any one-second window (real time).
+    :param concurrent: at most this many requests in flight.
+    """
+
+    enabled: bool = False
+    per_second: int = 4
+    concurrent: int = 25
+
+    def __post_init__(self) -> None:
+        _number_at_least(self.per_second, 1, "per_second")
+        _number_at_least(self.concurrent, 1, "concurrent")
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """Faults for one endpoint. Rates are probabilities per request, drawn from ``random.Random(seed)``;
+    at most one of them fires per request, so they must add up to at most 1.
+
+    :param rate_429: answer 429 (empty body, like a QoS throttle).
+    :param retry_after_seconds: with 429/503, send ``Retry-After`` (whole seconds, rounded up); None: none.
+    :param rate_503: answer 503 (empty body, like a QoS unavailable).
+    :param do_not_retry_hint: with 429/503, send ``QoS-Retry-Hint: do-not-retry``.
+    :param rate_500: answer 500 with an INTERNAL error envelope.
+    :param rate_502: answer 502 with an empty body.
+    :param rate_504: answer 504 with an empty body.
+    :param latency_seconds: real seconds added before every answer of the endpoint.
+    :param rate_drop: close the connection without any answer.
+    :param rate_hang: wait ``hang_seconds`` (real time) before processing and answering.
+    :param hang_seconds: how long a hang lasts.
+    :param rate_html: answer 502 with an HTML page, as a proxy would.
+    :param rate_truncated_json: process normally, then send only the first half of the body.
+    :param drop_after_create: launch only: create the run, then close the connection without an answer.
+    """
+
+    rate_429: float = 0.0
+    retry_after_seconds: float | None = None
+    rate_503: float = 0.0
+    do_not_retry_hint: bool = False
+    rate_500: float = 0.0
+    rate_502: float = 0.0
+    rate_504: float = 0.0
+    latency_seconds: float = 0.0
+    rate_drop: float = 0.0
+    rate_hang: float = 0.0
+    hang_seconds: float = 30.0
+    rate_html: float = 0.0
+    rate_truncated_json: float = 0.0
+    drop_after_create: float = 0.0
+
+    def __post_init__(self) -> None:
+        rates = self.rates()
+        for kind, rate in rates:
+            if not 0 <= rate <= 1:
+                raise ScenarioError(f"the rate of fault {kind!r} must be within 0..1, got {rate}")
+        total = sum(rate for _, rate in rates)
+        if total > 1 + 1e-9:
+            raise ScenarioError(f"fault rates add up to {total:g}; at most one fault fires, so keep it <= 1")
+        _number_at_least(self.latency_seconds, 0, "latency_seconds")
+        _number_at_least(self.hang_seconds, 0, "hang_seconds")
+        if self.retry_after_seconds is not None:
+            _number_at_least(self.retry_after_seconds, 0, "retry_after_seconds")
+
+    def rates(self) -> tuple[tuple[str, float], ...]:
+        """The fault kinds and their rates, in the order they are drawn."""
+        return (
+            ("drop", self.rate_drop),
+            ("hang", self.rate_hang),
+            ("429", self.rate_429),
+            ("503", self.rate_503),
+            ("500", self.rate_500),
+            ("502", self.rate_502),
+            ("504", self.rate_504),
+            ("html", self.rate_html),
+            ("truncated_json", self.rate_truncated_json),
+            ("drop_after_create", self.drop_after_create),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "faults") -> FaultSettings:
+        """Read fault settings, rejecting unknown keys.
+
+        :param data: the settings as a JSON object.
+        :param where: where they come from, for error messages.
+        """
+        return _parse_flat(cls, data, where)
+
+
+def _default_static_tokens() -> dict[str, tuple[str, ...]]:
+    return {STATIC_TOKEN: ALL_SCOPES}
+
+
+def _default_clients() -> dict[str, ClientSettings]:
+    return {CLIENT_ID: ClientSettings(secret=CLIENT_SECRET, scopes=ALL_SCOPES)}
+
+
+def _default_studios() -> dict[str, StudioSettings]:
+    return {
+        DEMO_STUDIO: StudioSettings(outcome="SUCCEEDED"),
+        DEMO_FAILS_STUDIO: StudioSettings(outcome="FAILED"),
+        DEMO_DENIED_STUDIO: StudioSettings(launch_denied=True),
+    }
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything the emulator serves. ``Scenario()`` is the default scenario.
+
+    :param seed: seed of the random draws (faults and duration jitter).
+    :param token_lifetime_seconds: emulator-time lifetime of OAuth2 tokens.
+    :param cancel_delay_seconds: emulator-time delay between a cancel request and CANCELED.
+    :param static_tokens: bearer tokens that never expire, with their scopes.
+    :param clients: OAuth2 clients by client id.
+    :param studios: Model Studios by RID.
+    :param build_rate_limit: the build read rate limit.
+    :param faults: fault settings by endpoint name, or ``"*"`` for every endpoint without its own entry.
+    """
+
+    seed: int = 0
+    token_lifetime_seconds: float = 3600.0
+    cancel_delay_seconds: float = 1.0
+    static_tokens: dict[str, tuple[str, ...]] = field(default_factory=_default_static_tokens)
+    clients: dict[str, ClientSettings] = field(default_factory=_default_clients)
+    studios: dict[str, StudioSettings] = field(default_factory=_default_studios)
+    build_rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    faults: dict[str, FaultSettings] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _number_at_least(self.token_lifetime_seconds, 1, "token_lifetime_seconds")
+        _number_at_least(self.cancel_delay_seconds, 0, "cancel_delay_seconds")
+        for rid in self.studios:
+            if not is_rid(rid):
+                raise ScenarioError(f"studio key {rid!r} is not a well-formed RID")
+        for endpoint, settings in self.faults.items():
+            check_fault_target(endpoint, settings)
+
+    @classmethod
+    def default(cls) -> Scenario:
+        """The documented default scenario."""
+        return cls()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """Read a scenario from a JSON object; missing keys take their defaults.
+
+        :param data: the scenario.
+        :raises ScenarioError: on an unknown key, a wrong type or an out-of-range value.
+        """
+        data = _mapping(data, "scenario")
+        plain = {name: value for name, value in data.items() if name not in _NESTED_KEYS}
+        scenario = _parse_flat(cls, plain, "scenario")
+        nested: dict[str, Any] = {}
+        if "static_tokens" in data:
+            tokens = _mapping(data["static_tokens"], "static_tokens")
+            nested["static_tokens"] = {
+                token: _coerce(tuple[str, ...], scopes, f"static_tokens[{token!r}]") for token, scopes in tokens.items()
+            }
+        if "clients" in data:
+            clients = _mapping(data["clients"], "clients")
+            nested["clients"] = {
+                client: _parse_flat(ClientSettings, settings, f"clients[{client!r}]")
+                for client, settings in clients.items()
+            }
+        if "studios" in data:
+            studios = _mapping(data["studios"], "studios")
+            nested["studios"] = {
+                rid: StudioSettings.from_dict(settings, f"studios[{rid!r}]") for rid, settings in studios.items()
+            }
+        if "build_rate_limit" in data:
+            nested["build_rate_limit"] = _parse_flat(RateLimitSettings, data["build_rate_limit"], "build_rate_limit")
+        if "faults" in data:
+            faults = _mapping(data["faults"], "faults")
+            nested["faults"] = {
+                endpoint: FaultSettings.from_dict(settings, f"faults[{endpoint!r}]")
+                for endpoint, settings in faults.items()
+            }
+        return dataclasses.replace(scenario, **nested)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Scenario:
+        """Read a scenario from a JSON file.
+
+        :param path: the file.
+        """
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as a JSON-able dict that :meth:`from_dict` reads back."""
+        data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self)))
+        return data
+
+    def with_studio(self, rid: str, settings: StudioSettings) -> Scenario:
+        """A copy with one studio added or replaced.
+
+        :param rid: the studio's RID.
+        :param settings: how it behaves.
+        """
+        return dataclasses.replace(self, studios={**self.studios, rid: settings})
+
+
+def check_fault_target(endpoint: str, settings: FaultSettings) -> None:
+    """Check that fault settings may apply to ``endpoint``.
+
+    :param endpoint: an endpoint name or ``"*"``.
+    :param settings: the settings for it.
+    :raises ScenarioError: for an unknown endpoint, or ``drop_after_create`` outside launch.
+    """
+    if endpoint != ALL_ENDPOINTS and endpoint not in ENDPOINT_NAMES:
+        raise ScenarioError(
+            f"unknown endpoint {endpoint!r} in faults; use '*' or one of {', '.join(sorted(ENDPOINT_NAMES))}"
+        )
+    if settings.drop_after_create and endpoint not in (ALL_ENDPOINTS, LAUNCH_MODEL_STUDIO.name):
+        raise ScenarioError(f"drop_after_create applies to {LAUNCH_MODEL_STUDIO.name} only, not {endpoint!r}")
+
+
+_NESTED_KEYS = frozenset({"static_tokens", "clients", "studios", "build_rate_limit", "faults"})
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ScenarioError(f"{where} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _parse_flat(cls: type[_T], data: object, where: str) -> _T:
+    """Build the dataclass ``cls`` from a JSON object of scalar and list fields."""
+    values = _mapping(data, where)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in values:
+        if key not in fields:
+            raise ScenarioError(f"unknown key {key!r} in {where}; known keys: {', '.join(sorted(fields))}")
+    for name, spec in fields.items():
+        required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+        if required and name not in values:
+            raise ScenarioError(f"missing key {name!r} in {where}")
+    hints = typing.get_type_hints(cls)
+    coerced = {key: _coerce(hints[key], value, f"{where}.{key}") for key, value in values.items()}
+    try:
+        return cls(**coerced)
+    except ScenarioError as error:
+        raise ScenarioError(f"{where}: {error}") from None
+
+
+def _coerce(hint: object, value: object, where: str) -> Any:
+    """Check ``value`` against a field's type hint and convert it (int to float, list to tuple)."""
+    if hint == float | None and value is None:
+        return None
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise ScenarioError(f"{where} must be true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ScenarioError(f"{where} must be an integer, got {value!r}")
+    if hint in (float, float | None):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ScenarioError(f"{where} must be a number, got {value!r}")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ScenarioError(f"{where} must be a string, got {value!r}")
+    # The remaining field type is tuple[str, ...].
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ScenarioError(f"{where} must be a list of strings, got {value!r}")

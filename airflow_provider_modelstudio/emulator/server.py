@@ -1,0 +1,280 @@
+"""Run the emulator in a background thread and control it from the calling process.
+
+:class:`FoundryEmulator` binds a socket (a free loopback port by default), serves the app with uvicorn on
+its own thread and event loop, returns once connections are accepted, and stops and joins on exit. Its
+methods are thread-safe (they go through the state's lock). uvicorn and FastAPI are imported only when the
+emulator starts. It does not install signal handlers; the CLI does that.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_modelstudio.emulator.scenario import FaultSettings, Scenario, StudioSettings
+from airflow_provider_modelstudio.emulator.state import EmulatorState
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from airflow_provider_modelstudio.emulator.app import EmulatorApp
+
+LOOPBACK = "127.0.0.1"
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+_START_TIMEOUT_SECONDS = 10.0
+_STOP_TIMEOUT_SECONDS = 5.0
+
+
+def as_scenario(scenario: Scenario | Mapping[str, Any] | None) -> Scenario:
+    """Accept a scenario, a JSON-like dict of one, or None for the default.
+
+    :param scenario: what the caller gave.
+    """
+    if scenario is None:
+        return Scenario.default()
+    if isinstance(scenario, Scenario):
+        return scenario
+    return Scenario.from_dict(scenario)
+
+
+class FoundryEmulator:
+    """A local, fault-injectable Foundry serving the Model Studio and build endpoints.
+
+    ``with FoundryEmulator() as emu:`` starts it on ``127.0.0.1`` with a free port.
+
+    :param scenario: the scenario (a :class:`Scenario` or its dict); None for the default.
+    :param time_scale: emulator seconds per real second (10 makes a 5 s build finish in 0.5 s).
+    :param host: address to bind.
+    :param port: port to bind; 0 picks a free one.
+    :param access_log: log every request (uvicorn's access log).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | Mapping[str, Any] | None = None,
+        time_scale: float = 1.0,
+        *,
+        host: str = LOOPBACK,
+        port: int = 0,
+        access_log: bool = False,
+    ) -> None:
+        self._state = EmulatorState(as_scenario(scenario), time_scale)
+        self._bind_host = host
+        self._bind_port = port
+        self._access_log = access_log
+        self._port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._app: EmulatorApp | None = None
+        self._thread: threading.Thread | None = None
+
+    # Lifecycle ------------------------------------------------------------------------------------------------
+
+    def start(self) -> FoundryEmulator:
+        """Start serving; return once connections are accepted.
+
+        :raises OSError: when the address cannot be bound.
+        :raises RuntimeError: when the server does not come up.
+        """
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already running")
+        import uvicorn
+
+        from airflow_provider_modelstudio.emulator.app import EmulatorApp
+
+        family = socket.AF_INET6 if ":" in self._bind_host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._bind_host, self._bind_port))
+        except OSError:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        self._app = EmulatorApp(self._state)
+        config = uvicorn.Config(
+            self._app,
+            log_config=None,
+            log_level="info" if self._access_log else "warning",
+            access_log=self._access_log,
+            lifespan="off",
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"foundry-emulator-{self._port}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the emulator's server did not start; see the log for uvicorn's error")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the server thread (pending hangs and latencies end at once)."""
+        server, thread, app = self._server, self._thread, self._app
+        self._server = self._thread = self._app = None
+        if server is None or thread is None or app is None:
+            return
+        app.wake_sleepers()
+        server.should_exit = True
+        thread.join(_STOP_TIMEOUT_SECONDS)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join()
+
+    def __enter__(self) -> FoundryEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # Where and how to connect -------------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """The host clients use (loopback when bound to every address)."""
+        return LOOPBACK if self._bind_host in _WILDCARDS else self._bind_host
+
+    @property
+    def port(self) -> int:
+        """The bound port.
+
+        :raises RuntimeError: before :meth:`start`.
+        """
+        if self._port is None:
+            raise RuntimeError("the emulator has not been started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def connection(self, auth: str = "token") -> dict[str, Any]:
+        """The Airflow connection for this emulator, as a JSON-able dict.
+
+        :param auth: ``"token"`` (the scenario's first static token) or ``"oauth2"`` (its first client).
+        :raises ValueError: for another ``auth``, or when the scenario has no such credential.
+        """
+        scenario = self._state.scenario
+        if auth == "token" and scenario.static_tokens:
+            token = next(iter(scenario.static_tokens))
+            return {"conn_type": "foundry", "host": self.url, "password": token}
+        if auth == "oauth2" and scenario.clients:
+            client_id, client = next(iter(scenario.clients.items()))
+            return {
+                "conn_type": "foundry",
+                "host": self.url,
+                "login": client_id,
+                "password": client.secret,
+                "extra": {"auth_type": "oauth2"},
+            }
+        raise ValueError(f"no {auth!r} credentials: auth must be 'token' or 'oauth2' and the scenario must have one")
+
+    def connection_env(self, auth: str = "token") -> str:
+        """The connection as the JSON value of an ``AIRFLOW_CONN_<ID>`` variable.
+
+        :param auth: ``"token"`` or ``"oauth2"``.
+        """
+        return json.dumps(self.connection(auth))
+
+    # Control ---------------------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the scenario given at start: no runs or builds, counters zeroed, faults as in that scenario."""
+        self._state.reset()
+
+    def set_scenario(self, scenario: Scenario | Mapping[str, Any]) -> None:
+        """Serve another scenario (existing runs, builds and counters stay).
+
+        :param scenario: a :class:`Scenario` or its dict.
+        """
+        self._state.set_scenario(as_scenario(scenario))
+
+    def add_studio(self, rid: str, **studio_settings: Any) -> None:
+        """Add or replace a studio, e.g. ``add_studio(rid, outcome="FAILED", duration_seconds=2)``.
+
+        :param rid: the studio's RID.
+        :param studio_settings: :class:`StudioSettings` fields.
+        """
+        self._state.add_studio(rid, StudioSettings.from_dict(studio_settings, f"studio {rid!r}"))
+
+    def set_faults(self, endpoint: str, **fault_settings: Any) -> None:
+        """Replace one endpoint's faults, e.g. ``set_faults("get_build", rate_503=0.3)``.
+
+        :param endpoint: an endpoint name or ``"*"`` (every endpoint without its own settings).
+        :param fault_settings: :class:`FaultSettings` fields.
+        """
+        self._state.set_faults(endpoint, FaultSettings.from_dict(fault_settings, f"faults[{endpoint!r}]"))
+
+    def clear_faults(self) -> None:
+        """Remove every fault setting."""
+        self._state.clear_faults()
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator clock forward (builds finish, cancels land, tokens expire).
+
+        :param seconds: emulator seconds, >= 0.
+        """
+        self._state.advance(seconds)
+
+    def now(self) -> float:
+        """The emulator clock, UNIX seconds."""
+        return self._state.now()
+
+    # Inspection ------------------------------------------------------------------------------------------------
+
+    def counters(self) -> dict[str, Any]:
+        """``{"requests": {endpoint: {"<status>" or "dropped": n}}, "tokens_issued": n,
+        "launches": {studio_rid: n}, "cancels": {build_rid: n}, "faults_injected": {endpoint: {kind: n}}}``.
+        """
+        return self._state.counters()
+
+    def runs(self, studio_rid: str | None = None) -> list[dict[str, Any]]:
+        """Runs (``ModelStudioRun`` JSON as served now), newest first.
+
+        :param studio_rid: only this studio's runs; None: all.
+        """
+        return self._state.runs(studio_rid)
+
+    def builds(self) -> dict[str, dict[str, Any]]:
+        """Every build (``Build`` JSON as served now) by RID."""
+        return self._state.builds()
+
+    def build_finished_at(self, build_rid: str) -> float | None:
+        """Emulator-clock UNIX time the build reached its final status, or None while it runs.
+
+        :param build_rid: the build.
+        :raises KeyError: for an unknown build.
+        """
+        return self._state.build_finished_at(build_rid)
+
+    def create_runs(self, studio_rid: str, n: int) -> list[dict[str, Any]]:
+        """Create runs without HTTP (not counted as launches); for benchmarks with many waits.
+
+        :param studio_rid: a studio of the current scenario.
+        :param n: how many.
+        """
+        return self._state.create_runs(studio_rid, n)
+
+    def set_build_status(self, build_rid: str, status: str) -> None:
+        """Force a build's status, any string (a final one finishes it now; e.g. ``"QUEUED"`` for tests).
+
+        :param build_rid: the build.
+        :param status: the status to report.
+        """
+        self._state.set_build_status(build_rid, status)
