@@ -1,0 +1,240 @@
+"""Our requests and the answers we read have the shapes of Palantir's official client (``foundry_sdk``),
+and the hook reads answers tolerantly (unknown fields, missing optional fields, null page tokens)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from foundry_sdk.v2.models.models import (
+    ListModelStudioRunsResponse,
+    ModelStudio,
+    ModelStudioConfigVersion,
+    ModelStudioRun,
+    ModelStudioRunModelOutput,
+    ModelVersion,
+)
+from foundry_sdk.v2.orchestration.models import (
+    Build,
+    GetBuildsBatchRequestElement,
+    GetBuildsBatchResponse,
+    ListJobsOfBuildResponse,
+)
+
+from airflow_provider_modelstudio.emulator import FoundryEmulator
+from airflow_provider_modelstudio.foundry.operations import batch_body
+from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL, MODEL_STUDIO, MODEL_VERSION, validate_rid
+from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+from tests.foundry.support import DEMO, FAST_RETRY
+
+Connect = Callable[..., ModelStudioHook]
+
+SEED_LAUNCH_ANSWER = """
+{
+"startedTime": "2003-05-06T12:34:56.789Z",
+"configVersion": 1,
+"startedBy": "f05f8da4-b84c-4fca-9c77-8af0b13d11de",
+"buildRid": "ri.foundry-build.main.build.a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+"resolvedOutputs": {
+"model": {
+"type": "model",
+"modelRid": "ri.models.main.model.a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+"modelVersionRid": "ri.models.main.model-version.a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+}
+},
+"runId": "a1b2c3d4e5f6",
+"jobRid": "ri.foundry-build.main.job.a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+"buildStatus": "RUNNING"
+}
+"""
+"""The launch answer example of Palantir's public API page (the seed of this provider), verbatim."""
+
+
+# The seed example --------------------------------------------------------------------------------------
+
+
+def test_seed_launch_answer_parses_as_model_studio_run() -> None:
+    run = ModelStudioRun.model_validate(json.loads(SEED_LAUNCH_ANSWER))
+    assert run.run_id == "a1b2c3d4e5f6"
+    assert run.build_status == "RUNNING"
+    assert run.config_version == 1
+    output = run.resolved_outputs["model"]
+    assert isinstance(output, ModelStudioRunModelOutput)
+    assert output.model_version_rid == "ri.models.main.model-version.a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+
+
+def test_seed_launch_answer_rids_pass_our_validation() -> None:
+    run = json.loads(SEED_LAUNCH_ANSWER)
+    output = run["resolvedOutputs"]["model"]
+    validate_rid(run["buildRid"], BUILD, field="buildRid")
+    validate_rid(output["modelRid"], MODEL, field="modelRid")
+    validate_rid(output["modelVersionRid"], MODEL_VERSION, field="modelVersionRid")
+
+
+def test_seed_launch_answer_is_returned_unchanged_by_the_hook(stub_foundry: Any, set_connection: Any) -> None:
+    studio = "ri.models.main.model-studio.a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+    validate_rid(studio, MODEL_STUDIO, field="model_studio_rid")
+    base = f"/api/v2/models/modelStudios/{studio}"
+    stub_foundry.on("GET", base + "/runs", (200, {"data": []}, {}))
+    stub_foundry.on("POST", base + "/launch", (200, SEED_LAUNCH_ANSWER.encode(), {"Content-Type": "application/json"}))
+    set_connection(host=stub_foundry.url, password="some-token-1")
+    assert ModelStudioHook(retry=FAST_RETRY).launch_model_studio(studio) == json.loads(SEED_LAUNCH_ANSWER)
+    launch = stub_foundry.requests_to(base + "/launch")[0]
+    assert launch.query == {"preview": "true"}
+    assert launch.body == b""
+
+
+# Our requests ------------------------------------------------------------------------------------------
+
+
+def test_getbatch_body_elements_parse_as_the_sdk_request_element() -> None:
+    rids = ["ri.foundry.main.build.a", "ri.foundry-build.main.build.b"]
+    elements = [GetBuildsBatchRequestElement.model_validate(e) for e in batch_body(rids)]
+    assert [e.build_rid for e in elements] == rids
+
+
+def test_getbatch_body_is_what_the_sdk_would_send() -> None:
+    rids = ["ri.foundry.main.build.a", "ri.foundry.main.build.b"]
+    sdk_body = [GetBuildsBatchRequestElement(buildRid=rid).model_dump(by_alias=True) for rid in rids]
+    assert batch_body(rids) == sdk_body
+
+
+# The emulator's answers, read with the official models -------------------------------------------------
+
+
+@pytest.fixture
+def hook(emulator: FoundryEmulator, connect: Connect) -> ModelStudioHook:
+    return connect(emulator)
+
+
+def test_launch_answer_parses_as_model_studio_run(hook: ModelStudioHook) -> None:
+    run = ModelStudioRun.model_validate(hook.launch_model_studio(DEMO))
+    assert run.build_status == "RUNNING"
+
+
+def test_list_runs_page_parses(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
+    emulator.create_runs(DEMO, 3)
+    page = hook.client.call("list_model_studio_runs", {"modelStudioRid": DEMO}, {"pageSize": 2})
+    parsed = ListModelStudioRunsResponse.model_validate(page)
+    assert len(parsed.data) == 2
+    assert parsed.next_page_token
+    for run in hook.list_model_studio_runs(DEMO):
+        ModelStudioRun.model_validate(run)
+
+
+def test_studio_parses(hook: ModelStudioHook) -> None:
+    assert ModelStudio.model_validate(hook.get_model_studio(DEMO)).rid == DEMO
+
+
+def test_config_version_parses(hook: ModelStudioHook) -> None:
+    assert ModelStudioConfigVersion.model_validate(hook.get_latest_config_version(DEMO)).version == 1
+
+
+def test_model_version_parses(hook: ModelStudioHook) -> None:
+    output = hook.launch_model_studio(DEMO)["resolvedOutputs"]["model"]
+    version = ModelVersion.model_validate(hook.get_model_version(output["modelRid"], output["modelVersionRid"]))
+    assert version.rid == output["modelVersionRid"]
+
+
+def test_build_and_batch_answers_parse(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
+    rids = [r["buildRid"] for r in emulator.create_runs(DEMO, 2)]
+    assert Build.model_validate(hook.get_build(rids[0])).status == "RUNNING"
+    answer = hook.client.call("get_builds_batch", json_body=batch_body(rids))
+    assert set(GetBuildsBatchResponse.model_validate(answer).data) == set(rids)
+
+
+def test_finished_build_parses(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
+    (run,) = emulator.create_runs(DEMO, 1)
+    emulator.advance(6)
+    build = Build.model_validate(hook.get_build(run["buildRid"]))
+    assert build.status == "SUCCEEDED"
+    assert build.finished_time is not None
+
+
+def test_jobs_page_parses(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
+    (run,) = emulator.create_runs(DEMO, 1)
+    page = hook.client.call("list_build_jobs", {"buildRid": run["buildRid"]})
+    assert ListJobsOfBuildResponse.model_validate(page).data[0].build_rid == run["buildRid"]
+
+
+# Tolerant reading --------------------------------------------------------------------------------------
+
+
+def test_run_without_resolved_outputs_or_build_status_is_passed_through(
+    emulator: FoundryEmulator, hook: ModelStudioHook
+) -> None:
+    studio = "ri.models.main.model-studio.sparse"
+    emulator.add_studio(studio, omit_resolved_outputs=True, omit_build_status=True)
+    run = hook.launch_model_studio(studio)
+    assert "resolvedOutputs" not in run
+    assert "buildStatus" not in run
+    assert run["runId"] == emulator.runs(studio)[0]["runId"]
+    assert [r["runId"] for r in hook.list_model_studio_runs(studio)] == [run["runId"]]
+
+
+def test_run_without_resolved_outputs_is_adopted_after_a_lost_answer(
+    emulator: FoundryEmulator, hook: ModelStudioHook
+) -> None:
+    studio = "ri.models.main.model-studio.sparse"
+    emulator.add_studio(studio, omit_resolved_outputs=True, omit_build_status=True)
+    emulator.set_faults("launch_model_studio", drop_after_create=1.0)
+    assert hook.launch_model_studio(studio)["runId"] == emulator.runs(studio)[0]["runId"]
+
+
+RUNS_PATH = f"/api/v2/models/modelStudios/{DEMO}/runs"
+
+
+def run_json(run_id: str, **extra: Any) -> dict[str, Any]:
+    return {**json.loads(SEED_LAUNCH_ANSWER), "runId": run_id, **extra}
+
+
+def test_unknown_fields_are_ignored_and_kept(stub_foundry: Any, set_connection: Any) -> None:
+    future = run_json("r1", somethingNew={"nested": [1, 2]}, resolvedOutputs={"m": {"type": "dataset", "rid": "x"}})
+    stub_foundry.on("GET", RUNS_PATH, (200, {"data": [future], "nextPageToken": None, "totalCount": 1}, {}))
+    set_connection(host=stub_foundry.url, password="some-token-1")
+    assert ModelStudioHook(retry=FAST_RETRY).list_model_studio_runs(DEMO) == [future]
+
+
+@pytest.mark.parametrize("last_page", [{"data": [run_json("r2")]}, {"data": [run_json("r2")], "nextPageToken": None}])
+def test_missing_or_null_next_page_token_ends_the_listing(
+    stub_foundry: Any, set_connection: Any, last_page: dict[str, Any]
+) -> None:
+    stub_foundry.on(
+        "GET", RUNS_PATH, (200, {"data": [run_json("r1")], "nextPageToken": "p2"}, {}), (200, last_page, {})
+    )
+    set_connection(host=stub_foundry.url, password="some-token-1")
+    runs = ModelStudioHook(retry=FAST_RETRY).list_model_studio_runs(DEMO, config_version=1)
+    assert [r["runId"] for r in runs] == ["r1", "r2"]
+    first, second = stub_foundry.requests_to(RUNS_PATH)
+    assert first.query == {"pageSize": "100", "configVersion": "1", "preview": "true"}
+    assert second.query == {"pageSize": "100", "configVersion": "1", "pageToken": "p2", "preview": "true"}
+
+
+def test_page_with_null_data_reads_as_empty(stub_foundry: Any, set_connection: Any) -> None:
+    stub_foundry.on("GET", RUNS_PATH, (200, {"data": None}, {}))
+    set_connection(host=stub_foundry.url, password="some-token-1")
+    assert ModelStudioHook(retry=FAST_RETRY).list_model_studio_runs(DEMO) == []
+
+
+def test_latest_config_version_is_none_when_the_studio_has_none(stub_foundry: Any, set_connection: Any) -> None:
+    stub_foundry.on("GET", f"/api/v2/models/modelStudios/{DEMO}/configVersions/latest", (204, None, {}))
+    set_connection(host=stub_foundry.url, password="some-token-1")
+    assert ModelStudioHook(retry=FAST_RETRY).get_latest_config_version(DEMO) is None
+    assert len(stub_foundry.seen) == 1
+
+
+def test_batch_answer_with_unknown_fields_and_null_builds_is_read(stub_foundry: Any, set_connection: Any) -> None:
+    build = {"rid": "ri.foundry.main.build.a", "status": "SOMETHING_NEW", "futureField": 1}
+    answer = {"data": {"ri.foundry.main.build.a": build, "ri.foundry.main.build.b": None}, "errors": {}}
+    stub_foundry.on("POST", "/api/v2/orchestration/builds/getBatch", (200, answer, {}))
+    set_connection(host=stub_foundry.url, password="some-token-1")
+    builds = ModelStudioHook(retry=FAST_RETRY).get_builds(["ri.foundry.main.build.a", "ri.foundry.main.build.b"])
+    assert builds == {"ri.foundry.main.build.a": build}
+
+
+def test_cancel_with_an_empty_answer_returns_none(stub_foundry: Any, set_connection: Any) -> None:
+    stub_foundry.on("POST", "/api/v2/orchestration/builds/ri.foundry.main.build.a/cancel", (200, None, {}))
+    set_connection(host=stub_foundry.url, password="some-token-1")
+    assert ModelStudioHook(retry=FAST_RETRY).cancel_build("ri.foundry.main.build.a") is None
