@@ -116,7 +116,12 @@ class LaunchModelStudioOperator(BaseOperator):
         for key, value in xcom_entries(launched).items():
             context["ti"].xcom_push(key=key, value=value)
         self.log.info(
-            "Run %s of %s: build %s is %s. %s", run.get("runId"), self.model_studio_rid, build_rid, status, build_url
+            "Run %s of %s (config version %s), build %s: %s",
+            run.get("runId"),
+            self.model_studio_rid,
+            run.get("configVersion"),
+            build_rid,
+            build_url,
         )
         if not self.wait_for_completion:
             self._active_build_rid = None
