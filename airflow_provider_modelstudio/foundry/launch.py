@@ -53,12 +53,13 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
     while True:
         attempt += 1
         try:
-            run: dict[str, Any] = client.call("launch_model_studio", {"modelStudioRid": studio_rid})
-            return run
+            run = client.call("launch_model_studio", {"modelStudioRid": studio_rid})
         except FoundryError as exc:
             if not may_have_created_run(exc):
                 raise
             failure = exc
+        else:
+            return _checked(run, studio_rid)
         new_runs = _new_runs(client, studio_rid, known, failure)
         if len(new_runs) == 1:
             log.warning(
@@ -81,6 +82,15 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
             raise failure
         log.warning("The launch failed (%s) and created no run; launching again in %.1f s.", failure, delay)
         sleep(delay)
+
+
+def _checked(run: Any, studio_rid: str) -> dict[str, Any]:
+    if not isinstance(run, dict) or not isinstance(run.get("buildRid"), str):
+        raise FoundryError(
+            f"Foundry accepted the launch of {studio_rid} but its answer has no buildRid to follow: {run!r:.300}. "
+            "Check the studio's runs in Foundry; a newer API version may have changed the answer."
+        )
+    return run
 
 
 def _new_runs(client: FoundryClient, studio_rid: str, known: set[str], failure: FoundryError) -> list[dict[str, Any]]:

@@ -171,3 +171,18 @@ def test_launch_logs_the_retry_without_a_new_run(
 )
 def test_which_failures_may_have_created_a_run(error: errors.FoundryError, expected: bool) -> None:
     assert may_have_created_run(error) is expected
+
+
+def test_a_launch_answer_without_a_build_rid_is_refused_with_a_readable_error(
+    emulator: FoundryEmulator, connect: Connect, mocker: Any
+) -> None:
+    hook = connect(emulator)
+    real_call = hook.client.call
+
+    def call(name: str, *args: Any, **kwargs: Any) -> Any:
+        answer = real_call(name, *args, **kwargs)
+        return {"runId": "abc"} if name == "launch_model_studio" else answer
+
+    mocker.patch.object(hook.client, "call", side_effect=call)
+    with pytest.raises(errors.FoundryError, match="has no buildRid"):
+        hook.launch_model_studio(DEMO)

@@ -281,3 +281,24 @@ def test_the_trigger_carries_only_plain_values(foundry_connection):
     assert classpath == "airflow_provider_modelstudio.triggers.modelstudio.ModelStudioRunTrigger"
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert kwargs["deadline"] is not None
+
+
+def test_a_deferred_wait_ends_before_execution_timeout_so_the_run_can_be_cancelled(foundry_connection):
+    from datetime import timedelta
+
+    ctx = context()
+    with pytest.raises(TaskDeferred) as deferred:
+        operator(deferrable=True, execution_timeout=timedelta(seconds=200)).execute(ctx)
+    deadline = deferred.value.trigger.serialize()[1]["deadline"]
+    limit = ctx["ti"].start_date.timestamp() + 200
+    assert limit - 30 <= deadline < limit
+
+
+def test_the_earlier_of_timeout_and_execution_timeout_wins(foundry_connection):
+    from datetime import timedelta
+
+    ctx = context()
+    with pytest.raises(TaskDeferred) as deferred:
+        operator(deferrable=True, timeout=20, execution_timeout=timedelta(hours=1)).execute(ctx)
+    deadline = deferred.value.trigger.serialize()[1]["deadline"]
+    assert deadline <= time.time() + 20
