@@ -14,7 +14,13 @@ from typing import Any
 import httpx
 
 from airflow_provider_modelstudio.foundry import operations
-from airflow_provider_modelstudio.foundry.auth import TOKEN_CACHE, mask, parse_token_answer, token_form
+from airflow_provider_modelstudio.foundry.auth import (
+    TOKEN_CACHE,
+    forget_refused,
+    keep_grant,
+    ready_token,
+    token_form,
+)
 from airflow_provider_modelstudio.foundry.protocol import (
     ApiCall,
     Attempts,
@@ -105,24 +111,18 @@ class AsyncFoundryClient:
                 step = attempts.answered(response.status_code, response.headers, response.content)
             if isinstance(step, Done):
                 return step.value
-            if isinstance(step, Reauthenticate) and token:
-                TOKEN_CACHE.invalidate(self.settings.token_cache_key, token)
+            if isinstance(step, Reauthenticate):
+                forget_refused(self.settings, token)
             elif isinstance(step, Wait):
                 await asyncio.sleep(step.seconds)
 
     async def _token(self) -> str:
-        if self.settings.auth_type == "token":
-            return self.settings.secret
-        key = self.settings.token_cache_key
-        cached = TOKEN_CACHE.get(key)
-        if cached:
-            return cached
-        async with TOKEN_CACHE.loop_lock(key):
-            cached = TOKEN_CACHE.get(key)
-            if cached:
-                return cached
+        token = ready_token(self.settings)
+        if token:
+            return token
+        async with TOKEN_CACHE.loop_lock(self.settings.token_cache_key):
+            token = ready_token(self.settings)
+            if token:
+                return token
             answer = await self._send(prepare("oauth2_token", form_body=token_form(self.settings)))
-            grant = parse_token_answer(answer, self.settings)
-            mask(grant.access_token)
-            TOKEN_CACHE.put(key, grant)
-            return grant.access_token
+            return keep_grant(self.settings, answer)

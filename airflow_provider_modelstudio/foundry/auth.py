@@ -127,3 +127,24 @@ class TokenCache:
 
 
 TOKEN_CACHE = TokenCache()
+
+
+def ready_token(settings: FoundrySettings) -> str | None:
+    """The token to send now without a fetch: the static token, or a cached OAuth2 token still valid."""
+    if settings.auth_type == "token":
+        return settings.secret
+    return TOKEN_CACHE.get(settings.token_cache_key)
+
+
+def keep_grant(settings: FoundrySettings, answer: Any) -> str:
+    """Read the token endpoint's answer, register the token for log redaction, cache it, return it."""
+    grant = parse_token_answer(answer, settings)
+    mask(grant.access_token)
+    TOKEN_CACHE.put(settings.token_cache_key, grant)
+    return grant.access_token
+
+
+def forget_refused(settings: FoundrySettings, token: str | None) -> None:
+    """Drop a token Foundry refused with 401, so the next attempt fetches a fresh one."""
+    if token:
+        TOKEN_CACHE.invalidate(settings.token_cache_key, token)

@@ -10,7 +10,13 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from airflow_provider_modelstudio.foundry import operations
-from airflow_provider_modelstudio.foundry.auth import TOKEN_CACHE, mask, parse_token_answer, token_form
+from airflow_provider_modelstudio.foundry.auth import (
+    TOKEN_CACHE,
+    forget_refused,
+    keep_grant,
+    ready_token,
+    token_form,
+)
 from airflow_provider_modelstudio.foundry.protocol import (
     ApiCall,
     Attempts,
@@ -117,24 +123,18 @@ class FoundryClient:
                 step = attempts.answered(response.status_code, response.headers, body)
             if isinstance(step, Done):
                 return step.value
-            if isinstance(step, Reauthenticate) and token:
-                TOKEN_CACHE.invalidate(self.settings.token_cache_key, token)
+            if isinstance(step, Reauthenticate):
+                forget_refused(self.settings, token)
             elif isinstance(step, Wait):
                 self._sleep(step.seconds)
 
     def _token(self) -> str:
-        if self.settings.auth_type == "token":
-            return self.settings.secret
-        key = self.settings.token_cache_key
-        cached = TOKEN_CACHE.get(key)
-        if cached:
-            return cached
-        with TOKEN_CACHE.thread_lock(key):
-            cached = TOKEN_CACHE.get(key)
-            if cached:
-                return cached
+        token = ready_token(self.settings)
+        if token:
+            return token
+        with TOKEN_CACHE.thread_lock(self.settings.token_cache_key):
+            token = ready_token(self.settings)
+            if token:
+                return token
             answer = self._send(prepare("oauth2_token", form_body=token_form(self.settings)))
-            grant = parse_token_answer(answer, self.settings)
-            mask(grant.access_token)
-            TOKEN_CACHE.put(key, grant)
-            return grant.access_token
+            return keep_grant(self.settings, answer)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
-from airflow_provider_modelstudio.foundry import errors, sync_client
+from airflow_provider_modelstudio.foundry import auth, errors
 from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
 from airflow_provider_modelstudio.foundry.auth import TOKEN_CACHE
 from airflow_provider_modelstudio.foundry.protocol import user_agent
@@ -337,14 +337,14 @@ def test_tokens_and_secrets_never_reach_messages_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     issued: list[str] = []
-    original = sync_client.parse_token_answer
+    original = auth.parse_token_answer
 
     def record(body: Any, settings: Any) -> Any:
         grant = original(body, settings)
         issued.append(grant.access_token)
         return grant
 
-    mocker.patch.object(sync_client, "parse_token_answer", side_effect=record)
+    mocker.patch.object(auth, "parse_token_answer", side_effect=record)
     emulator.set_scenario({"seed": 3, "token_lifetime_seconds": 60})
     emulator.set_faults("*", rate_429=0.15, rate_500=0.15, rate_drop=0.1, rate_html=0.1)
     emulator.set_faults("launch_model_studio", drop_after_create=0.5)
