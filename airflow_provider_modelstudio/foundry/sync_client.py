@@ -76,7 +76,6 @@ class FoundryClient:
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers["User-Agent"] = user_agent()
-        self._session.verify = settings.verify
 
     def close(self) -> None:
         self._session.close()
@@ -115,6 +114,7 @@ class FoundryClient:
                     data=call.form_body,
                     headers=headers,
                     timeout=(self.settings.connect_timeout, self.settings.timeout),
+                    verify=self.settings.verify,
                 )
                 body = response.content
             except requests.RequestException as exc:

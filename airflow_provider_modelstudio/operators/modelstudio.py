@@ -86,6 +86,8 @@ class LaunchModelStudioOperator(BaseOperator):
         self.reattach_to_running_run = reattach_to_running_run
         self.retry = retry
         self._active_build_rid: str | None = None
+        self._launched = False
+        self.foundry_build_url: str | None = None
 
     def hook(self) -> ModelStudioHook:
         from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
@@ -94,24 +96,35 @@ class LaunchModelStudioOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs import lifecycle
 
         try:
             return self._execute(context)
         except FoundryError as exc:
-            raise lifecycle.as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+            raise self._task_failure(exc, context, run_exists=self._launched) from exc
+
+    def _task_failure(self, exc: Exception, context: Context, *, run_exists: bool) -> BaseException:
+        from airflow_provider_modelstudio.foundry.errors import FoundryError
+        from airflow_provider_modelstudio.runs import lifecycle
+
+        assert isinstance(exc, FoundryError)
+        can_reattach = context.get("task_state_store") is not None or self.reattach_to_running_run
+        return lifecycle.as_task_failure(
+            exc, retry_allowed=self.retry_on_run_failure, reattach_possible=can_reattach or not run_exists
+        )
 
     def _execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_modelstudio.runs import lifecycle
         from airflow_provider_modelstudio.runs.result import build_result, xcom_entries
         from airflow_provider_modelstudio.runs.status import Verdict, judge
 
+        self.foundry_build_url = ""
         arguments.check_studio_rid(self.model_studio_rid, rendered=True)
         hook = self.hook()
         run, status = self._launch_or_reattach(context, hook)
         build_rid = str(run["buildRid"])
         self._active_build_rid = build_rid
-        build_url = hook.build_url(build_rid)
+        self._launched = True
+        build_url = self.foundry_build_url = hook.build_url(build_rid)
         launched = build_result(run, build_status=status, build_url=build_url, model_studio_rid=self.model_studio_rid)
         for key, value in xcom_entries(launched).items():
             context["ti"].xcom_push(key=key, value=value)
@@ -191,18 +204,18 @@ class LaunchModelStudioOperator(BaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: the same result, or the same failure, as waiting in the worker."""
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs import lifecycle
-        from airflow_provider_modelstudio.runs.events import read_event
+        from airflow_provider_modelstudio.runs.events import event_error, read_event
 
         try:
             payload = read_event(event)
+            self.foundry_build_url = payload["build_url"]
             if payload["kind"] == "timeout":
                 raise self._timed_out(self.hook(), payload["build_rid"], payload["build_url"])
             if payload["kind"] == "error":
-                raise FoundryError(payload["message"])
+                raise event_error(payload)
             return self._finish(payload["run"], payload["status"], payload["build_url"])
         except FoundryError as exc:
-            raise lifecycle.as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+            raise self._task_failure(exc, context, run_exists=True) from exc
 
     def _finish(self, run: dict[str, Any], status: str, build_url: str) -> dict[str, Any]:
         from airflow_provider_modelstudio.runs import lifecycle

@@ -22,6 +22,7 @@ def make_event(
     run: dict[str, Any] | None = None,
     model_studio_rid: str | None = None,
     build_url: str = "",
+    transient: bool = False,
 ) -> dict[str, Any]:
     """The JSON-safe payload of a trigger event.
 
@@ -32,6 +33,7 @@ def make_event(
     :param run: the run, echoed from the trigger's arguments
     :param model_studio_rid: the studio, echoed
     :param build_url: the build link
+    :param transient: for ``error``: the failures were transient (the run itself may be fine)
     """
     return {
         "kind": kind,
@@ -41,6 +43,7 @@ def make_event(
         "run": run or {"buildRid": build_rid},
         "model_studio_rid": model_studio_rid,
         "build_url": build_url,
+        "transient": transient,
     }
 
 
@@ -58,3 +61,10 @@ def read_event(event: Any) -> dict[str, Any]:
             "airflow-provider-modelstudio or a mismatch between the worker's and the triggerer's versions of it."
         )
     return event
+
+
+def event_error(payload: dict[str, Any]) -> FoundryError:
+    """The exception for an ``error`` event: retryable when the failures were transient."""
+    from airflow_provider_modelstudio.runs.lifecycle import PollingFailedError
+
+    return (PollingFailedError if payload.get("transient") else FoundryError)(payload["message"])

@@ -41,7 +41,7 @@ class RunTimedOutError(FoundryError):
 
 def is_transient(exc: BaseException) -> bool:
     """Failures a wait rides out: lost connections, timeouts, rate limits and server errors."""
-    return isinstance(exc, FoundryTransportError | FoundryRateLimited | FoundryServerError)
+    return isinstance(exc, FoundryTransportError | FoundryRateLimited | FoundryServerError | PollingFailedError)
 
 
 def describe(run: dict[str, Any], studio_rid: str | None, build_url: str) -> str:
@@ -191,17 +191,35 @@ def reattachable(hook: ModelStudioHook, run: dict[str, Any]) -> str | None:
     return None if judge(status) is Verdict.FAILED else str(status)
 
 
-def as_task_failure(exc: FoundryError, *, retry_allowed: bool) -> BaseException:
+class PollingFailedError(FoundryError):
+    """Checking the build kept failing for a transient reason (the trigger gave up); the run may be fine."""
+
+
+def as_task_failure(exc: FoundryError, *, retry_allowed: bool, reattach_possible: bool = True) -> BaseException:
     """The exception a task raises for ``exc``.
 
-    Transient failures stay retryable (a retry reattaches to the run, it does not relaunch). Everything
-    else (a run Foundry failed, a timeout, bad input, a permission or a missing studio) fails the task
-    without Airflow retries, unless ``retry_allowed`` for run failures and timeouts.
+    Transient failures stay retryable when a retry cannot start a second run: before anything was launched,
+    or when the retry can reattach (task state store, ``reattach_to_running_run``). Everything else (a run
+    Foundry failed, a timeout, bad input, a permission or a missing studio) fails the task without Airflow
+    retries, unless ``retry_allowed`` for run failures and timeouts.
+
+    :param exc: what went wrong
+    :param retry_allowed: the user opted in to retrying failed runs and timeouts
+    :param reattach_possible: a retry would not launch a second run
     """
     from airflow_provider_modelstudio._compat import AirflowFailException
 
-    if is_transient(exc) or (retry_allowed and isinstance(exc, RunFailedError | RunTimedOutError)):
+    if is_transient(exc) and reattach_possible:
         return exc
-    failure = AirflowFailException(str(exc))
+    if retry_allowed and isinstance(exc, RunFailedError | RunTimedOutError):
+        return exc
+    message = str(exc)
+    if is_transient(exc):
+        message += (
+            " The build may still be running in Foundry, and a retry of this task could not reattach to it "
+            "(Airflow < 3.3 without reattach_to_running_run=True), so the task is not retried: a retry would "
+            "start a second training run."
+        )
+    failure = AirflowFailException(message)
     failure.__cause__ = exc
     return failure

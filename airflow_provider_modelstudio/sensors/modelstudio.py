@@ -79,6 +79,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
         self.retry_on_run_failure = retry_on_run_failure
         self.retry = retry
         self._watch: StatusWatch | None = None
+        self.foundry_build_url: str | None = None
 
     def hook(self) -> ModelStudioHook:
         from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
@@ -103,6 +104,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs import lifecycle
 
+        self.foundry_build_url = ""
         try:
             if not self.deferrable:
                 return super().execute(context)
@@ -121,7 +123,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
         run, studio = self._target()
         hook = self.hook()
         build_rid = str(run["buildRid"])
-        build_url = hook.build_url(build_rid)
+        build_url = self.foundry_build_url = hook.build_url(build_rid)
         context["ti"].xcom_push(key="build_url", value=build_url)
         if self._watch is None:
             self._watch = lifecycle.StatusWatch(build_rid, build_url, self.poke_interval, self.log)
@@ -182,17 +184,18 @@ class ModelStudioRunSensor(BaseSensorOperator):
         from airflow_provider_modelstudio._compat import AirflowSensorTimeout
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs import lifecycle
-        from airflow_provider_modelstudio.runs.events import read_event
+        from airflow_provider_modelstudio.runs.events import event_error, read_event
 
         try:
             payload = read_event(event)
+            self.foundry_build_url = payload["build_url"]
             if payload["kind"] == "timeout":
                 raise AirflowSensorTimeout(
                     f"Build {payload['build_rid']} was not final within the sensor's timeout; it was left "
                     f"running. {payload['build_url']}"
                 )
             if payload["kind"] == "error":
-                raise FoundryError(payload["message"])
+                raise event_error(payload)
             return self._finish(
                 self.hook(), payload["run"], payload["model_studio_rid"], payload["status"], payload["build_url"]
             )

@@ -80,7 +80,9 @@ class ModelStudioRunTrigger(BaseTrigger):
             },
         )
 
-    def _event(self, kind: EventKind, build_url: str, status: str | None = None, message: str = "") -> TriggerEvent:
+    def _event(
+        self, kind: EventKind, build_url: str, status: str | None = None, message: str = "", transient: bool = False
+    ) -> TriggerEvent:
         return TriggerEvent(
             make_event(
                 kind,
@@ -90,6 +92,7 @@ class ModelStudioRunTrigger(BaseTrigger):
                 run=self.run_info,
                 model_studio_rid=self.model_studio_rid,
                 build_url=build_url,
+                transient=transient,
             )
         )
 
@@ -120,12 +123,14 @@ class ModelStudioRunTrigger(BaseTrigger):
                 )
                 if problem is not None:
                     failures += 1
-                    if (update.error and not is_transient(problem)) or failures >= self.max_consecutive_failures:
+                    transient = update.error is not None and is_transient(problem)
+                    if (update.error is not None and not transient) or failures >= self.max_consecutive_failures:
                         yield self._event(
                             "error",
                             build_url,
-                            message=f"Stopped waiting after {failures} failed "
-                            f"check(s) of build {self.build_rid}: {problem}",
+                            message=f"Stopped waiting after {failures} failed check(s) of build {self.build_rid}: "
+                            f"{problem}",
+                            transient=transient,
                         )
                         return
                     continue

@@ -406,3 +406,15 @@ def test_uri_connection_with_nested_scheme_reaches_the_emulator(
     hook = ModelStudioHook(retry=FAST_RETRY)
     assert hook.get_model_studio(DEMO)["rid"] == DEMO
     assert hook.settings.timeout == 5.0
+
+
+def test_tls_verification_setting_is_sent_with_every_request_so_ca_bundle_variables_cannot_override_it(
+    emulator: FoundryEmulator, set_connection: Any, mocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    set_connection("foundry_default", host=emulator.url, password="emulator-token", extra={"verify": False})
+    spy = mocker.spy(requests.Session, "request")
+    ModelStudioHook().get_model_studio(DEMO)
+    assert spy.call_args.kwargs["verify"] is False

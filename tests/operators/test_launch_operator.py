@@ -302,3 +302,62 @@ def test_the_earlier_of_timeout_and_execution_timeout_wins(foundry_connection):
         operator(deferrable=True, timeout=20, execution_timeout=timedelta(hours=1)).execute(ctx)
     deadline = deferred.value.trigger.serialize()[1]["deadline"]
     assert deadline <= time.time() + 20
+
+
+def _transient_event(run):
+    from airflow_provider_modelstudio.runs.events import make_event
+
+    return make_event(
+        "error",
+        build_rid=run["build_rid"],
+        message="Stopped waiting after 10 failed check(s)",
+        transient=True,
+        run={"buildRid": run["build_rid"], "runId": run["run_id"]},
+        build_url=run["build_url"],
+    )
+
+
+def test_deferred_transient_trouble_stays_retryable_when_a_retry_can_reattach(foundry_connection):
+    from airflow_provider_modelstudio.runs.lifecycle import PollingFailedError
+
+    launched = operator(wait_for_completion=False).execute(context())
+    with pytest.raises(PollingFailedError):
+        operator(deferrable=True).execute_complete(context(StateStore()), _transient_event(launched))
+
+
+def test_deferred_transient_trouble_fails_for_good_when_a_retry_would_launch_again(foundry_connection):
+    launched = operator(wait_for_completion=False).execute(context())
+    with pytest.raises(AirflowFailException, match="could not reattach"):
+        operator(deferrable=True).execute_complete(context(), _transient_event(launched))
+
+
+def test_waiting_through_persistent_server_errors_is_retryable_with_a_state_store(foundry_connection, monkeypatch):
+    from airflow_provider_modelstudio.foundry.errors import FoundryServerError
+
+    foundry_connection.add_studio(SLOW, duration_seconds=3600)
+    foundry_connection.set_faults("get_build", rate_500=1.0)
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.lifecycle.time.sleep", lambda _s: None)
+    with pytest.raises(FoundryServerError):
+        operator(model_studio_rid=SLOW).execute(context(StateStore()))
+    assert foundry_connection.counters()["launches"] == {SLOW: 1}
+
+
+def test_transient_trouble_before_any_launch_stays_retryable(foundry_connection):
+    from airflow_provider_modelstudio.foundry.errors import FoundryUnavailable
+
+    foundry_connection.set_faults("list_model_studio_runs", rate_503=1.0)
+    with pytest.raises(FoundryUnavailable):
+        operator().execute(context())
+    assert foundry_connection.counters()["launches"] == {}
+
+
+def test_the_link_is_known_without_xcom_once_the_task_ran(foundry_connection):
+    from airflow_provider_modelstudio.links.foundry import FoundryBuildLink
+
+    op = operator(wait_for_completion=False)
+    result = op.execute(context())
+    assert FoundryBuildLink().get_link(op, ti_key=None) == result["build_url"]
+    denied = operator(model_studio_rid=DEMO_DENIED)
+    with pytest.raises(AirflowFailException):
+        denied.execute(context())
+    assert FoundryBuildLink().get_link(denied, ti_key=None) == ""

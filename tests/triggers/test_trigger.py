@@ -163,3 +163,16 @@ def test_many_oauth2_waits_share_one_token(foundry_emulator, monkeypatch):
 
     assert all(e["status"] == "SUCCEEDED" for e in asyncio.run(wait_all()))
     assert foundry_emulator.counters()["tokens_issued"] == 1
+
+
+def test_an_error_event_after_transient_failures_says_they_were_transient(foundry_connection):
+    foundry_connection.add_studio(SLOW, duration_seconds=3600)
+    (run,) = foundry_connection.create_runs(SLOW, 1)
+    foundry_connection.set_faults("get_builds_batch", rate_503=1.0)
+    event = run_trigger(trigger_for(run["buildRid"], max_consecutive_failures=2))
+    assert event["transient"] is True
+
+
+def test_an_error_event_for_a_missing_build_is_not_transient(foundry_connection):
+    event = run_trigger(trigger_for("ri.foundry.main.build.nope", max_consecutive_failures=2))
+    assert event["transient"] is False

@@ -1,0 +1,209 @@
+"""The example DAGs: they import cleanly, have the documented tasks, and run end to end against the
+emulator with ``dag.test()`` (deferred waits run their trigger inline); the README shows one of them
+verbatim."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.example_dags.conftest import EXAMPLE_DAGS, dag_bag, task_states, xcom
+
+DEMO = "ri.models.main.model-studio.demo"
+DEMO_FAILS = "ri.models.main.model-studio.demo-fails"
+MANY_STUDIOS = [
+    "ri.models.main.model-studio.churn",
+    "ri.models.main.model-studio.fraud",
+    "ri.models.main.model-studio.demand",
+]
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+EXPECTED_TASKS = {
+    "modelstudio_quickstart": {"train", "use_new_version"},
+    "retrain_then_deploy": {"launch_training", "quality_gate", "deploy"},
+    "launch_and_sense": {"launch_training", "wait_for_training", "report"},
+    "retrain_many": {"retrain", "collect"},
+}
+
+
+def only_run(emu: Any, studio: str) -> dict[str, Any]:
+    (run,) = emu.runs(studio)
+    return run
+
+
+def new_version(run: dict[str, Any]) -> str:
+    return run["resolvedOutputs"]["model"]["modelVersionRid"]
+
+
+# Integrity ---------------------------------------------------------------------------------------------
+
+
+def test_every_example_dag_imports_with_its_tasks(example_dags: dict[str, Any]) -> None:
+    assert {dag_id: {t.task_id for t in dag.tasks} for dag_id, dag in example_dags.items()} == EXPECTED_TASKS
+    for dag in example_dags.values():
+        assert dag.schedule is None
+        assert dag.catchup is False
+
+
+def test_each_example_file_holds_one_dag_and_parses_quickly(example_dags: dict[str, Any]) -> None:
+    files = sorted(EXAMPLE_DAGS.glob("*.py"))
+    assert len(files) == len(EXPECTED_TASKS)
+    for path in files:
+        started = time.perf_counter()
+        bag = dag_bag(path)
+        elapsed = time.perf_counter() - started
+        assert not bag.import_errors, bag.import_errors
+        assert len(bag.dags) == 1, path.name
+        assert elapsed < 0.5, f"{path.name} took {elapsed:.2f} s to parse"
+
+
+def test_the_readme_shows_the_quickstart_dag_verbatim() -> None:
+    source = (EXAMPLE_DAGS / "quickstart.py").read_text(encoding="utf-8")
+    assert f"```python\n{source}```" in README.read_text(encoding="utf-8")
+
+
+# End to end against the emulator ------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_retrain_then_deploy_hands_the_new_model_version_to_deploy(
+    example_dags: dict[str, Any], foundry_connection: Any
+) -> None:
+    run = example_dags["retrain_then_deploy"].test()
+    assert run.state == "success", task_states(run)
+    emulated = only_run(foundry_connection, DEMO)
+    launched = xcom(run, "launch_training")
+    assert launched["build_status"] == "SUCCEEDED"
+    assert launched["run_id"] == emulated["runId"]
+    assert launched["model_studio_rid"] == DEMO
+    assert launched["model_version_rid"] == new_version(emulated)
+    assert xcom(run, "launch_training", key="model_version_rid") == new_version(emulated)
+    assert xcom(run, "quality_gate") == new_version(emulated)
+    assert xcom(run, "deploy") == new_version(emulated)
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_a_failed_training_run_fails_the_launch_task_and_stops_the_pipeline(
+    example_dags: dict[str, Any], foundry_connection: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    run = example_dags["retrain_then_deploy"].test(run_conf={"model_studio_rid": DEMO_FAILS})
+    assert run.state == "failed"
+    assert task_states(run) == {
+        "launch_training": "failed",
+        "quality_gate": "upstream_failed",
+        "deploy": "upstream_failed",
+    }
+    emulated = only_run(foundry_connection, DEMO_FAILS)
+    # The run is in XCom although the task failed, so a person can find it.
+    assert xcom(run, "launch_training", key="run_id") == emulated["runId"]
+    out, err = capfd.readouterr()
+    assert f"{DEMO_FAILS} run {emulated['runId']} (build {emulated['buildRid']}" in out + err
+    assert "ended FAILED" in out + err
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_launch_and_sense_returns_the_new_model_version(example_dags: dict[str, Any], foundry_connection: Any) -> None:
+    run = example_dags["launch_and_sense"].test()
+    assert run.state == "success", task_states(run)
+    emulated = only_run(foundry_connection, DEMO)
+    launched = xcom(run, "launch_training")
+    assert launched["build_status"] == "RUNNING"  # wait_for_completion=False returns at once
+    sensed = xcom(run, "wait_for_training")
+    assert sensed["build_status"] == "SUCCEEDED"
+    assert sensed["run_id"] == launched["run_id"] == emulated["runId"]
+    assert xcom(run, "report") == new_version(emulated)
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_retrain_many_collects_one_new_version_per_studio(
+    example_dags: dict[str, Any], foundry_connection: Any
+) -> None:
+    for studio in MANY_STUDIOS:  # the placeholders of retrain_many.py, as studios of the emulator
+        foundry_connection.add_studio(studio)
+    run = example_dags["retrain_many"].test()
+    assert run.state == "success", task_states(run)
+    assert task_states(run) == {
+        "retrain[0]": "success",
+        "retrain[1]": "success",
+        "retrain[2]": "success",
+        "collect": "success",
+    }
+    expected = {studio: new_version(only_run(foundry_connection, studio)) for studio in MANY_STUDIOS}
+    assert xcom(run, "collect") == expected
+    assert len(set(expected.values())) == 3
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_the_quickstart_runs(example_dags: dict[str, Any], foundry_connection: Any) -> None:
+    dag = example_dags["modelstudio_quickstart"]
+    dag.get_task("train").poll_interval = 0.1  # the file keeps the default of 30 s
+    run = dag.test()
+    assert run.state == "success", task_states(run)
+    assert xcom(run, "use_new_version") == new_version(only_run(foundry_connection, DEMO))
+
+
+def test_the_quality_gate_stops_a_version_that_is_not_from_the_launched_studio(
+    example_dags: dict[str, Any], foundry_connection: Any
+) -> None:
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+    from airflow_provider_modelstudio.runs.result import build_result
+
+    gate = example_dags["retrain_then_deploy"].get_task("quality_gate").python_callable
+    run = ModelStudioHook().launch_model_studio(DEMO)
+    result = build_result(run, build_status="SUCCEEDED", build_url="", model_studio_rid=DEMO)
+    assert gate(result) == new_version(run)
+    with pytest.raises(ValueError, match=f"comes from '{DEMO}', not the studio we launched"):
+        gate({**result, "model_studio_rid": DEMO_FAILS})
+    two_outputs = {"a": result["model_outputs"]["model"], "b": result["model_outputs"]["model"]}
+    with pytest.raises(ValueError, match="Expected one model output"):
+        gate({**result, "model_outputs": two_outputs, "model_version_rid": {"a": "x", "b": "y"}})
+
+
+# The README's other code -------------------------------------------------------------------------------
+
+
+def readme_connection_values() -> list[str]:
+    values = re.findall(r"^export AIRFLOW_CONN_FOUNDRY_DEFAULT='(.+)'$", README.read_text(encoding="utf-8"), re.M)
+    assert len(values) == 7, values
+    return values
+
+
+def test_the_readme_connections_for_the_emulator_connect(
+    foundry_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+
+    local = [value for value in readme_connection_values() if "127.0.0.1:PORT" in value]
+    assert len(local) == 3
+    for value in local:
+        monkeypatch.setenv("AIRFLOW_CONN_FOUNDRY_DEFAULT", value.replace("PORT", str(foundry_emulator.port)))
+        ok, message = ModelStudioHook().test_connection()
+        assert ok, (value, message)
+        assert message.startswith(f"Connected to {foundry_emulator.url} with ")
+
+
+def test_the_readme_connections_for_foundry_read_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+
+    remote = [value for value in readme_connection_values() if "example.palantirfoundry.com" in value]
+    assert len(remote) == 4
+    for value in remote:
+        filled = value.replace("<token>", "tok").replace("<client id>", "cid").replace("<client secret>", "sec")
+        monkeypatch.setenv("AIRFLOW_CONN_FOUNDRY_DEFAULT", filled)
+        settings = ModelStudioHook().settings
+        assert settings.base_url == "https://example.palantirfoundry.com"
+        assert settings.secret == ("tok" if "<token>" in value else "sec")
+        assert settings.auth_type == ("token" if "<token>" in value else "oauth2")
+        assert settings.client_id == (None if "<token>" in value else "cid")
+        assert settings.timeout == (60.0 if "timeout" in value else 30.0)
+
+
+def test_the_readme_pytest_example_passes(foundry_connection: Any) -> None:
+    (snippet,) = re.findall(r"```python\n(pytest_plugins = .+?)```", README.read_text(encoding="utf-8"), re.S)
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    namespace["test_launch"](foundry_connection)
