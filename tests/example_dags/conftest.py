@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
+WAIT_MODE_DAGS = Path(__file__).resolve().parent / "wait_modes"
 POLL_SECONDS = "0.1"
 
 # "example_dags" is a name Airflow reserves for its own examples.
@@ -28,7 +29,12 @@ BUNDLE_CONFIG = [
         "name": "modelstudio-examples",
         "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
         "kwargs": {"path": str(EXAMPLE_DAGS)},
-    }
+    },
+    {
+        "name": "modelstudio-wait-modes",
+        "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+        "kwargs": {"path": str(WAIT_MODE_DAGS)},
+    },
 ]
 ENV = {
     "MODELSTUDIO_POLL_SECONDS": POLL_SECONDS,
@@ -68,6 +74,13 @@ def airflow_db(_example_env: None) -> None:
 @pytest.fixture(scope="session")
 def example_dags(_example_env: None) -> dict[str, Any]:
     bag = dag_bag()
+    assert not bag.import_errors, bag.import_errors
+    return dict(bag.dags)
+
+
+@pytest.fixture(scope="session")
+def wait_mode_dags(_example_env: None) -> dict[str, Any]:
+    bag = dag_bag(WAIT_MODE_DAGS)
     assert not bag.import_errors, bag.import_errors
     return dict(bag.dags)
 
