@@ -104,15 +104,14 @@ class ModelStudioRunTrigger(BaseTrigger):
             return
         build_url = poller.settings.build_url(self.build_rid)
         watch = StatusWatch(self.build_rid, build_url, self.poll_interval, self.log)
-        queue = poller.subscribe(self.build_rid, self.poll_interval)
+        subscription = poller.subscribe(self.build_rid, self.poll_interval)
         failures = 0
         try:
             while True:
                 remaining = None if self.deadline is None else self.deadline - time.time()
                 try:
-                    if remaining is not None and remaining <= 0:
-                        raise TimeoutError
-                    update = await asyncio.wait_for(queue.get(), remaining)
+                    async with asyncio.timeout(remaining):
+                        update = await subscription.next()
                 except TimeoutError:
                     yield self._event("timeout", build_url, message=f"Build {self.build_rid} was still not final.")
                     return
@@ -140,7 +139,7 @@ class ModelStudioRunTrigger(BaseTrigger):
                     yield self._event("final", build_url, status=str(status))
                     return
         finally:
-            poller.unsubscribe(self.build_rid, queue)
+            poller.unsubscribe(self.build_rid, subscription)
 
     async def on_kill(self) -> None:
         """Cancel the build: the user killed, cleared or marked the deferred task (Airflow 3.3+)."""

@@ -34,6 +34,35 @@ class Update:
     error: FoundryError | None = None
 
 
+class Subscription:
+    """One trigger's mailbox: the latest update, handed over as soon as the trigger asks for it.
+
+    Deliberately small (thousands live in one triggerer): a slot and at most one pending future.
+    """
+
+    __slots__ = ("_latest", "_waiter", "interval")
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._latest: Update | None = None
+        self._waiter: asyncio.Future[Update] | None = None
+
+    def deliver(self, update: Update) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(update)
+            self._waiter = None
+        else:
+            self._latest = update
+
+    async def next(self) -> Update:
+        """The newest update not yet read, waiting for the next poll when there is none."""
+        if self._latest is not None:
+            update, self._latest = self._latest, None
+            return update
+        self._waiter = asyncio.get_running_loop().create_future()
+        return await self._waiter
+
+
 async def load_settings(conn_id: str) -> FoundrySettings:
     """Read a connection from inside the triggerer (no database access there)."""
     from airflow.sdk import BaseHook
@@ -55,7 +84,7 @@ class BuildPoller:
     def __init__(self, client: AsyncFoundryClient, key: PollerKey) -> None:
         self.client = client
         self.key = key
-        self._subscribers: dict[str, dict[asyncio.Queue[Update], float]] = {}
+        self._subscribers: dict[str, set[Subscription]] = {}
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -81,19 +110,19 @@ class BuildPoller:
     def watched(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self, build_rid: str, interval: float) -> asyncio.Queue[Update]:
+    def subscribe(self, build_rid: str, interval: float) -> Subscription:
         """Start receiving updates for ``build_rid`` at least every ``interval`` seconds."""
-        queue: asyncio.Queue[Update] = asyncio.Queue()
-        self._subscribers.setdefault(build_rid, {})[queue] = interval
+        subscription = Subscription(interval)
+        self._subscribers.setdefault(build_rid, set()).add(subscription)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._poll_forever())
-        return queue
+        return subscription
 
-    def unsubscribe(self, build_rid: str, queue: asyncio.Queue[Update]) -> None:
-        """Stop updates to ``queue``; the poller shuts down when nobody is left."""
-        queues = self._subscribers.get(build_rid, {})
-        queues.pop(queue, None)
-        if not queues:
+    def unsubscribe(self, build_rid: str, subscription: Subscription) -> None:
+        """Stop updates to ``subscription``; the poller shuts down when nobody is left."""
+        subscriptions = self._subscribers.get(build_rid, set())
+        subscriptions.discard(subscription)
+        if not subscriptions:
             self._subscribers.pop(build_rid, None)
         if not self._subscribers:
             self._retire()
@@ -106,7 +135,7 @@ class BuildPoller:
             self._task.cancel()
 
     def _interval(self) -> float:
-        return min((i for queues in self._subscribers.values() for i in queues.values()), default=30.0)
+        return min((sub.interval for subs in self._subscribers.values() for sub in subs), default=30.0)
 
     async def _poll_forever(self) -> None:
         try:
@@ -134,5 +163,5 @@ class BuildPoller:
 
     def _deliver(self, rids: list[str], update_for: Any) -> None:
         for rid in rids:
-            for queue in self._subscribers.get(rid, {}):
-                queue.put_nowait(update_for(rid))
+            for subscription in self._subscribers.get(rid, ()):
+                subscription.deliver(update_for(rid))
