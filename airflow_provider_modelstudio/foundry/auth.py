@@ -23,7 +23,7 @@ from airflow_provider_modelstudio.foundry.settings import FoundrySettings
 RENEW_MARGIN = 60.0
 """Seconds before expiry at which a token counts as expired (as Palantir's own client does)."""
 
-TokenKey = tuple[str, str, str, tuple[str, ...]]
+TokenKey = tuple[str, str, str, tuple[str, ...], str]
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ def run_ids(client: FoundryClient, studio_rid: str) -> set[str]:
 def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float], None]) -> dict[str, Any]:
     """Launch a run of ``studio_rid`` and return it (``ModelStudioRun`` JSON), never creating two.
 
+    After a failure that may have reached Foundry, the studio's runs are watched for a settling window
+    (see :func:`_new_runs`) before launching again.
+
     :param client: the sync client
     :param studio_rid: a checked Model Studio RID
     :param sleep: how to wait between launch attempts
@@ -60,7 +63,7 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
             failure = exc
         else:
             return _checked(run, studio_rid)
-        new_runs = _new_runs(client, studio_rid, known, failure)
+        new_runs = _new_runs(client, studio_rid, known, failure, sleep)
         if len(new_runs) == 1:
             log.warning(
                 "The launch answer was lost (%s), but Foundry created run %s: adopting it instead of launching again.",
@@ -93,13 +96,32 @@ def _checked(run: Any, studio_rid: str) -> dict[str, Any]:
     return run
 
 
-def _new_runs(client: FoundryClient, studio_rid: str, known: set[str], failure: FoundryError) -> list[dict[str, Any]]:
-    try:
-        runs = list(client.paged("list_model_studio_runs", {"modelStudioRid": studio_rid}, {}))
-    except FoundryError as exc:
-        raise FoundryError(
-            f"The launch of {studio_rid} got no answer ({failure}), and the studio's runs could not be listed "
-            f"to find out whether a run was created ({exc}). Nothing was launched again: check the studio's "
-            "runs in Foundry before retrying the task."
-        ) from exc
-    return [run for run in runs if isinstance(run, dict) and str(run.get("runId")) not in known]
+def _new_runs(
+    client: FoundryClient,
+    studio_rid: str,
+    known: set[str],
+    failure: FoundryError,
+    sleep: Callable[[float], None],
+) -> list[dict[str, Any]]:
+    """Runs that appeared since ``known``, watched for a settling window before concluding there are none.
+
+    Foundry may still be creating the run when the client gave up waiting for the answer, so the runs are
+    listed again for twice the read timeout (at least 2 s) before "no new run" is believed; after a server
+    error answer (500/502/504), for 2 s.
+    """
+    settle = 2.0 if isinstance(failure, FoundryApiError) else max(2.0, 2 * client.settings.timeout)
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            runs = list(client.paged("list_model_studio_runs", {"modelStudioRid": studio_rid}, {}))
+        except FoundryError as exc:
+            raise FoundryError(
+                f"The launch of {studio_rid} got no answer ({failure}), and the studio's runs could not be listed "
+                f"to find out whether a run was created ({exc}). Nothing was launched again: check the studio's "
+                "runs in Foundry before retrying the task."
+            ) from exc
+        new = [run for run in runs if isinstance(run, dict) and str(run.get("runId")) not in known]
+        remaining = deadline - time.monotonic()
+        if new or remaining <= 0:
+            return new
+        sleep(min(max(settle / 8, 0.25), remaining))

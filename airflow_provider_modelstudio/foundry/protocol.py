@@ -150,7 +150,7 @@ class Attempts:
                 return Done(None)
             try:
                 return Done(json.loads(body))
-            except ValueError:
+            except (ValueError, RecursionError):
                 return self.failed("no_answer", f"{status} with a body that is not complete JSON")
         if status == 401 and self.call.authenticated and self.can_renew_token and not self.renewed_token:
             self.renewed_token = True

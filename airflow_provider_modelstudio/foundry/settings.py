@@ -11,6 +11,7 @@ The stored form is a public contract (users write it in environment variables an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -72,9 +73,16 @@ class FoundrySettings:
         return min(self.timeout, CONNECT_TIMEOUT_CAP)
 
     @property
-    def token_cache_key(self) -> tuple[str, str, str, tuple[str, ...]]:
-        """Tokens are shared by every hook in the process with the same host, client and scopes."""
-        return (self.base_url, self.auth_type, self.client_id or "", self.scopes)
+    def token_cache_key(self) -> tuple[str, str, str, tuple[str, ...], str]:
+        """Tokens are shared by every hook in the process with the same host, client, scopes and secret.
+
+        The secret is in the key as a fingerprint, so a connection with a wrong or revoked secret never
+        borrows a token that another connection fetched with the right one.
+        """
+        import hashlib
+
+        fingerprint = hashlib.sha256(self.secret.encode()).hexdigest()[:16]
+        return (self.base_url, self.auth_type, self.client_id or "", self.scopes, fingerprint)
 
     def build_url(self, build_rid: str) -> str:
         """The Foundry page of a build, for logs and the task's extra link."""
@@ -141,6 +149,22 @@ def _read_extra(cid: str, raw: dict[str, Any]) -> dict[str, Any]:
     return extra
 
 
+_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def _is_hostname(hostname: str) -> bool:
+    """A DNS name of valid labels, or an IP address."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(hostname)
+        return True
+    except ValueError:
+        pass
+    labels = hostname.removesuffix(".").split(".")
+    return 0 < len(hostname) <= 253 and all(_LABEL.match(label) for label in labels)
+
+
 def _is_loopback(hostname: str) -> bool:
     if hostname == "localhost":
         return True
@@ -161,11 +185,14 @@ def normalise_host(cid: str, host: str | None, port: int | None = None) -> str:
         )
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    hostname = parts.hostname or ""
     example = "enter only the hostname, e.g. example.palantirfoundry.com"
-    if scheme not in ("https", "http") or not hostname:
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname or ""
+    except ValueError as exc:
+        raise FoundryConfigError(f"Connection {cid!r}: host={host!r} is not a hostname ({exc}); {example}.") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not _is_hostname(hostname):
         raise FoundryConfigError(f"Connection {cid!r}: host={host!r} is not a hostname; {example}.")
     if parts.path.strip("/") or parts.query or parts.fragment:
         raise FoundryConfigError(

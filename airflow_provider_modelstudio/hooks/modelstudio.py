@@ -95,7 +95,12 @@ class ModelStudioHook(BaseHook):
 
     def get_build(self, build_rid: str) -> dict[str, Any]:
         rid = validate_rid(build_rid, BUILD, field="build_rid")
-        build: dict[str, Any] = self.client.call("get_build", {"buildRid": rid})
+        build = self.client.call("get_build", {"buildRid": rid})
+        if not isinstance(build, dict):
+            raise FoundryError(
+                f"GET build {rid} answered {build!r:.200} instead of a build object. Check that the host is your "
+                "Foundry's API gateway, not a proxy's page."
+            )
         return build
 
     def get_builds(self, build_rids: list[str]) -> dict[str, dict[str, Any]]:

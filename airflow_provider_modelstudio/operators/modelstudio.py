@@ -86,7 +86,7 @@ class LaunchModelStudioOperator(BaseOperator):
         self.reattach_to_running_run = reattach_to_running_run
         self.retry = retry
         self._active_build_rid: str | None = None
-        self._launched = False
+        self._launched_build_rid: str | None = None
         self.foundry_build_url: str | None = None
 
     def hook(self) -> ModelStudioHook:
@@ -100,17 +100,30 @@ class LaunchModelStudioOperator(BaseOperator):
         try:
             return self._execute(context)
         except FoundryError as exc:
-            raise self._task_failure(exc, context, run_exists=self._launched) from exc
+            raise self._task_failure(exc, context, build_rid=self._launched_build_rid) from exc
 
-    def _task_failure(self, exc: Exception, context: Context, *, run_exists: bool) -> BaseException:
+    def _task_failure(self, exc: Exception, context: Context, *, build_rid: str | None) -> BaseException:
+        """The exception the task raises; gives up on (and cancels) a run that a retry could not reattach to.
+
+        :param build_rid: the run's build, None when nothing was launched
+        """
+        from airflow_provider_modelstudio._compat import AirflowFailException
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs import lifecycle
 
         assert isinstance(exc, FoundryError)
         can_reattach = context.get("task_state_store") is not None or self.reattach_to_running_run
-        return lifecycle.as_task_failure(
-            exc, retry_allowed=self.retry_on_run_failure, reattach_possible=can_reattach or not run_exists
+        if build_rid is None or can_reattach or not lifecycle.is_transient(exc):
+            return lifecycle.as_task_failure(exc, retry_allowed=self.retry_on_run_failure)
+        outcome = self._cancel(build_rid) if self.cancel_on_kill else "left running (cancel_on_kill=False)"
+        self._active_build_rid = None
+        failure = AirflowFailException(
+            f"{exc} A retry of this task could not reattach to the run (Airflow < 3.3 without "
+            f"reattach_to_running_run=True) and would launch a second one, so the task is not retried; the "
+            f"build was {outcome}."
         )
+        failure.__cause__ = exc
+        return failure
 
     def _execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_modelstudio.runs import lifecycle
@@ -123,7 +136,7 @@ class LaunchModelStudioOperator(BaseOperator):
         run, status = self._launch_or_reattach(context, hook)
         build_rid = str(run["buildRid"])
         self._active_build_rid = build_rid
-        self._launched = True
+        self._launched_build_rid = build_rid
         build_url = self.foundry_build_url = hook.build_url(build_rid)
         launched = build_result(run, build_status=status, build_url=build_url, model_studio_rid=self.model_studio_rid)
         for key, value in xcom_entries(launched).items():
@@ -215,7 +228,8 @@ class LaunchModelStudioOperator(BaseOperator):
                 raise event_error(payload)
             return self._finish(payload["run"], payload["status"], payload["build_url"])
         except FoundryError as exc:
-            raise self._task_failure(exc, context, run_exists=True) from exc
+            build_rid = event.get("build_rid") if isinstance(event, dict) else None
+            raise self._task_failure(exc, context, build_rid=build_rid if isinstance(build_rid, str) else None) from exc
 
     def _finish(self, run: dict[str, Any], status: str, build_url: str) -> dict[str, Any]:
         from airflow_provider_modelstudio.runs import lifecycle

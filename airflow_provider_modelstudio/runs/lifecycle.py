@@ -195,31 +195,20 @@ class PollingFailedError(FoundryError):
     """Checking the build kept failing for a transient reason (the trigger gave up); the run may be fine."""
 
 
-def as_task_failure(exc: FoundryError, *, retry_allowed: bool, reattach_possible: bool = True) -> BaseException:
+def as_task_failure(exc: FoundryError, *, retry_allowed: bool) -> BaseException:
     """The exception a task raises for ``exc``.
 
-    Transient failures stay retryable when a retry cannot start a second run: before anything was launched,
-    or when the retry can reattach (task state store, ``reattach_to_running_run``). Everything else (a run
-    Foundry failed, a timeout, bad input, a permission or a missing studio) fails the task without Airflow
-    retries, unless ``retry_allowed`` for run failures and timeouts.
+    Transient failures stay retryable (the caller makes sure a retry cannot launch a second run). Everything
+    else (a run Foundry failed, a timeout, bad input, a permission or a missing studio) fails the task without
+    Airflow retries, unless ``retry_allowed`` for run failures and timeouts.
 
     :param exc: what went wrong
     :param retry_allowed: the user opted in to retrying failed runs and timeouts
-    :param reattach_possible: a retry would not launch a second run
     """
     from airflow_provider_modelstudio._compat import AirflowFailException
 
-    if is_transient(exc) and reattach_possible:
+    if is_transient(exc) or (retry_allowed and isinstance(exc, RunFailedError | RunTimedOutError)):
         return exc
-    if retry_allowed and isinstance(exc, RunFailedError | RunTimedOutError):
-        return exc
-    message = str(exc)
-    if is_transient(exc):
-        message += (
-            " The build may still be running in Foundry, and a retry of this task could not reattach to it "
-            "(Airflow < 3.3 without reattach_to_running_run=True), so the task is not retried: a retry would "
-            "start a second training run."
-        )
-    failure = AirflowFailException(message)
+    failure = AirflowFailException(str(exc))
     failure.__cause__ = exc
     return failure

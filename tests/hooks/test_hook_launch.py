@@ -66,14 +66,16 @@ def test_launch_failure_before_creation_launches_again_once(
     emulator: FoundryEmulator, connect: Connect, fail_first: Any, rate: str
 ) -> None:
     fail_first(emulator, "launch_model_studio", rate)
-    run = connect(emulator).launch_model_studio(DEMO)
+    run = connect(emulator, timeout=1).launch_model_studio(DEMO)  # the settling window is 2 s after a drop
     (created,) = emulator.runs(DEMO)
     assert run["runId"] == created["runId"]
     counters = emulator.counters()
     assert counters["launches"] == {DEMO: 1}
     assert sum(counters["faults_injected"]["launch_model_studio"].values()) == 1
     assert sum(requests_of(counters, "launch_model_studio").values()) == 2
-    assert requests_of(counters, "list_model_studio_runs") == {"200": 2}  # before, and after the failure
+    listed = requests_of(counters, "list_model_studio_runs")
+    assert set(listed) == {"200"}
+    assert listed["200"] >= 2  # before, and (for a settling window) after the failure
 
 
 def test_launch_failing_before_creation_every_time_gives_up_without_any_run(
@@ -84,7 +86,9 @@ def test_launch_failing_before_creation_every_time_gives_up_without_any_run(
         connect(emulator).launch_model_studio(DEMO)
     assert info.value.status_code == 502
     assert emulator.runs(DEMO) == []
-    assert requests_of(emulator.counters(), "launch_model_studio") == {"502": 4}
+    attempts = requests_of(emulator.counters(), "launch_model_studio")
+    assert set(attempts) == {"502"}
+    assert 2 <= attempts["502"] <= 4  # bounded by max_attempts and, with a 2 s settling window each, max_elapsed
 
 
 def test_launch_attempts_stop_at_max_elapsed(

@@ -1,0 +1,277 @@
+"""The waiting process of the "waiting at scale" benchmark (started by ``bench/run.py``, one process per case).
+
+It imports everything first, writes ``--ready-file``, then reads one line from stdin: the path of a JSON file
+with the runs to wait on (created by the emulator process just before). Then it waits on all of them in
+one asyncio event loop, as a triggerer does, in one of two ways:
+
+- ``trigger``: one real :class:`ModelStudioRunTrigger` per run (they share the provider's getBatch poller);
+- ``baseline``: one coroutine per run that calls ``GET /v2/orchestration/builds/{rid}`` itself every
+  interval through the same :class:`AsyncFoundryClient` (one shared client, one shared token: the most
+  favourable setting for one-request-per-run polling), and logs status changes the same way.
+
+It samples its own CPU time and RSS every 0.2 s, counts the trigger poller's rounds (by wrapping
+``BuildPoller._poll_once``; instrumentation only), reads the emulator's counters through its admin API
+(``/_emulator/counters``, not counted by the emulator) right before and after the first round in which
+every run is waited on, and writes everything to ``--result-file`` as JSON. Bounded by ``--max-seconds``.
+
+With ``--rounds K`` it stops after K further full poll rounds (for a steady-state measurement at a long
+interval, on builds that do not finish meanwhile) and cancels the waits, as a triggerer does on shutdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
+from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+from airflow_provider_modelstudio.runs.lifecycle import StatusWatch, is_transient
+from airflow_provider_modelstudio.runs.status import Verdict
+from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
+from airflow_provider_modelstudio.triggers.poller import BuildPoller, load_settings
+
+_LOG = logging.getLogger("bench.baseline")
+RETRY = {"max_attempts": 5, "backoff_initial": 0.5, "backoff_max": 5.0, "max_elapsed": 60.0}
+SAMPLE_EVERY = 0.2
+BASELINE_IN_FLIGHT = 20
+"""The async client's connection pool size (``httpx.Limits(max_connections=20)``)."""
+
+
+class Recorder:
+    """What one case measured."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.process = psutil.Process()
+        self.samples: list[tuple[float, float, int]] = []
+        self.events: list[dict[str, Any]] = []
+        self.rounds: list[dict[str, Any]] = []
+        self.first_full_round: dict[str, Any] = {}
+        self.cycles: list[tuple[float, float]] = []
+        self.requests_done: dict[int, int] = {}
+        self.all_first_requests_done = asyncio.Event()
+
+    def cycle_done(self) -> None:
+        """Every run was checked once more: note the time and the CPU used so far."""
+        self.cycles.append((time.monotonic(), time.process_time()))
+
+    def request_done(self, number: int) -> None:
+        """Baseline: one wait finished its ``number``-th status request."""
+        done = self.requests_done[number] = self.requests_done.get(number, 0) + 1
+        if done == self.expected:
+            self.cycle_done()
+            if number == 1:
+                self.all_first_requests_done.set()
+
+    def sample(self) -> None:
+        self.samples.append((time.monotonic(), time.process_time(), self.process.memory_info().rss))
+
+    async def sampler(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(SAMPLE_EVERY)
+
+
+async def admin_counters(admin: httpx.AsyncClient) -> dict[str, Any]:
+    answer = await admin.get("/_emulator/counters")
+    answer.raise_for_status()
+    counters: dict[str, Any] = answer.json()
+    return counters
+
+
+def instrument_poller(recorder: Recorder, admin: httpx.AsyncClient, full_rounds_wanted: int | None) -> asyncio.Event:
+    """Count the shared poller's rounds; snapshot the emulator's counters around the first full one."""
+    enough = asyncio.Event()
+    real_poll_once = BuildPoller._poll_once
+
+    async def counted(self: BuildPoller) -> None:
+        watched = self.watched
+        full = watched == recorder.expected
+        first_full = full and not recorder.first_full_round
+        if first_full:
+            recorder.first_full_round["before"] = await admin_counters(admin)
+        started, cpu = time.monotonic(), time.process_time()
+        await real_poll_once(self)
+        recorder.rounds.append(
+            {
+                "start": started,
+                "end": time.monotonic(),
+                "cpu_start": cpu,
+                "cpu_end": time.process_time(),
+                "watched": watched,
+            }
+        )
+        if full:
+            recorder.cycle_done()
+        if first_full:
+            recorder.first_full_round["after"] = await admin_counters(admin)
+            recorder.first_full_round["end"] = time.monotonic()
+        if full_rounds_wanted is not None:
+            full_rounds = sum(1 for r in recorder.rounds if r["watched"] == recorder.expected)
+            if full_rounds >= full_rounds_wanted:
+                enough.set()
+
+    BuildPoller._poll_once = counted  # type: ignore[method-assign]
+    return enough
+
+
+async def wait_with_trigger(run: dict[str, Any], studio: str, interval: float, recorder: Recorder) -> None:
+    trigger = ModelStudioRunTrigger(
+        build_rid=run["buildRid"], poll_interval=interval, run=run, model_studio_rid=studio, retry=RETRY
+    )
+    async for event in trigger.run():
+        payload = event.payload
+        recorder.events.append(
+            {
+                "build_rid": payload["build_rid"],
+                "at": time.time(),
+                "kind": payload["kind"],
+                "status": payload["status"],
+                "message": payload["message"][:300],
+            }
+        )
+        return
+
+
+async def wait_with_baseline(
+    run: dict[str, Any], client: AsyncFoundryClient, interval: float, recorder: Recorder, in_flight: asyncio.Semaphore
+) -> None:
+    """One-request-per-run polling, the way peer providers' triggers poll.
+
+    At most as many requests in flight as the client has connections: without that, thousands of requests
+    queue inside httpx's connection pool, whose queue handling grows with the queue's length, and the
+    baseline would look worse than the approach itself is.
+    """
+    rid = run["buildRid"]
+    watch = StatusWatch(rid, client.settings.build_url(rid), interval, _LOG)
+    number = 0
+    failures = 0
+    while True:
+        number += 1
+        try:
+            async with in_flight:
+                build = await client.call("get_build", {"buildRid": rid})
+        except FoundryError as exc:
+            failures += 1
+            recorder.request_done(number)
+            if not is_transient(exc) or failures >= 10:
+                recorder.events.append(
+                    {"build_rid": rid, "at": time.time(), "kind": "error", "status": None, "message": str(exc)[:300]}
+                )
+                return
+        else:
+            failures = 0
+            status = build.get("status")
+            final = watch.observe(status) is not Verdict.WAIT
+            if final:
+                recorder.events.append(
+                    {"build_rid": rid, "at": time.time(), "kind": "final", "status": status, "message": ""}
+                )
+            recorder.request_done(number)
+            if final:
+                return
+        await asyncio.sleep(interval)
+
+
+async def run_case(args: argparse.Namespace, runs_text: str, recorder: Recorder) -> dict[str, Any]:
+    runs: list[dict[str, Any]] = json.loads(runs_text)
+    recorder.expected = len(runs)
+    sampler = asyncio.create_task(recorder.sampler())
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=args.admin_url, timeout=30) as admin:
+        client: AsyncFoundryClient | None = None
+        enough = asyncio.Event()
+        if args.mode == "trigger":
+            enough = instrument_poller(recorder, admin, None if args.rounds is None else args.rounds + 1)
+            waits = [wait_with_trigger(run, args.studio, args.interval, recorder) for run in runs]
+        else:
+            client = AsyncFoundryClient(await load_settings("foundry_default"), retry=RetryPolicy.from_value(RETRY))
+            in_flight = asyncio.Semaphore(BASELINE_IN_FLIGHT)
+            waits = [wait_with_baseline(run, client, args.interval, recorder, in_flight) for run in runs]
+        tasks = [asyncio.create_task(wait) for wait in waits]
+        if args.mode == "baseline":
+
+            async def snapshot_first_round() -> None:
+                await recorder.all_first_requests_done.wait()
+                recorder.first_full_round["after"] = await admin_counters(admin)
+                recorder.first_full_round["end"] = time.monotonic()
+
+            snapshot = asyncio.create_task(snapshot_first_round())
+        everything = asyncio.gather(*tasks)
+        stopper = asyncio.create_task(enough.wait())
+        done, _ = await asyncio.wait({everything, stopper}, timeout=args.max_seconds, return_when="FIRST_COMPLETED")
+        timed_out = not done
+        stopped_early = stopper in done and everything not in done
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(everything, return_exceptions=True)
+        stopper.cancel()
+        if args.mode == "baseline":
+            snapshot.cancel()
+            await asyncio.gather(snapshot, return_exceptions=True)
+        ended = time.monotonic()
+        recorder.sample()
+        if client is not None:
+            await client.aclose()
+        await asyncio.sleep(0.1)  # let the poller close its client
+    sampler.cancel()
+    await asyncio.gather(sampler, return_exceptions=True)
+    return {"started": started, "ended": ended, "timed_out": timed_out, "stopped_early": stopped_early}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("trigger", "baseline"), required=True)
+    parser.add_argument("--interval", type=float, required=True)
+    parser.add_argument("--studio", required=True)
+    parser.add_argument("--admin-url", required=True)
+    parser.add_argument("--ready-file", required=True)
+    parser.add_argument("--result-file", required=True)
+    parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--rounds", type=int, default=None, help="stop after this many full rounds (trigger mode)")
+    args = parser.parse_args()
+
+    Path(args.ready_file).write_text("ready")
+    line = sys.stdin.readline().strip()
+    if not line:
+        return
+    raw = Path(line).read_text()
+    recorder = Recorder(expected=0)
+    rss_before = recorder.process.memory_info().rss
+    cpu_before = time.process_time()
+    wall_offset = time.time() - time.monotonic()
+    outcome = asyncio.run(run_case(args, raw, recorder))
+    cpu_after = time.process_time()
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result = {
+        **outcome,
+        "mode": args.mode,
+        "interval": args.interval,
+        "expected": recorder.expected,
+        "rss_before": rss_before,
+        "peak_rss": peak_rss,
+        "sampled_peak_rss": max(s[2] for s in recorder.samples),
+        "cpu_seconds": cpu_after - cpu_before,
+        "samples": recorder.samples,
+        "events": recorder.events,
+        "rounds": recorder.rounds,
+        "cycles": recorder.cycles,
+        "wall_offset": wall_offset,
+        "first_full_round": recorder.first_full_round,
+    }
+    Path(args.result_file).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
