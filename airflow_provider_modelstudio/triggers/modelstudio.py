@@ -99,7 +99,7 @@ class ModelStudioRunTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             poller = await BuildPoller.acquire(self.foundry_conn_id, self.retry)
-        except FoundryError as exc:
+        except Exception as exc:  # a missing connection, bad settings: the task must hear of it, not hang
             yield self._event("error", "", message=f"Could not start waiting on build {self.build_rid}: {exc}")
             return
         build_url = poller.settings.build_url(self.build_rid)

@@ -176,3 +176,10 @@ def test_an_error_event_after_transient_failures_says_they_were_transient(foundr
 def test_an_error_event_for_a_missing_build_is_not_transient(foundry_connection):
     event = run_trigger(trigger_for("ri.foundry.main.build.nope", max_consecutive_failures=2))
     assert event["transient"] is False
+
+
+def test_a_missing_connection_ends_with_an_error_event(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_NOPE", raising=False)
+    event = run_trigger(trigger_for("ri.foundry.main.build.b", foundry_conn_id="nope"))
+    assert event["kind"] == "error"
+    assert "nope" in event["message"]
