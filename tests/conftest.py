@@ -212,3 +212,25 @@ def stub_foundry() -> Iterator[StubFoundry]:
     yield stub
     server.shutdown()
     server.server_close()
+
+
+StartEmulator = Callable[..., "FoundryEmulator"]
+"""The ``start_emulator`` fixture: start an emulator of one's own with FoundryEmulator's arguments."""
+
+
+@pytest.fixture
+def start_emulator() -> Iterator[StartEmulator]:
+    """Start emulators of one's own (a scenario, time scale or faults of their own); all stop after the test,
+    which also ends requests left hanging inside them."""
+    from airflow_provider_modelstudio.emulator import FoundryEmulator
+
+    started: list[FoundryEmulator] = []
+
+    def start(*args: Any, **kwargs: Any) -> FoundryEmulator:
+        emulator = FoundryEmulator(*args, **kwargs).start()
+        started.append(emulator)
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.stop()

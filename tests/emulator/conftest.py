@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
-from tests.emulator.helpers import StartEmulator, api_client
+from tests.emulator.helpers import api_client
 
 
 @pytest.fixture(scope="session")
@@ -23,21 +22,6 @@ def emu(shared_emulator: FoundryEmulator) -> FoundryEmulator:
     """The shared emulator, back at the default scenario with no runs and zeroed counters."""
     shared_emulator.reset()
     return shared_emulator
-
-
-@pytest.fixture
-def private_emulator() -> Iterator[StartEmulator]:
-    """Start emulators of one's own (for hangs, latency, time scales); all stop after the test."""
-    started: list[FoundryEmulator] = []
-
-    def start(**kwargs: Any) -> FoundryEmulator:
-        emulator = FoundryEmulator(**kwargs).start()
-        started.append(emulator)
-        return emulator
-
-    yield start
-    for emulator in started:
-        emulator.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,9 +13,6 @@ PREVIEW = {"preview": "true"}
 STUDIOS = "/api/v2/models/modelStudios"
 BUILDS = "/api/v2/orchestration/builds"
 TOKEN_PATH = "/multipass/api/oauth2/token"
-
-StartEmulator = Callable[..., FoundryEmulator]
-"""The ``private_emulator`` fixture: start an emulator of one's own with FoundryEmulator's arguments."""
 
 
 def api_client(emulator: FoundryEmulator, token: str | None = STATIC_TOKEN, timeout: float = 5.0) -> httpx.Client:

@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from airflow_provider_modelstudio.emulator import CLIENT_ID, CLIENT_SECRET, DEMO_STUDIO, FoundryEmulator
+from tests.conftest import StartEmulator
 from tests.emulator.helpers import (
     BUILDS,
     PREVIEW,
     STUDIOS,
     TOKEN_PATH,
-    StartEmulator,
     api_client,
     assert_error,
     launch,
@@ -68,8 +68,8 @@ def test_oauth2_token_works_for_api_calls(emu: FoundryEmulator) -> None:
         assert launch(client)["buildStatus"] == "RUNNING"
 
 
-def test_oauth2_expires_in_is_announced_in_real_seconds(private_emulator: StartEmulator) -> None:
-    emulator = private_emulator(time_scale=10.0)
+def test_oauth2_expires_in_is_announced_in_real_seconds(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator(time_scale=10.0)
 
     assert fetch_token(emulator).json()["expires_in"] == 360
 

@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from airflow_provider_modelstudio.emulator import DEMO_STUDIO, STATIC_TOKEN, FoundryEmulator, ScenarioError
-from tests.emulator.helpers import BUILDS, PREVIEW, STUDIOS, StartEmulator, api_client
+from tests.conftest import StartEmulator
+from tests.emulator.helpers import BUILDS, PREVIEW, STUDIOS, api_client
 
 STUDIO_PATH = f"{STUDIOS}/{DEMO_STUDIO}"
 
@@ -130,16 +131,16 @@ def test_drop_after_create_is_refused_outside_launch(emu: FoundryEmulator) -> No
         emu.set_faults("get_build", drop_after_create=0.5)
 
 
-def test_hang_outlasts_a_short_client_timeout(private_emulator: StartEmulator) -> None:
-    emulator = private_emulator()
+def test_hang_outlasts_a_short_client_timeout(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator()
     emulator.set_faults("get_model_studio", rate_hang=1.0, hang_seconds=5)
 
     with api_client(emulator, timeout=0.2) as impatient, pytest.raises(httpx.ReadTimeout):
         impatient.get(STUDIO_PATH, params=PREVIEW)
 
 
-def test_stopping_the_emulator_ends_pending_hangs_at_once(private_emulator: StartEmulator) -> None:
-    emulator = private_emulator()
+def test_stopping_the_emulator_ends_pending_hangs_at_once(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator()
     emulator.set_faults("get_model_studio", rate_hang=1.0, hang_seconds=30)
     with api_client(emulator, timeout=0.2) as impatient, pytest.raises(httpx.ReadTimeout):
         impatient.get(STUDIO_PATH, params=PREVIEW)
@@ -150,8 +151,8 @@ def test_stopping_the_emulator_ends_pending_hangs_at_once(private_emulator: Star
     assert time.monotonic() - started < 2
 
 
-def test_latency_delays_every_answer(private_emulator: StartEmulator) -> None:
-    emulator = private_emulator()
+def test_latency_delays_every_answer(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator()
     emulator.set_faults("get_model_studio", latency_seconds=0.3)
 
     with api_client(emulator) as client:
@@ -237,8 +238,8 @@ def test_faults_do_not_touch_the_admin_api(emu: FoundryEmulator) -> None:
     assert httpx.get(emu.url + "/_emulator/counters").status_code == 200
 
 
-def test_faults_from_the_scenario_apply_from_the_start(private_emulator: StartEmulator) -> None:
-    emulator = private_emulator(scenario={"faults": {"get_build": {"rate_503": 1.0}}})
+def test_faults_from_the_scenario_apply_from_the_start(start_emulator: StartEmulator) -> None:
+    emulator = start_emulator(scenario={"faults": {"get_build": {"rate_503": 1.0}}})
 
     with api_client(emulator) as client:
         assert statuses(client, 1, f"{BUILDS}/ri.foundry.main.build.x") == [503]

@@ -1,8 +1,7 @@
 """Fixtures of the fault-injection suite.
 
 - ``soak``: True under ``MODELSTUDIO_SOAK=1`` (``make soak``): the long form, more runs.
-- ``start_emulator``: start private emulators (own scenario, time scale, faults); all stop after the test,
-  which also ends requests left hanging inside them.
+- ``start_emulator`` (from the root conftest): private emulators, stopped after the test.
 - ``use_emulator``: point ``AIRFLOW_CONN_<ID>`` at an emulator, with extra connection fields.
 - ``issued_tokens``: every OAuth2 access token the emulators issue during the test, as issued.
 """
@@ -11,34 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 
-StartEmulator = Callable[..., FoundryEmulator]
 UseEmulator = Callable[..., str]
 
 
 @pytest.fixture
 def soak() -> bool:
     return os.environ.get("MODELSTUDIO_SOAK") == "1"
-
-
-@pytest.fixture
-def start_emulator() -> Iterator[StartEmulator]:
-    started: list[FoundryEmulator] = []
-
-    def start(scenario: dict[str, Any] | None = None, time_scale: float = 1.0) -> FoundryEmulator:
-        emulator = FoundryEmulator(scenario, time_scale).start()
-        started.append(emulator)
-        return emulator
-
-    yield start
-    for emulator in started:
-        emulator.stop()
 
 
 @pytest.fixture

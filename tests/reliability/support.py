@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,18 @@ def run_triggers(tasks: list[Task], limit: float) -> None:
 
     for task, event in zip(waiting, asyncio.run(all_events()), strict=True):
         task.event = event
+
+
+def run_together(triggered: list[Task], in_worker: list[Task], limit: float) -> None:
+    """The worker tasks on their threads while the triggers of ``triggered`` run; then ``triggered`` resumes."""
+    workers = threading.Thread(target=in_threads, args=(run_in_worker, in_worker), name="workers")
+    workers.start()
+    try:
+        run_triggers(triggered, limit=limit)
+    finally:
+        workers.join(limit)
+    for task in triggered:
+        resume(task)
 
 
 def in_threads(action: Any, tasks: list[Task], workers: int = 6) -> None:

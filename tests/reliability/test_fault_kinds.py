@@ -15,7 +15,8 @@ import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry.auth import TOKEN_CACHE
-from tests.reliability.conftest import StartEmulator, UseEmulator
+from tests.conftest import StartEmulator
+from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import RETRY, Task, check, resume, run_in_worker, run_triggers, start_deferred
 
 QUICK = "ri.models.main.model-studio.quick"

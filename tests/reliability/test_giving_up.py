@@ -13,8 +13,9 @@ import pytest
 from airflow_provider_modelstudio._compat import AirflowFailException
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.operators.modelstudio import LaunchModelStudioOperator
+from tests.conftest import StartEmulator
 from tests.lifecycle_helpers import StateStore, TaskDeferred, context, run_trigger
-from tests.reliability.conftest import StartEmulator, UseEmulator
+from tests.reliability.conftest import UseEmulator
 
 STUDIO = "ri.models.main.model-studio.flaky-checks"
 GIVE_UP_FAST = {"max_attempts": 2, "backoff_initial": 0.01, "backoff_max": 0.02, "max_elapsed": 1}

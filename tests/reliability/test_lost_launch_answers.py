@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
 
-from tests.reliability.conftest import StartEmulator, UseEmulator
+from tests.conftest import StartEmulator
+from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import (
     RETRY,
     TIME_SCALE,
@@ -17,6 +17,7 @@ from tests.reliability.support import (
     plan_tasks,
     resume,
     run_in_worker,
+    run_together,
     run_triggers,
     start_deferred,
 )
@@ -81,14 +82,7 @@ def test_many_tasks_with_half_their_launch_answers_lost(
     tasks = plan_tasks(emulator, 60 if soak else 12, random.Random(3), prefix="lost", durations=(10, 40))
     emulator.set_faults("launch_model_studio", drop_after_create=0.5)
     in_threads(start_deferred, [t for t in tasks if t.deferrable])
-    workers = threading.Thread(target=in_threads, args=(run_in_worker, [t for t in tasks if not t.deferrable]))
-    workers.start()
-    try:
-        run_triggers(tasks, limit=300)
-    finally:
-        workers.join(300)
-    for task in tasks:
-        resume(task)
+    run_together(tasks, [t for t in tasks if not t.deferrable], limit=300)
     assert emulator.counters()["requests"]["launch_model_studio"].get("dropped", 0) > 0
     problems = check(emulator, tasks)
     assert not problems, "\n".join(problems)

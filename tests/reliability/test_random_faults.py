@@ -7,11 +7,11 @@ version, with one launch per studio and no build left running without a task.
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
 
-from tests.reliability.conftest import StartEmulator, UseEmulator
+from tests.conftest import StartEmulator
+from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import (
     TIME_SCALE,
     TOKEN_LIFETIME,
@@ -20,9 +20,7 @@ from tests.reliability.support import (
     faults_seen,
     in_threads,
     plan_tasks,
-    resume,
-    run_in_worker,
-    run_triggers,
+    run_together,
     start_deferred,
 )
 
@@ -43,14 +41,7 @@ def test_every_run_ends_right_through_random_faults_and_expiring_tokens(
     in_threads(start_deferred, deferred)
     assert all(t.trigger is not None or t.error is not None or t.result is not None for t in deferred)
     emulator.advance(TOKEN_LIFETIME + 1)  # every token issued so far is now refused by Foundry: 401, renewal
-    workers = threading.Thread(target=in_threads, args=(run_in_worker, in_worker), name="workers")
-    workers.start()
-    try:
-        run_triggers(deferred, limit=600)
-    finally:
-        workers.join(600)
-    for task in deferred:
-        resume(task)
+    run_together(deferred, in_worker, limit=600)
 
     problems = check(emulator, tasks)
     assert not problems, "\n".join(problems)

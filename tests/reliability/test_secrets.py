@@ -20,8 +20,9 @@ from airflow_provider_modelstudio.foundry.auth import TOKEN_CACHE
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.operators.modelstudio import LaunchModelStudioOperator
 from airflow_provider_modelstudio.sensors.modelstudio import ModelStudioRunSensor
+from tests.conftest import StartEmulator
 from tests.lifecycle_helpers import StateStore, TaskDeferred, context, run_trigger
-from tests.reliability.conftest import StartEmulator, UseEmulator
+from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import RETRY
 
 SLOW = "ri.models.main.model-studio.secrets-slow"

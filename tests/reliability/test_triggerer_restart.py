@@ -19,7 +19,8 @@ from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry.auth import TOKEN_CACHE
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
 from airflow_provider_modelstudio.triggers.poller import BuildPoller
-from tests.reliability.conftest import StartEmulator, UseEmulator
+from tests.conftest import StartEmulator
+from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import (
     TIME_SCALE,
     Task,
