@@ -21,10 +21,12 @@ class Endpoint:
     :param name: stable name, shared with the emulator's counters and fault settings
     :param method: HTTP method
     :param path: path template below the prefix, with ``{placeholders}``
-    :param scope: the OAuth2 scope it needs
+    :param scope: the OAuth2 scope it needs; ``""`` for the token endpoint, which takes no bearer token
     :param preview: whether ``preview=true`` must be sent
     :param idempotent: whether repeating it after an answer-less failure is harmless
     :param prefix: :data:`API_PREFIX` or :data:`MULTIPASS_PREFIX`
+    :param build_read: whether it counts against Foundry's build read rate limit (stated for get build and
+        getBatch)
     """
 
     name: str
@@ -34,6 +36,7 @@ class Endpoint:
     preview: bool = False
     idempotent: bool = True
     prefix: str = API_PREFIX
+    build_read: bool = False
 
     @property
     def placeholders(self) -> tuple[str, ...]:
@@ -86,8 +89,8 @@ ENDPOINTS: dict[str, Endpoint] = {
             scope="api:models-read",
             preview=True,
         ),
-        Endpoint("get_build", "GET", _BUILD + "/{buildRid}", scope="api:orchestration-read"),
-        Endpoint("get_builds_batch", "POST", _BUILD + "/getBatch", scope="api:orchestration-read"),
+        Endpoint("get_build", "GET", _BUILD + "/{buildRid}", scope="api:orchestration-read", build_read=True),
+        Endpoint("get_builds_batch", "POST", _BUILD + "/getBatch", scope="api:orchestration-read", build_read=True),
         Endpoint("cancel_build", "POST", _BUILD + "/{buildRid}/cancel", scope="api:orchestration-write"),
         Endpoint("list_build_jobs", "GET", _BUILD + "/{buildRid}/jobs", scope="api:orchestration-read"),
     )

@@ -165,7 +165,8 @@ def _is_hostname(hostname: str) -> bool:
     return 0 < len(hostname) <= 253 and all(_LABEL.match(label) for label in labels)
 
 
-def _is_loopback(hostname: str) -> bool:
+def is_loopback_host(hostname: str) -> bool:
+    """Whether ``hostname`` is ``localhost`` or a loopback IP address (no DNS lookup is made)."""
     if hostname == "localhost":
         return True
     import ipaddress
@@ -202,7 +203,7 @@ def normalise_host(cid: str, host: str | None, port: int | None = None) -> str:
         raise FoundryConfigError(
             f"Connection {cid!r}: host must not contain credentials; put the token in the password field."
         )
-    if scheme == "http" and not _is_loopback(hostname):
+    if scheme == "http" and not is_loopback_host(hostname):
         raise FoundryConfigError(
             f"Connection {cid!r}: host={host!r} uses http://, which is allowed only for loopback hosts (the "
             "local emulator). Use https:// (or no scheme) for Foundry."
