@@ -12,13 +12,13 @@ Importing this package is cheap: FastAPI and uvicorn are imported when an emulat
 
 from __future__ import annotations
 
-from airflow_provider_modelstudio.emulator.endpoints import ENDPOINT_NAMES
 from airflow_provider_modelstudio.emulator.scenario import (
     CLIENT_ID,
     CLIENT_SECRET,
     DEMO_DENIED_STUDIO,
     DEMO_FAILS_STUDIO,
     DEMO_STUDIO,
+    ENDPOINT_NAMES,
     STATIC_TOKEN,
     FaultSettings,
     Scenario,

@@ -1,8 +1,10 @@
 """The emulator's HTTP face: Foundry's routes on a FastAPI app, with faults, auth and rate limiting.
 
-Every Foundry request goes through one pipeline: draw the fault plan, ask the build read rate limit (for
-get_build / get_builds_batch), wait out latency or a hang, answer a fault or else check the bearer token,
-its scope and ``preview=true`` and run the state operation, then apply after-the-fact faults (cut the body,
+The routes are the contract's (:data:`airflow_provider_modelstudio.foundry.endpoints.ENDPOINTS`), one
+handler each; the app refuses to start when an endpoint has none. Every Foundry request goes through one
+pipeline: draw the fault plan, ask the build read rate limit (for the endpoints the contract marks
+``build_read``), wait out latency or a hang, answer a fault or else check the bearer token, the endpoint's
+scope and ``preview=true`` and run the state operation, then apply after-the-fact faults (cut the body,
 drop the connection after a launch) and count the answer. Unknown routes answer 404 with an empty body,
 like a Foundry without the endpoint. The admin API under ``/_emulator/`` lives in :mod:`.admin`.
 
@@ -24,14 +26,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from airflow_provider_modelstudio.emulator import endpoints, faults
+from airflow_provider_modelstudio.emulator import faults
 from airflow_provider_modelstudio.emulator.admin import add_admin_routes
-from airflow_provider_modelstudio.emulator.endpoints import ENDPOINTS, Endpoint
 from airflow_provider_modelstudio.emulator.errors import FoundryError, OAuthError
 from airflow_provider_modelstudio.emulator.faults import FaultPlan
 from airflow_provider_modelstudio.emulator.responses import TRANSPORT_KEY, DropConnection, json_response
+from airflow_provider_modelstudio.emulator.routing import route_path, routing_order
 from airflow_provider_modelstudio.emulator.state import EmulatorState
 from airflow_provider_modelstudio.emulator.tokens import Caller
+from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, Endpoint
 
 DROPPED = "dropped"
 _NOBODY = Caller(user_id="", scopes=frozenset())
@@ -52,23 +55,25 @@ class EmulatorApp:
         self.api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
         self.api.add_exception_handler(StarletteHTTPException, _empty_answer)
         handlers: dict[str, Handler] = {
-            endpoints.OAUTH2_TOKEN.name: self._oauth2_token,
-            endpoints.LAUNCH_MODEL_STUDIO.name: self._launch,
-            endpoints.GET_MODEL_STUDIO.name: self._get_studio,
-            endpoints.LIST_MODEL_STUDIO_RUNS.name: self._list_runs,
-            endpoints.GET_LATEST_CONFIG_VERSION.name: self._get_latest_config_version,
-            endpoints.GET_CONFIG_VERSION.name: self._get_config_version,
-            endpoints.GET_MODEL_VERSION.name: self._get_model_version,
-            endpoints.GET_BUILD.name: self._get_build,
-            endpoints.GET_BUILDS_BATCH.name: self._get_builds_batch,
-            endpoints.CANCEL_BUILD.name: self._cancel_build,
-            endpoints.LIST_BUILD_JOBS.name: self._list_build_jobs,
+            "oauth2_token": self._oauth2_token,
+            "launch_model_studio": self._launch,
+            "get_model_studio": self._get_studio,
+            "list_model_studio_runs": self._list_runs,
+            "get_latest_config_version": self._get_latest_config_version,
+            "get_config_version": self._get_config_version,
+            "get_model_version": self._get_model_version,
+            "get_build": self._get_build,
+            "get_builds_batch": self._get_builds_batch,
+            "cancel_build": self._cancel_build,
+            "list_build_jobs": self._list_build_jobs,
         }
+        unserved = sorted(set(ENDPOINTS) - set(handlers))
+        if unserved:
+            raise RuntimeError(f"the emulator has no handler for the contract's endpoints {unserved}; add one each")
         add_admin_routes(self.api, state)
-        for endpoint in ENDPOINTS:
-            self.api.add_api_route(
-                endpoint.path, self._route(endpoint, handlers[endpoint.name]), methods=[endpoint.method]
-            )
+        for endpoint in routing_order(ENDPOINTS.values()):
+            route = self._route(endpoint, handlers[endpoint.name])
+            self.api.add_api_route(route_path(endpoint), route, methods=[endpoint.method])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -129,7 +134,7 @@ class EmulatorApp:
     async def _answer(self, request: Request, endpoint: Endpoint, handler: Handler) -> Response:
         try:
             caller = _NOBODY
-            if endpoint.scope is not None:
+            if endpoint.scope:
                 caller = self.state.authenticate(request.headers.get("authorization"))
                 if endpoint.scope not in caller.scopes:
                     raise FoundryError("ApiUsageDenied", missingScope=endpoint.scope)

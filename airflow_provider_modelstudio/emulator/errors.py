@@ -11,38 +11,18 @@ import uuid
 from typing import Any
 
 from airflow_provider_modelstudio.emulator.ids import is_rid
-
-# errorName -> (HTTP status, errorCode)
-_NAMED: dict[str, tuple[int, str]] = {
-    "Default:InvalidArgument": (400, "INVALID_ARGUMENT"),
-    "Default:Unauthorized": (401, "UNAUTHORIZED"),
-    "Default:Internal": (500, "INTERNAL"),
-    "ApiFeaturePreviewUsageOnly": (400, "INVALID_ARGUMENT"),
-    "ApiUsageDenied": (403, "PERMISSION_DENIED"),
-    "InvalidPageSize": (400, "INVALID_ARGUMENT"),
-    "InvalidPageToken": (400, "INVALID_ARGUMENT"),
-    "MissingPostBody": (400, "INVALID_ARGUMENT"),
-    "MissingBatchRequest": (400, "INVALID_ARGUMENT"),
-    "BatchRequestSizeExceededLimit": (400, "INVALID_ARGUMENT"),
-    "ModelStudioNotFound": (404, "NOT_FOUND"),
-    "LaunchModelStudioPermissionDenied": (403, "PERMISSION_DENIED"),
-    "ModelStudioConfigVersionNotFound": (404, "NOT_FOUND"),
-    "ModelNotFound": (404, "NOT_FOUND"),
-    "ModelVersionNotFound": (404, "NOT_FOUND"),
-    "BuildNotFound": (404, "NOT_FOUND"),
-    "CancelBuildPermissionDenied": (403, "PERMISSION_DENIED"),
-}
+from airflow_provider_modelstudio.foundry.error_names import ERROR_NAMES
 
 
 class FoundryError(Exception):
     """A named Foundry error with its HTTP status.
 
-    :param name: the errorName, one of the names this module knows.
+    :param name: the errorName, a key of :data:`~airflow_provider_modelstudio.foundry.error_names.ERROR_NAMES`.
     :param parameters: the error's parameters.
     """
 
     def __init__(self, name: str, **parameters: Any) -> None:
-        self.status, self.code = _NAMED[name]
+        self.status, self.code = ERROR_NAMES[name]
         self.name = name
         self.parameters = parameters
         super().__init__(f"{self.status} {name} {parameters}")

@@ -13,9 +13,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from airflow_provider_modelstudio.emulator.endpoints import LAUNCH_MODEL_STUDIO
 from airflow_provider_modelstudio.emulator.errors import FoundryError
-from airflow_provider_modelstudio.emulator.scenario import FaultSettings
+from airflow_provider_modelstudio.emulator.scenario import CREATING_ENDPOINTS, FaultSettings
 
 DROP = "drop"
 HANG = "hang"
@@ -69,11 +68,11 @@ def draw(settings: FaultSettings, endpoint: str, rng: random.Random) -> FaultPla
     """Draw the fault for one request.
 
     :param settings: the endpoint's fault settings.
-    :param endpoint: the endpoint name (``drop_after_create`` applies to launch only).
+    :param endpoint: the endpoint name (``drop_after_create`` applies to creating endpoints only).
     :param rng: the seeded generator.
     """
     rates = [(kind, rate) for kind, rate in settings.rates() if rate > 0]
-    if endpoint != LAUNCH_MODEL_STUDIO.name:
+    if endpoint not in CREATING_ENDPOINTS:
         rates = [(kind, rate) for kind, rate in rates if kind != DROP_AFTER_CREATE]
     kind = None
     if rates:

@@ -1,4 +1,4 @@
-"""Identifiers: the RID pattern, fresh RIDs, stable derived ids and run ids.
+"""Identifiers: RID checks (with the contract's pattern), fresh RIDs, stable derived ids and run ids.
 
 Fresh RIDs use ``uuid4`` (unique across emulators in one process); derived ids (model RIDs, folder RIDs,
 user ids) use ``uuid5`` so they are the same on every start. This module does no I/O.
@@ -7,10 +7,9 @@ user ids) use ``uuid5`` so they are the same on every start. This module does no
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 
-RID_PATTERN = re.compile(r"^ri\.[a-z][a-z0-9-]*\.([a-z0-9][a-z0-9\-]*)?\.[a-z][a-z0-9-]*\.[a-zA-Z0-9._-]+$")
+from airflow_provider_modelstudio.foundry.rids import RID_PATTERN
 
 _NAMESPACE = uuid.UUID("6f1c2a4e-5b7d-4c1e-9a3f-0d8e2b6c4a10")
 

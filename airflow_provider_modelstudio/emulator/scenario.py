@@ -5,8 +5,8 @@ keys are rejected with a message naming them; missing keys take the defaults bel
 :meth:`Scenario.to_dict`. The default scenario (:meth:`Scenario.default`) is the documented contract the
 demo and the tests rely on:
 
-- static token ``emulator-token`` with all four scopes;
-- OAuth2 client ``emulator-client`` / ``emulator-secret`` granted the same four scopes;
+- static token ``emulator-token`` with every scope the contract's endpoints need (:data:`ALL_SCOPES`);
+- OAuth2 client ``emulator-client`` / ``emulator-secret`` granted the same scopes;
 - ``ri.models.main.model-studio.demo`` (runs succeed after 5 s), ``...demo-fails`` (runs fail after 5 s)
   and ``...demo-denied`` (launch answers 403), each with config version 1 and one output alias ``model``;
 - tokens live 3600 s, cancellation takes 1 s, seed 0, no faults, no rate limit.
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from airflow_provider_modelstudio.emulator.endpoints import ALL_SCOPES, ENDPOINT_NAMES, LAUNCH_MODEL_STUDIO
 from airflow_provider_modelstudio.emulator.ids import is_rid
+from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS
 
 DEMO_STUDIO = "ri.models.main.model-studio.demo"
 DEMO_FAILS_STUDIO = "ri.models.main.model-studio.demo-fails"
@@ -34,6 +34,12 @@ STATIC_TOKEN = "emulator-token"
 CLIENT_ID = "emulator-client"
 CLIENT_SECRET = "emulator-secret"
 ALL_ENDPOINTS = "*"
+ENDPOINT_NAMES: frozenset[str] = frozenset(ENDPOINTS)
+"""The endpoint names faults may target (besides ``"*"``), as the contract names them."""
+CREATING_ENDPOINTS: frozenset[str] = frozenset(name for name, endpoint in ENDPOINTS.items() if not endpoint.idempotent)
+"""The endpoints that create something, where ``drop_after_create`` applies."""
+ALL_SCOPES: tuple[str, ...] = tuple(sorted({endpoint.scope for endpoint in ENDPOINTS.values() if endpoint.scope}))
+"""Every scope some endpoint of the contract needs."""
 OUTCOMES = ("SUCCEEDED", "FAILED", "CANCELED")
 
 _T = TypeVar("_T")
@@ -316,8 +322,9 @@ def check_fault_target(endpoint: str, settings: FaultSettings) -> None:
         raise ScenarioError(
             f"unknown endpoint {endpoint!r} in faults; use '*' or one of {', '.join(sorted(ENDPOINT_NAMES))}"
         )
-    if settings.drop_after_create and endpoint not in (ALL_ENDPOINTS, LAUNCH_MODEL_STUDIO.name):
-        raise ScenarioError(f"drop_after_create applies to {LAUNCH_MODEL_STUDIO.name} only, not {endpoint!r}")
+    if settings.drop_after_create and endpoint != ALL_ENDPOINTS and endpoint not in CREATING_ENDPOINTS:
+        creating = " and ".join(sorted(CREATING_ENDPOINTS))
+        raise ScenarioError(f"drop_after_create applies to {creating} only, not {endpoint!r}")
 
 
 _NESTED_KEYS = frozenset({"static_tokens", "clients", "studios", "build_rate_limit", "faults"})
