@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import psutil
 
+from airflow_provider_modelstudio.emulator import ADMIN_HEADERS
 from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
@@ -189,7 +190,7 @@ async def run_case(args: argparse.Namespace, runs_text: str, recorder: Recorder)
     recorder.expected = len(runs)
     sampler = asyncio.create_task(recorder.sampler())
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=args.admin_url, timeout=30) as admin:
+    async with httpx.AsyncClient(base_url=args.admin_url, headers=ADMIN_HEADERS, timeout=30) as admin:
         client: AsyncFoundryClient | None = None
         enough = asyncio.Event()
         if args.mode == "trigger":

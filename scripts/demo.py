@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from airflow_provider_modelstudio.emulator import ADMIN_HEADERS
+
 REPO = Path(__file__).resolve().parents[1]
 HOME = REPO / ".airflow-demo"
 LOG = HOME / "demo.log"
@@ -118,7 +120,8 @@ def _emulator_url(proc: subprocess.Popen[str], log: IO[str]) -> str:
 
 
 def emulator_get(url: str, path: str) -> Any:
-    with urllib.request.urlopen(url + path, timeout=10) as answer:  # loopback only
+    request = urllib.request.Request(url + path, headers=dict(ADMIN_HEADERS))
+    with urllib.request.urlopen(request, timeout=10) as answer:  # loopback only
         return json.load(answer)
 
 

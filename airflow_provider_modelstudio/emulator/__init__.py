@@ -5,13 +5,15 @@ loopback port, from a :class:`Scenario` (tokens, OAuth2 clients, studios and how
 rate limits) and an adjustable clock. Run it in-process (``with FoundryEmulator() as emu:``), from the
 command line (``python -m airflow_provider_modelstudio.emulator``), or through the pytest plugin
 ``airflow_provider_modelstudio.emulator.pytest_plugin``. It keeps everything in memory and is not a
-security boundary: bind it to loopback only.
+security boundary: bind it to loopback only. Its admin API under ``/_emulator/`` wants
+:data:`ADMIN_HEADERS` on every request.
 
 Importing this package is cheap: FastAPI and uvicorn are imported when an emulator starts.
 """
 
 from __future__ import annotations
 
+from airflow_provider_modelstudio.emulator.admin_access import ADMIN_HEADERS
 from airflow_provider_modelstudio.emulator.scenario import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -28,6 +30,7 @@ from airflow_provider_modelstudio.emulator.scenario import (
 from airflow_provider_modelstudio.emulator.server import FoundryEmulator
 
 __all__ = [
+    "ADMIN_HEADERS",
     "CLIENT_ID",
     "CLIENT_SECRET",
     "DEMO_DENIED_STUDIO",

@@ -9,7 +9,6 @@ non-loopback ``--host`` unless ``--allow-remote`` is given: the emulator has no 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import logging
 import signal
@@ -18,7 +17,7 @@ import threading
 from types import FrameType
 
 from airflow_provider_modelstudio.emulator.scenario import Scenario, ScenarioError
-from airflow_provider_modelstudio.emulator.server import LOOPBACK, FoundryEmulator
+from airflow_provider_modelstudio.emulator.server import LOOPBACK, FoundryEmulator, check_bind_host
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,15 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until SIGINT or SIGTERM.
 
@@ -55,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    if not _is_loopback(args.host) and not args.allow_remote:
-        parser.error(f"--host {args.host} is not a loopback address; add --allow-remote to bind it anyway")
+    try:
+        check_bind_host(args.host, allow_remote=args.allow_remote)
+    except ValueError as error:
+        parser.error(str(error))
     if args.time_scale <= 0:
         parser.error("--time-scale must be > 0")
     if not 0 <= args.port <= 65535:
@@ -78,7 +70,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    emulator = FoundryEmulator(scenario, args.time_scale, host=args.host, port=args.port, access_log=args.access_log)
+    emulator = FoundryEmulator(
+        scenario,
+        args.time_scale,
+        host=args.host,
+        port=args.port,
+        access_log=args.access_log,
+        allow_remote=args.allow_remote,
+    )
     try:
         emulator.start()
     except OSError as error:

@@ -2,8 +2,9 @@
 
 It mirrors the in-process handle for clients in other processes: reset, replace the scenario, set and
 clear faults, advance the clock, read counters, runs and builds, force a build status. It needs no token,
-is never faulted or rate limited, and is not counted. Bad input answers 400 and an unknown build 404, with
-``{"error": message}``.
+is never faulted or rate limited, and is not counted. Every request must carry the header
+``X-Foundry-Emulator-Admin: 1`` and send any body as ``application/json`` (see :mod:`.admin_access`), or it
+answers 403. Bad input answers 400 and an unknown build 404. Every error body is ``{"error": message}``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from airflow_provider_modelstudio.emulator.admin_access import ADMIN_PREFIX, refusal
 from airflow_provider_modelstudio.emulator.responses import json_response
 from airflow_provider_modelstudio.emulator.scenario import FaultSettings, Scenario
 from airflow_provider_modelstudio.emulator.state import EmulatorState
-
-PREFIX = "/_emulator"
 
 _Action = Callable[[Request], Awaitable[Any]]
 
@@ -77,11 +77,14 @@ def add_admin_routes(api: FastAPI, state: EmulatorState) -> None:
         ("POST", "/builds/{buildRid}/status", set_build_status),
     ]
     for method, path, action in routes:
-        api.add_api_route(PREFIX + path, _admin_route(action), methods=[method])
+        api.add_api_route(ADMIN_PREFIX + path, _admin_route(action), methods=[method])
 
 
 def _admin_route(action: _Action) -> Callable[[Request], Awaitable[Response]]:
     async def route(request: Request) -> Response:
+        refused = refusal(request.headers, await request.body())
+        if refused is not None:
+            return json_response(403, {"error": refused})
         try:
             result = await action(request)
         except KeyError as error:

@@ -3,7 +3,8 @@
 :class:`FoundryEmulator` binds a socket (a free loopback port by default), serves the app with uvicorn on
 its own thread and event loop, returns once connections are accepted, and stops and joins on exit. Its
 methods are thread-safe (they go through the state's lock). uvicorn and FastAPI are imported only when the
-emulator starts. It does not install signal handlers; the CLI does that.
+emulator starts. It does not install signal handlers; the CLI does that. :func:`check_bind_host` is the
+loopback rule both it and the CLI apply: the emulator is not a security boundary.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.emulator.scenario import FaultSettings, Scenario, StudioSettings
 from airflow_provider_modelstudio.emulator.state import EmulatorState
+from airflow_provider_modelstudio.foundry.settings import is_loopback_host
 
 if TYPE_CHECKING:
     import uvicorn
@@ -25,9 +27,23 @@ if TYPE_CHECKING:
     from airflow_provider_modelstudio.emulator.app import EmulatorApp
 
 LOOPBACK = "127.0.0.1"
-_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 _START_TIMEOUT_SECONDS = 10.0
 _STOP_TIMEOUT_SECONDS = 5.0
+
+
+def check_bind_host(host: str, *, allow_remote: bool) -> None:
+    """Refuse to bind a non-loopback address unless told to: anyone who reaches the emulator can steer it.
+
+    :param host: the address to bind.
+    :param allow_remote: bind a non-loopback address anyway.
+    :raises ValueError: for a non-loopback ``host`` without ``allow_remote``; it does not resolve names
+        other than ``localhost``.
+    """
+    if not allow_remote and not is_loopback_host(host):
+        raise ValueError(
+            f"host={host!r} is not a loopback address and the emulator has no real security: bind {LOOPBACK} "
+            "(or ::1), or pass allow_remote=True (--allow-remote on the command line) to bind it anyway"
+        )
 
 
 def as_scenario(scenario: Scenario | Mapping[str, Any] | None) -> Scenario:
@@ -49,9 +65,11 @@ class FoundryEmulator:
 
     :param scenario: the scenario (a :class:`Scenario` or its dict); None for the default.
     :param time_scale: emulator seconds per real second (10 makes a 5 s build finish in 0.5 s).
-    :param host: address to bind.
+    :param host: address to bind; a loopback address unless ``allow_remote``.
     :param port: port to bind; 0 picks a free one.
     :param access_log: log every request (uvicorn's access log).
+    :param allow_remote: allow a non-loopback ``host`` (every client that reaches it can steer the emulator).
+    :raises ValueError: for a non-loopback ``host`` without ``allow_remote``.
     """
 
     def __init__(
@@ -62,12 +80,14 @@ class FoundryEmulator:
         host: str = LOOPBACK,
         port: int = 0,
         access_log: bool = False,
+        allow_remote: bool = False,
     ) -> None:
+        check_bind_host(host, allow_remote=allow_remote)
         self._state = EmulatorState(as_scenario(scenario), time_scale)
         self._bind_host = host
         self._bind_port = port
         self._access_log = access_log
-        self._port: int | None = None
+        self._address: tuple[str, int] | None = None
         self._server: uvicorn.Server | None = None
         self._app: EmulatorApp | None = None
         self._thread: threading.Thread | None = None
@@ -94,7 +114,8 @@ class FoundryEmulator:
         except OSError:
             sock.close()
             raise
-        self._port = sock.getsockname()[1]
+        bound_host, bound_port = sock.getsockname()[:2]
+        self._address = (bound_host, bound_port)
         self._app = EmulatorApp(self._state)
         config = uvicorn.Config(
             self._app,
@@ -109,7 +130,7 @@ class FoundryEmulator:
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"foundry-emulator-{self._port}", daemon=True
+            target=server.run, kwargs={"sockets": [sock]}, name=f"foundry-emulator-{bound_port}", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
@@ -143,10 +164,18 @@ class FoundryEmulator:
 
     # Where and how to connect -------------------------------------------------------------------------------
 
+    def _bound(self) -> tuple[str, int]:
+        if self._address is None:
+            raise RuntimeError("the emulator has not been started")
+        return self._address
+
     @property
     def host(self) -> str:
-        """The host clients use (loopback when bound to every address)."""
-        return LOOPBACK if self._bind_host in _WILDCARDS else self._bind_host
+        """The bound address, as the socket reports it (``localhost`` reads ``127.0.0.1``, a wildcard stays one).
+
+        :raises RuntimeError: before :meth:`start`.
+        """
+        return self._bound()[0]
 
     @property
     def port(self) -> int:
@@ -154,13 +183,14 @@ class FoundryEmulator:
 
         :raises RuntimeError: before :meth:`start`.
         """
-        if self._port is None:
-            raise RuntimeError("the emulator has not been started")
-        return self._port
+        return self._bound()[1]
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
+        """``http://<bound address>:<port>``, e.g. ``http://127.0.0.1:41234`` (IPv6 in brackets).
+
+        :raises RuntimeError: before :meth:`start`.
+        """
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 

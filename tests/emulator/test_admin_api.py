@@ -1,4 +1,5 @@
-"""The admin HTTP API under /_emulator/: the handle's controls for other processes, uncounted and unauthenticated."""
+"""The admin HTTP API under /_emulator/: the handle's controls for other processes, uncounted and
+unauthenticated, but out of reach of a web page (a custom header and JSON bodies are required)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from airflow_provider_modelstudio.emulator import DEMO_STUDIO, FoundryEmulator
+from airflow_provider_modelstudio.emulator import ADMIN_HEADERS, DEMO_STUDIO, FoundryEmulator
 from tests.emulator.helpers import BUILDS, PREVIEW, STUDIOS, launch
 
 
 @pytest.fixture
 def admin(emu: FoundryEmulator) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=emu.url + "/_emulator", headers=ADMIN_HEADERS, timeout=5) as http:
+        yield http
+
+
+@pytest.fixture
+def web_page(emu: FoundryEmulator) -> Iterator[httpx.Client]:
+    """What a browser may send cross-origin without a preflight: no custom header, a text/plain body."""
     with httpx.Client(base_url=emu.url + "/_emulator", timeout=5) as http:
         yield http
 
@@ -86,3 +94,45 @@ def test_admin_build_status_forces_a_status(client: httpx.Client, admin: httpx.C
 
 def test_admin_build_status_of_an_unknown_build_is_404(admin: httpx.Client) -> None:
     assert admin.post("/builds/ri.foundry.main.build.missing/status", json={"status": "FAILED"}).status_code == 404
+
+
+def test_admin_text_plain_post_without_the_header_is_403_and_changes_nothing(
+    emu: FoundryEmulator, client: httpx.Client, web_page: httpx.Client
+) -> None:
+    launch(client)
+
+    answer = web_page.post("/reset", content=b"{}", headers={"Content-Type": "text/plain"})
+
+    assert answer.status_code == 403
+    assert len(emu.runs()) == 1
+
+
+def test_admin_request_without_the_header_is_403_naming_the_header_to_send(web_page: httpx.Client) -> None:
+    answer = web_page.get("/counters")
+
+    assert answer.status_code == 403
+    assert "'X-Foundry-Emulator-Admin: 1'" in answer.json()["error"]
+
+
+def test_admin_fault_injection_with_a_text_plain_body_is_403_naming_the_content_type(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
+    answer = admin.post("/faults/get_build", content=b'{"rate_503": 1.0}', headers={"Content-Type": "text/plain"})
+
+    assert answer.status_code == 403
+    assert "'Content-Type: application/json'" in answer.json()["error"]
+    assert client.get(f"{BUILDS}/{launch(client)['buildRid']}").status_code == 200
+
+
+def test_admin_cors_preflight_is_not_approved(web_page: httpx.Client) -> None:
+    answer = web_page.options(
+        "/reset",
+        headers={
+            "Origin": "https://example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-foundry-emulator-admin",
+        },
+    )
+
+    assert answer.status_code >= 400
+    assert "access-control-allow-origin" not in answer.headers

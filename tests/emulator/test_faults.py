@@ -9,7 +9,13 @@ import httpx
 import pytest
 import requests
 
-from airflow_provider_modelstudio.emulator import DEMO_STUDIO, STATIC_TOKEN, FoundryEmulator, ScenarioError
+from airflow_provider_modelstudio.emulator import (
+    ADMIN_HEADERS,
+    DEMO_STUDIO,
+    STATIC_TOKEN,
+    FoundryEmulator,
+    ScenarioError,
+)
 from tests.conftest import StartEmulator
 from tests.emulator.helpers import BUILDS, PREVIEW, STUDIOS, api_client
 
@@ -235,7 +241,7 @@ def test_truncated_launch_answer_still_creates_the_run(emu: FoundryEmulator, cli
 def test_faults_do_not_touch_the_admin_api(emu: FoundryEmulator) -> None:
     emu.set_faults("*", rate_500=1.0)
 
-    assert httpx.get(emu.url + "/_emulator/counters").status_code == 200
+    assert httpx.get(emu.url + "/_emulator/counters", headers=ADMIN_HEADERS).status_code == 200
 
 
 def test_faults_from_the_scenario_apply_from_the_start(start_emulator: StartEmulator) -> None:

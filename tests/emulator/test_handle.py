@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from airflow_provider_modelstudio.emulator import FoundryEmulator
+from airflow_provider_modelstudio.emulator import ADMIN_HEADERS, FoundryEmulator
 from tests.emulator.helpers import TOKEN_PATH
 
 
@@ -69,8 +69,26 @@ def test_emulator_can_listen_on_a_chosen_port() -> None:
         port = probe.getsockname()[1]
 
     with FoundryEmulator(port=port) as emulator:
-        assert httpx.get(f"http://127.0.0.1:{port}/_emulator/counters").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/_emulator/counters", headers=ADMIN_HEADERS).status_code == 200
         assert emulator.port == port
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.168.1.10", "example.com"])
+def test_emulator_refuses_a_non_loopback_host_without_allow_remote(host: str) -> None:
+    with pytest.raises(ValueError, match=r"is not a loopback address.*allow_remote=True"):
+        FoundryEmulator(host=host)
+
+
+def test_url_is_the_address_the_emulator_serves_not_the_name_it_was_given() -> None:
+    with FoundryEmulator(host="localhost") as emulator:
+        assert emulator.url == f"http://127.0.0.1:{emulator.port}"
+        assert httpx.get(emulator.url + "/_emulator/counters", headers=ADMIN_HEADERS).status_code == 200
+
+
+def test_emulator_on_ipv6_loopback_serves_at_a_bracketed_url() -> None:
+    with FoundryEmulator(host="::1") as emulator:
+        assert emulator.url == f"http://[::1]:{emulator.port}"
+        assert httpx.get(emulator.url + "/_emulator/counters", headers=ADMIN_HEADERS).status_code == 200
 
 
 def test_starting_on_a_taken_port_raises(emu: FoundryEmulator) -> None:
