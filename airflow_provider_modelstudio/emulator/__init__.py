@@ -8,7 +8,9 @@ command line (``python -m airflow_provider_modelstudio.emulator``), or through t
 security boundary: bind it to loopback only. Its admin API under ``/_emulator/`` wants
 :data:`ADMIN_HEADERS` on every request.
 
-Importing this package is cheap: FastAPI and uvicorn are imported when an emulator starts.
+It is an optional part of the provider: install ``airflow-provider-modelstudio[emulator]`` for FastAPI and
+uvicorn. Importing this package is cheap (they are imported when an emulator starts), and no runtime
+module of the provider imports it.
 """
 
 from __future__ import annotations
