@@ -294,7 +294,7 @@ class FoundryEmulator:
         return self._state.build_finished_at(build_rid)
 
     def create_runs(self, studio_rid: str, n: int) -> list[dict[str, Any]]:
-        """Create runs without HTTP (not counted as launches); for benchmarks with many waits.
+        """Create runs without HTTP (not counted as launches), for tests and benchmarks with many waits.
 
         :param studio_rid: a studio of the current scenario.
         :param n: how many.
