@@ -37,10 +37,12 @@ from airflow_provider_modelstudio.emulator import ADMIN_HEADERS
 from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
-from airflow_provider_modelstudio.runs.lifecycle import StatusWatch, is_transient
+from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+from airflow_provider_modelstudio.runs.errors import is_transient
+from airflow_provider_modelstudio.runs.progress import StatusWatch
 from airflow_provider_modelstudio.runs.status import Verdict
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
-from airflow_provider_modelstudio.triggers.poller import BuildPoller, load_settings
+from airflow_provider_modelstudio.triggers.poller import BuildPoller
 
 _LOG = logging.getLogger("bench.baseline")
 RETRY = {"max_attempts": 5, "backoff_initial": 0.5, "backoff_max": 5.0, "max_elapsed": 60.0}
@@ -128,9 +130,7 @@ def instrument_poller(recorder: Recorder, admin: httpx.AsyncClient, full_rounds_
 
 
 async def wait_with_trigger(run: dict[str, Any], studio: str, interval: float, recorder: Recorder) -> None:
-    trigger = ModelStudioRunTrigger(
-        build_rid=run["buildRid"], poll_interval=interval, run=run, model_studio_rid=studio, retry=RETRY
-    )
+    trigger = ModelStudioRunTrigger(build_rid=run["buildRid"], poll_interval=interval, retry=RETRY)
     async for event in trigger.run():
         payload = event.payload
         recorder.events.append(
@@ -197,7 +197,9 @@ async def run_case(args: argparse.Namespace, runs_text: str, recorder: Recorder)
             enough = instrument_poller(recorder, admin, None if args.rounds is None else args.rounds + 1)
             waits = [wait_with_trigger(run, args.studio, args.interval, recorder) for run in runs]
         else:
-            client = AsyncFoundryClient(await load_settings("foundry_default"), retry=RetryPolicy.from_value(RETRY))
+            client = AsyncFoundryClient(
+                await ModelStudioHook("foundry_default").asettings(), retry=RetryPolicy.from_value(RETRY)
+            )
             in_flight = asyncio.Semaphore(BASELINE_IN_FLIGHT)
             waits = [wait_with_baseline(run, client, args.interval, recorder, in_flight) for run in runs]
         tasks = [asyncio.create_task(wait) for wait in waits]

@@ -31,14 +31,19 @@ __all__ = [
 
 
 class FakeTI:
-    """Records ``xcom_push`` calls in order."""
+    """Records ``xcom_push`` calls in order, and answers ``xcom_pull`` of this task's own keys."""
 
     def __init__(self) -> None:
         self.pushed: dict[str, Any] = {}
         self.start_date = datetime.now(UTC)
+        self.task_id = "launch"
+        self.map_index = -1
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value
+
+    def xcom_pull(self, key: str = "return_value", **_: Any) -> Any:
+        return self.pushed.get(key)
 
 
 class StateStore:

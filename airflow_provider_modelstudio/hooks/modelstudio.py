@@ -1,33 +1,42 @@
-"""``ModelStudioHook``: the Foundry connection and every Model Studio call a DAG needs.
+"""``ModelStudioHook``: the Foundry connection, and the only way this provider reaches Foundry.
 
-All methods return plain JSON-safe dicts and lists with Foundry's field names. The hook checks its inputs
-before any request, retries what is safe to retry, shares OAuth2 tokens across the process, and never
-launches two runs from one call. It does not wait for runs: see :mod:`airflow_provider_modelstudio.runs`.
+Every call has a sync form (``requests``, for workers) and, where a trigger needs it, an async form
+(``httpx``, prefixed ``a``, for the triggerer's event loop); both send the same
+:class:`~airflow_provider_modelstudio.foundry.api.Request`. The connection is read once per hook, in
+:meth:`ModelStudioHook.settings` or :meth:`ModelStudioHook.asettings`. Methods return Foundry's JSON (its
+field names), check their inputs before any request, retry what is safe to retry, and never launch two runs
+from one call. The hook does not wait for runs: see :mod:`airflow_provider_modelstudio.runs`.
 """
 
 from __future__ import annotations
 
 import time
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_modelstudio.foundry import operations
+from airflow_provider_modelstudio.foundry import api
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
-from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL, MODEL_STUDIO, MODEL_VERSION, validate_rid
+from airflow_provider_modelstudio.foundry.rids import MODEL_STUDIO, validate_rid
 from airflow_provider_modelstudio.foundry.settings import CONN_TYPE, DEFAULT_CONN_ID, FoundrySettings
 from airflow_provider_modelstudio.hooks.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 
 if TYPE_CHECKING:
+    from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
     from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
+
+T = TypeVar("T")
 
 _PROBE_BUILD_RID = "ri.foundry.main.build.00000000-0000-0000-0000-000000000000"
 
 
 class ModelStudioHook(BaseHook):
     """Talks to Palantir Foundry's Model Studio and build APIs through a ``foundry`` connection.
+
+    One hook serves one thread or one event loop: its async client belongs to the loop that first used it;
+    close it there with :meth:`aclose`.
 
     :param foundry_conn_id: the Airflow connection id (type ``foundry``)
     :param retry: retry bounds as a dict of plain numbers (``max_attempts``, ``backoff_initial``,
@@ -47,11 +56,22 @@ class ModelStudioHook(BaseHook):
         super().__init__()
         self.foundry_conn_id = foundry_conn_id
         self.retry = RetryPolicy.from_value(retry)
+        self._async_client: AsyncFoundryClient | None = None
+
+    # The connection, read in one place ------------------------------------------------------------------------
 
     @cached_property
     def settings(self) -> FoundrySettings:
         """The checked connection (read once per hook)."""
         return FoundrySettings.from_connection(self.get_connection(self.foundry_conn_id))
+
+    async def asettings(self) -> FoundrySettings:
+        """The checked connection, read without blocking the event loop (once per hook)."""
+        if "settings" not in self.__dict__:
+            self.__dict__["settings"] = FoundrySettings.from_connection(
+                await BaseHook.aget_connection(self.foundry_conn_id)
+            )
+        return self.settings
 
     @cached_property
     def client(self) -> FoundryClient:
@@ -62,14 +82,43 @@ class ModelStudioHook(BaseHook):
     def get_conn(self) -> FoundryClient:
         return self.client
 
+    async def aget_conn(self) -> AsyncFoundryClient:
+        """The async client, created in the running event loop on first use."""
+        if self._async_client is None:
+            from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
+
+            self._async_client = AsyncFoundryClient(await self.asettings(), retry=self.retry)
+        return self._async_client
+
+    async def aclose(self) -> None:
+        """Close the async client, if one was created."""
+        if self._async_client is not None:
+            client, self._async_client = self._async_client, None
+            await client.aclose()
+
     def build_url(self, build_rid: str) -> str:
         """The Foundry page of a build."""
         return self.settings.build_url(build_rid)
 
+    # Sending -------------------------------------------------------------------------------------------------
+
+    def _run(self, request: api.Request[T]) -> T:
+        if request.paged:
+            path_params = {name: str(value) for name, value in request.path_params.items()}
+            return request.read(list(self.client.paged(request.endpoint, path_params, request.query)))
+        return request.read(self.client.call(request.endpoint, request.path_params, request.query, request.body))
+
+    async def _arun(self, request: api.Request[T]) -> T:
+        client = await self.aget_conn()
+        return request.read(await client.call(request.endpoint, request.path_params, request.query, request.body))
+
+    # Model Studio ---------------------------------------------------------------------------------------------
+
     def launch_model_studio(self, model_studio_rid: str) -> dict[str, Any]:
         """Launch a training run with the studio's latest configuration; return the ``ModelStudioRun``.
 
-        After an answer-less failure the studio's runs are checked, so one call never starts two runs.
+        After a failure that may have reached Foundry, the studio's runs are checked, so one call never starts
+        two runs (see :mod:`airflow_provider_modelstudio.foundry.launch`).
         """
         from airflow_provider_modelstudio.foundry.launch import launch_once
 
@@ -77,57 +126,61 @@ class ModelStudioHook(BaseHook):
         return launch_once(self.client, rid, sleep=time.sleep)
 
     def get_model_studio(self, model_studio_rid: str) -> dict[str, Any]:
-        rid = validate_rid(model_studio_rid, MODEL_STUDIO, field="model_studio_rid")
-        studio: dict[str, Any] = self.client.call("get_model_studio", {"modelStudioRid": rid})
-        return studio
+        return self._run(api.get_model_studio(model_studio_rid))
 
     def list_model_studio_runs(self, model_studio_rid: str, config_version: int | None = None) -> list[dict[str, Any]]:
         """Every run of a studio (all pages), optionally only those of one configuration version."""
-        rid = validate_rid(model_studio_rid, MODEL_STUDIO, field="model_studio_rid")
-        query = {"configVersion": config_version} if config_version is not None else {}
-        return list(self.client.paged("list_model_studio_runs", {"modelStudioRid": rid}, query))
+        return self._run(api.list_model_studio_runs(model_studio_rid, config_version))
 
     def get_latest_config_version(self, model_studio_rid: str) -> dict[str, Any] | None:
         """The studio's latest ``ModelStudioConfigVersion``, or None when it has none yet."""
-        rid = validate_rid(model_studio_rid, MODEL_STUDIO, field="model_studio_rid")
-        answer: dict[str, Any] | None = self.client.call("get_latest_config_version", {"modelStudioRid": rid})
-        return answer
+        return self._run(api.get_latest_config_version(model_studio_rid))
+
+    def get_config_version(self, model_studio_rid: str, config_version: int) -> dict[str, Any]:
+        return self._run(api.get_config_version(model_studio_rid, config_version))
+
+    def get_model_version(self, model_rid: str, model_version_rid: str) -> dict[str, Any]:
+        return self._run(api.get_model_version(model_rid, model_version_rid))
+
+    # Builds ---------------------------------------------------------------------------------------------------
 
     def get_build(self, build_rid: str) -> dict[str, Any]:
-        rid = validate_rid(build_rid, BUILD, field="build_rid")
-        build = self.client.call("get_build", {"buildRid": rid})
-        if not isinstance(build, dict):
-            raise FoundryError(
-                f"GET build {rid} answered {build!r:.200} instead of a build object. Check that the host is your "
-                "Foundry's API gateway, not a proxy's page."
-            )
-        return build
+        return self._run(api.get_build(build_rid))
+
+    async def aget_build(self, build_rid: str) -> dict[str, Any]:
+        return await self._arun(api.get_build(build_rid))
 
     def get_builds(self, build_rids: list[str]) -> dict[str, dict[str, Any]]:
         """Builds by RID through getBatch, 100 a request; RIDs Foundry does not know are absent."""
-        rids = [validate_rid(rid, BUILD, field="build_rids") for rid in build_rids]
         found: dict[str, dict[str, Any]] = {}
-        for chunk in operations.batches(rids):
-            answer = self.client.call("get_builds_batch", json_body=operations.batch_body(chunk))
-            found.update(operations.batch_builds(answer))
+        for chunk in api.build_batches(build_rids):
+            batch: dict[str, dict[str, Any]] = self._run(api.get_builds_batch(chunk))
+            found.update(batch)
+        return found
+
+    async def aget_build_statuses(self, build_rids: list[str]) -> dict[str, str | None]:
+        """``{buildRid: status}`` through getBatch, 100 a request; None for a build without a usable status,
+        and RIDs Foundry does not know are absent. Keeps only the statuses (cheap for thousands of builds)."""
+        found: dict[str, str | None] = {}
+        for chunk in api.build_batches(build_rids):
+            statuses: dict[str, str | None] = await self._arun(api.get_build_statuses(chunk))
+            found.update(statuses)
         return found
 
     def cancel_build(self, build_rid: str) -> None:
         """Ask Foundry to cancel a build. Asynchronous; a finished build is left as it is."""
-        rid = validate_rid(build_rid, BUILD, field="build_rid")
-        self.client.call("cancel_build", {"buildRid": rid})
+        self._run(api.cancel_build(build_rid))
 
-    def get_model_version(self, model_rid: str, model_version_rid: str) -> dict[str, Any]:
-        model = validate_rid(model_rid, MODEL, field="model_rid")
-        version = validate_rid(model_version_rid, MODEL_VERSION, field="model_version_rid")
-        answer: dict[str, Any] = self.client.call("get_model_version", {"modelRid": model, "modelVersionRid": version})
-        return answer
+    async def acancel_build(self, build_rid: str) -> None:
+        await self._arun(api.cancel_build(build_rid))
+
+    # Airflow's connection UI ----------------------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap authenticated call (a getBatch of no known build); the exact reason on failure."""
         try:
             settings = self.settings
-            self.client.call("get_builds_batch", json_body=[{"buildRid": _PROBE_BUILD_RID}])
+            self._run(api.get_builds_batch([_PROBE_BUILD_RID]))
         except FoundryError as exc:
             return False, str(exc)
         return True, f"Connected to {settings.base_url} with {settings.auth_type} authentication."

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -24,7 +25,9 @@ from airflow_provider_modelstudio.runs import arguments
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_modelstudio.foundry.shapes import Run
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+    from airflow_provider_modelstudio.runs.waiting import WaitPolicy
 
 CANCEL_RETRY = {"max_attempts": 2, "backoff_initial": 0.5, "backoff_max": 1.0, "max_elapsed": 10.0}
 
@@ -32,8 +35,9 @@ CANCEL_RETRY = {"max_attempts": 2, "backoff_initial": 0.5, "backoff_max": 1.0, "
 class LaunchModelStudioOperator(BaseOperator):
     """Launch a training run of a Foundry Model Studio with its latest configuration.
 
-    Pushes ``run_id``, ``build_rid``, ``job_rid``, ``config_version``, ``model_version_rid`` and ``build_url``
-    to XCom at launch, and returns the run's result dict (``model_version_rid``, ``build_status``, ...).
+    Pushes ``run_id``, ``build_rid``, ``job_rid``, ``config_version``, ``model_version_rid``, ``build_url``
+    and the whole ``run`` to XCom at launch, and returns the run's result dict (``model_version_rid``,
+    ``build_status``, ...).
 
     :param model_studio_rid: the studio, ``ri.models.<instance>.model-studio.<locator>`` (templated)
     :param foundry_conn_id: a connection of type ``foundry`` (templated)
@@ -43,11 +47,13 @@ class LaunchModelStudioOperator(BaseOperator):
     :param poll_interval: seconds between status checks
     :param timeout: seconds to wait for the run before cancelling it (when ``cancel_on_kill``) and failing;
         None waits without limit. Separate from ``execution_timeout``, which is honoured too.
-    :param cancel_on_kill: cancel the build when the task is killed or times out
+    :param cancel_on_kill: cancel the build when the task is killed, marked failed, times out or gives up
     :param fail_on_missing_model_output: fail a run that succeeded without a model output
     :param retry_on_run_failure: let Airflow retry (relaunch) when the run ends FAILED/CANCELED or times out
     :param reattach_to_running_run: on Airflow < 3.3, let a retried task adopt the studio's newest running
         run instead of launching (3.3+ does this exactly, through the task state store)
+    :param status_log_interval: seconds between "still running" log lines at first; they grow sparser as the
+        run ages (a fifth of its age); 0 logs status changes only
     :param retry: retry bounds of each Foundry request, plain numbers (see ``RetryPolicy``)
     """
 
@@ -68,6 +74,7 @@ class LaunchModelStudioOperator(BaseOperator):
         fail_on_missing_model_output: bool = True,
         retry_on_run_failure: bool = False,
         reattach_to_running_run: bool = False,
+        status_log_interval: float = 60.0,
         retry: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -84,11 +91,13 @@ class LaunchModelStudioOperator(BaseOperator):
         self.fail_on_missing_model_output = fail_on_missing_model_output
         self.retry_on_run_failure = retry_on_run_failure
         self.reattach_to_running_run = reattach_to_running_run
-        self.retry = retry
+        self.status_log_interval = arguments.check_non_negative_seconds("status_log_interval", status_log_interval)
+        self.retry = arguments.check_retry(retry)
         self._active_build_rid: str | None = None
-        self._launched_build_rid: str | None = None
+        self._cancelled_because: str | None = None
         self.foundry_build_url: str | None = None
 
+    @cached_property
     def hook(self) -> ModelStudioHook:
         from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
@@ -100,172 +109,211 @@ class LaunchModelStudioOperator(BaseOperator):
         try:
             return self._execute(context)
         except FoundryError as exc:
-            raise self._task_failure(exc, context, build_rid=self._launched_build_rid) from exc
-
-    def _task_failure(self, exc: Exception, context: Context, *, build_rid: str | None) -> BaseException:
-        """The exception the task raises; gives up on (and cancels) a run that a retry could not reattach to.
-
-        :param build_rid: the run's build, None when nothing was launched
-        """
-        from airflow_provider_modelstudio._compat import AirflowFailException
-        from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs import lifecycle
-
-        assert isinstance(exc, FoundryError)
-        can_reattach = context.get("task_state_store") is not None or self.reattach_to_running_run
-        if build_rid is None or can_reattach or not lifecycle.is_transient(exc):
-            return lifecycle.as_task_failure(exc, retry_allowed=self.retry_on_run_failure)
-        outcome = self._cancel(build_rid) if self.cancel_on_kill else "left running (cancel_on_kill=False)"
-        self._active_build_rid = None
-        failure = AirflowFailException(
-            f"{exc} A retry of this task could not reattach to the run (Airflow < 3.3 without "
-            f"reattach_to_running_run=True) and would launch a second one, so the task is not retried; the "
-            f"build was {outcome}."
-        )
-        failure.__cause__ = exc
-        return failure
+            raise self._give_up(exc, context) from exc
 
     def _execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_modelstudio.runs import lifecycle
-        from airflow_provider_modelstudio.runs.result import build_result, xcom_entries
+        from airflow_provider_modelstudio.foundry.shapes import build_status
+        from airflow_provider_modelstudio.runs.errors import RunTimedOutError
+        from airflow_provider_modelstudio.runs.progress import StatusWatch
+        from airflow_provider_modelstudio.runs.result import RUN_XCOM_KEY, build_result, xcom_entries
         from airflow_provider_modelstudio.runs.status import Verdict, judge
+        from airflow_provider_modelstudio.runs.waiting import wait_in_worker
 
         self.foundry_build_url = ""
+        self._active_build_rid = None
         arguments.check_studio_rid(self.model_studio_rid, rendered=True)
-        hook = self.hook()
-        run, status = self._launch_or_reattach(context, hook)
-        build_rid = str(run["buildRid"])
+        run = self._launch_or_reattach(context)
+        build_rid = run["build_rid"]
+        status = run["build_status"] or "RUNNING"
         self._active_build_rid = build_rid
-        self._launched_build_rid = build_rid
-        build_url = self.foundry_build_url = hook.build_url(build_rid)
+        build_url = self.foundry_build_url = self.hook.build_url(build_rid)
         launched = build_result(run, build_status=status, build_url=build_url, model_studio_rid=self.model_studio_rid)
         for key, value in xcom_entries(launched).items():
             context["ti"].xcom_push(key=key, value=value)
+        context["ti"].xcom_push(key=RUN_XCOM_KEY, value=dict(run))
         self.log.info(
             "Run %s of %s (config version %s), build %s: %s",
-            run.get("runId"),
+            run["run_id"],
             self.model_studio_rid,
-            run.get("configVersion"),
+            run["config_version"],
             build_rid,
             build_url,
         )
         if not self.wait_for_completion:
             self._active_build_rid = None
             return launched
-        watch = lifecycle.StatusWatch(build_rid, build_url, self.poll_interval, self.log)
+        watch = StatusWatch(
+            build_rid,
+            build_url,
+            self.poll_interval,
+            self.log,
+            started_at=self._started_at(run),
+            heartbeat=self.status_log_interval,
+        )
         if judge(status) is Verdict.WAIT:
-            status = str(hook.get_build(build_rid).get("status"))
+            status = build_status(self.hook.get_build(build_rid)) or status
         if watch.observe(status) is Verdict.WAIT:
-            deadline = self._deadline(context)
+            policy = self._policy(context)
             if self.deferrable:
-                self._defer(run, deadline)
+                self._defer(run, policy, context)
             try:
-                status = lifecycle.wait_in_worker(hook, build_rid, watch, deadline=deadline)
-            except lifecycle.RunTimedOutError as exc:
-                raise self._timed_out(hook, build_rid, build_url) from exc
+                status = wait_in_worker(self.hook, build_rid, watch, policy)
+            except RunTimedOutError as exc:
+                raise self._timed_out(build_rid, build_url) from exc
         self._active_build_rid = None
         return self._finish(run, status, build_url)
 
-    def _launch_or_reattach(self, context: Context, hook: ModelStudioHook) -> tuple[dict[str, Any], str]:
-        from airflow_provider_modelstudio.runs import lifecycle
+    def _launch_or_reattach(self, context: Context) -> Run:
+        from airflow_provider_modelstudio.foundry.shapes import read_run
+        from airflow_provider_modelstudio.runs import ownership
 
-        remembered = lifecycle.remembered_run(context)
-        if remembered is None and self.reattach_to_running_run and "task_state_store" not in context:
-            remembered = lifecycle.running_run_of_studio(hook, self.model_studio_rid)
-        if remembered is not None:
-            status = lifecycle.reattachable(hook, remembered)
-            if status is not None:
-                self.log.warning(
-                    "Reattaching to run %s (build %s is %s) launched by an earlier try; not launching again.",
-                    remembered.get("runId"),
-                    remembered.get("buildRid"),
-                    status,
-                )
-                return remembered, status
-            self.log.info("The run of an earlier try (%s) ended; launching a new one.", remembered.get("runId"))
-        run = hook.launch_model_studio(self.model_studio_rid)
-        lifecycle.remember_run(context, run)
-        return run, str(run.get("buildStatus") or "RUNNING")
+        earlier = ownership.earlier_run(
+            context, self.hook, self.model_studio_rid, reattach_to_running_run=self.reattach_to_running_run
+        )
+        if earlier is not None:
+            self.log.warning(
+                "Reattaching to run %s (build %s is %s) launched by an earlier try; not launching again.",
+                earlier["run_id"],
+                earlier["build_rid"],
+                earlier["build_status"],
+            )
+            return earlier
+        run = read_run(
+            self.hook.launch_model_studio(self.model_studio_rid), what=f"the launch of {self.model_studio_rid}"
+        )
+        ownership.remember_run(context, run)
+        return run
 
-    def _deadline(self, context: Context) -> float | None:
-        """The earlier of ``timeout`` and ``execution_timeout`` (a little before it, so the run is cancelled)."""
+    @staticmethod
+    def _started_at(run: Run) -> float | None:
+        from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
+
+        return epoch_seconds(run["started_time"])
+
+    def _policy(self, context: Context) -> WaitPolicy:
+        """Interval and deadline: the earlier of ``timeout`` and ``execution_timeout`` (a little before it, so
+        the run can be cancelled before Airflow kills the task)."""
+        from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+
         deadlines = [time.time() + self.timeout] if self.timeout else []
-        ti = context.get("ti")
-        start = getattr(ti, "start_date", None)
+        start = getattr(context.get("ti"), "start_date", None)
         if self.execution_timeout and start is not None:
             limit = self.execution_timeout.total_seconds()
             deadlines.append(start.timestamp() + limit - min(30.0, limit * 0.05))
-        return min(deadlines, default=None)
+        return WaitPolicy(self.poll_interval, min(deadlines, default=None), heartbeat=self.status_log_interval)
 
-    def _defer(self, run: dict[str, Any], deadline: float | None) -> None:
-        from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
+    def _defer(self, run: Run, policy: WaitPolicy, context: Context) -> None:
+        from airflow_provider_modelstudio.runs import ownership
+        from airflow_provider_modelstudio.runs.deferral import defer_wait
 
-        self.defer(
-            trigger=ModelStudioRunTrigger(
-                build_rid=str(run["buildRid"]),
-                foundry_conn_id=self.foundry_conn_id,
-                poll_interval=self.poll_interval,
-                deadline=deadline,
-                run=run,
-                model_studio_rid=self.model_studio_rid,
-                retry=self.retry,
-                cancel_on_kill=self.cancel_on_kill,
-            ),
-            method_name="execute_complete",
+        defer_wait(
+            self,
+            build_rid=run["build_rid"],
+            foundry_conn_id=self.foundry_conn_id,
+            policy=policy,
+            retry=self.retry,
+            started_at=self._started_at(run),
+            cancel_on_kill=self.cancel_on_kill,
+            keep_for_next_try=ownership.can_reattach(context, reattach_to_running_run=self.reattach_to_running_run),
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: the same result, or the same failure, as waiting in the worker."""
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs.events import event_error, read_event
+        from airflow_provider_modelstudio.runs.deferral import resumed
 
+        build_rid = event.get("build_rid") if isinstance(event, dict) else None
+        self._active_build_rid = build_rid if isinstance(build_rid, str) else None
         try:
-            payload = read_event(event)
-            self.foundry_build_url = payload["build_url"]
+            payload = resumed(event)
+            build_url = self.foundry_build_url = self.hook.build_url(payload["build_rid"])
             if payload["kind"] == "timeout":
-                raise self._timed_out(self.hook(), payload["build_rid"], payload["build_url"])
-            if payload["kind"] == "error":
-                raise event_error(payload)
-            return self._finish(payload["run"], payload["status"], payload["build_url"])
+                raise self._timed_out(payload["build_rid"], build_url)
+            self._active_build_rid = None
+            return self._finish(self._launched_run(context, payload["build_rid"]), payload["status"], build_url)
         except FoundryError as exc:
-            build_rid = event.get("build_rid") if isinstance(event, dict) else None
-            raise self._task_failure(exc, context, build_rid=build_rid if isinstance(build_rid, str) else None) from exc
+            raise self._give_up(exc, context) from exc
 
-    def _finish(self, run: dict[str, Any], status: str, build_url: str) -> dict[str, Any]:
-        from airflow_provider_modelstudio.runs import lifecycle
+    def _launched_run(self, context: Context, build_rid: str) -> Run:
+        """The run this task pushed to XCom at launch (a resumed task runs in a fresh process)."""
+        from airflow_provider_modelstudio.foundry.errors import FoundryError
+        from airflow_provider_modelstudio.foundry.shapes import run_of
+        from airflow_provider_modelstudio.runs.result import RUN_XCOM_KEY
 
-        return lifecycle.finish(
+        ti = context["ti"]
+        run = run_of(ti.xcom_pull(task_ids=ti.task_id, key=RUN_XCOM_KEY, map_indexes=ti.map_index))
+        if run is None or run["build_rid"] != build_rid:
+            raise FoundryError(
+                f"The task resumed for build {build_rid} but its XCom {RUN_XCOM_KEY!r} holds no run of that build "
+                f"({run!r:.200}). Was the XCom deleted while the task was deferred? The build's outcome is in "
+                "Foundry."
+            )
+        return run
+
+    def _finish(self, run: Run, status: str, build_url: str) -> dict[str, Any]:
+        from airflow_provider_modelstudio.runs.result import finish
+
+        return finish(
             run,
             status,
             studio_rid=self.model_studio_rid,
             build_url=build_url,
             fail_on_missing_model_output=self.fail_on_missing_model_output,
+            cancelled_because=self._cancelled_because,
         )
 
-    def _timed_out(self, hook: ModelStudioHook, build_rid: str, build_url: str) -> Exception:
-        from airflow_provider_modelstudio.runs.lifecycle import RunTimedOutError
+    def _timed_out(self, build_rid: str, build_url: str) -> Exception:
+        from airflow_provider_modelstudio.runs.errors import RunTimedOutError
 
-        outcome = self._cancel(build_rid, hook) if self.cancel_on_kill else "left running (cancel_on_kill=False)"
-        self._active_build_rid = None
+        outcome = self._let_go(build_rid, "the wait timed out")
         return RunTimedOutError(
             f"Run of {self.model_studio_rid} (build {build_rid}) did not finish within the wait's timeout; the "
             f"build was {outcome}. {build_url}"
         )
 
-    def _cancel(self, build_rid: str, hook: ModelStudioHook | None = None) -> str:
-        from airflow_provider_modelstudio.foundry.errors import FoundryError
+    def _let_go(self, build_rid: str, why: str) -> str:
+        """Stop owning a build: cancel it when ``cancel_on_kill``; return what happened to it."""
         from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+        from airflow_provider_modelstudio.runs import ownership
 
-        try:
-            (hook or ModelStudioHook(self.foundry_conn_id, retry=CANCEL_RETRY)).cancel_build(build_rid)
-        except FoundryError as exc:
-            self.log.warning("Cancelling build %s failed: %s", build_rid, exc)
-            return f"NOT cancelled ({exc}); cancel it in Foundry"
-        self.log.info("Asked Foundry to cancel build %s.", build_rid)
-        return "cancelled"
+        self._active_build_rid = None
+        if not self.cancel_on_kill:
+            return "left running (cancel_on_kill=False)"
+        self._cancelled_because = why
+        hook = ModelStudioHook(self.foundry_conn_id, retry=CANCEL_RETRY)
+        return ownership.cancel_build(hook, build_rid, why=why, log=self.log)
+
+    def _give_up(self, exc: Exception, context: Context) -> BaseException:
+        """The exception the task raises for ``exc``, after deciding what becomes of a build it was waiting on.
+
+        A build a retry can reattach to is left running when the trouble was transient; any other wait this
+        task gives up on is cancelled (when ``cancel_on_kill``), so no run is left without an owner.
+        """
+        from airflow_provider_modelstudio._compat import AirflowFailException
+        from airflow_provider_modelstudio.foundry.errors import FoundryError
+        from airflow_provider_modelstudio.runs import ownership
+        from airflow_provider_modelstudio.runs.errors import as_task_failure, is_transient
+
+        assert isinstance(exc, FoundryError)
+        build_rid = self._active_build_rid
+        if build_rid is None:
+            return as_task_failure(exc, retry_allowed=self.retry_on_run_failure)
+        if is_transient(exc) and ownership.can_reattach(context, reattach_to_running_run=self.reattach_to_running_run):
+            self.log.warning("Build %s was left running: a retry of this task reattaches to it.", build_rid)
+            return exc
+        if is_transient(exc):
+            reason = (
+                "a retry of this task could not reattach to it (Airflow < 3.3 without reattach_to_running_run=True) "
+                "and would launch a second run"
+            )
+        else:
+            reason = "the task could not go on waiting for it"
+        outcome = self._let_go(build_rid, reason)
+        failure = AirflowFailException(f"{exc} The task gave up on build {build_rid}, which was {outcome}.")
+        failure.__cause__ = exc
+        return failure
 
     def on_kill(self) -> None:
         """Cancel the build the worker is waiting on (best effort, short timeout)."""
-        if self._active_build_rid and self.cancel_on_kill:
-            self._cancel(self._active_build_rid)
-            self._active_build_rid = None
+        if self._active_build_rid:
+            self._let_go(self._active_build_rid, "the task was killed")

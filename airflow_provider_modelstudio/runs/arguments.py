@@ -23,6 +23,31 @@ def check_seconds(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_non_negative_seconds(name: str, value: Any) -> float:
+    """Zero or a positive number of seconds (zero turns the feature off)."""
+    if value == 0 and not isinstance(value, bool):
+        return 0.0
+    try:
+        return check_seconds(name, value)
+    except FoundryConfigError as exc:
+        raise FoundryConfigError(f"{exc} Or 0 to turn it off.") from None
+
+
+def check_retry(value: Any) -> dict[str, Any] | None:
+    """Retry bounds as a plain dict (so they survive trigger serialisation), checked when the DAG is parsed."""
+    from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+
+    if value is None:
+        return None
+    try:
+        return RetryPolicy.from_value(value).to_dict()
+    except FoundryConfigError as exc:
+        raise FoundryConfigError(
+            f"retry={value!r}: {exc}. Pass a dict such as "
+            '{"max_attempts": 5, "backoff_initial": 0.5, "backoff_max": 30, "max_elapsed": 120}.'
+        ) from None
+
+
 def check_optional_seconds(name: str, value: Any) -> float | None:
     """Like :func:`check_seconds`, None allowed (no limit)."""
     if value is None:

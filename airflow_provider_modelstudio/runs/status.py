@@ -23,7 +23,6 @@ class Verdict(Enum):
 
 
 KNOWN = frozenset(s.value for s in BuildStatus)
-TERMINAL = frozenset({BuildStatus.SUCCEEDED.value, BuildStatus.FAILED.value, BuildStatus.CANCELED.value})
 
 
 def judge(status: object) -> Verdict:

@@ -2,13 +2,16 @@
 
 Give it the launching task's result (``run=launch.output``) or a ``build_rid`` (with ``model_studio_rid``
 and ``run_id`` to fetch the run's model outputs). Works in ``poke``, ``reschedule`` and deferrable mode;
-every mode returns the same dict as :class:`LaunchModelStudioOperator`. The sensor does not own the run:
-its timeout fails the sensor but leaves the build running.
+every mode returns the same dict as :class:`LaunchModelStudioOperator` and gives up after the same number of
+failed checks in a row (in ``reschedule`` mode the count starts again with each poke's process). The sensor
+does not own the run: its timeout fails the sensor but leaves the build running.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -16,14 +19,16 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_provider_modelstudio._compat import default_deferrable
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
-from airflow_provider_modelstudio.links.foundry import FoundryBuildLink
+from airflow_provider_modelstudio.links.foundry import BUILD_URL_XCOM_KEY, FoundryBuildLink
 from airflow_provider_modelstudio.runs import arguments
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_modelstudio.foundry.shapes import Run
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-    from airflow_provider_modelstudio.runs.lifecycle import StatusWatch
+    from airflow_provider_modelstudio.runs.progress import StatusWatch
+    from airflow_provider_modelstudio.runs.waiting import FailedChecks, WaitPolicy
 
 
 class ModelStudioRunSensor(BaseSensorOperator):
@@ -37,6 +42,8 @@ class ModelStudioRunSensor(BaseSensorOperator):
     :param deferrable: wait in the triggerer (default: Airflow's ``[operators] default_deferrable``)
     :param fail_on_missing_model_output: fail when the run succeeded without a model output
     :param retry_on_run_failure: let Airflow retry the sensor when the run failed
+    :param status_log_interval: seconds between "still running" log lines at first (growing with the run's
+        age); 0 logs status changes only
     :param retry: retry bounds of each Foundry request, plain numbers
     """
 
@@ -55,6 +62,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
         deferrable: bool | None = None,
         fail_on_missing_model_output: bool = True,
         retry_on_run_failure: bool = False,
+        status_log_interval: float = 60.0,
         retry: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -77,127 +85,160 @@ class ModelStudioRunSensor(BaseSensorOperator):
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.fail_on_missing_model_output = fail_on_missing_model_output
         self.retry_on_run_failure = retry_on_run_failure
-        self.retry = retry
+        self.status_log_interval = arguments.check_non_negative_seconds("status_log_interval", status_log_interval)
+        self.retry = arguments.check_retry(retry)
         self._watch: StatusWatch | None = None
+        self._failures: FailedChecks | None = None
         self.foundry_build_url: str | None = None
 
+    @cached_property
     def hook(self) -> ModelStudioHook:
         from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
         return ModelStudioHook(self.foundry_conn_id, retry=self.retry)
 
-    def _target(self) -> tuple[dict[str, Any], str | None]:
+    def _target(self) -> tuple[Run, str | None]:
         """The run (as far as known) and its studio, from the rendered arguments."""
-        from airflow_provider_modelstudio.runs.result import run_from_result
+        from airflow_provider_modelstudio.foundry.shapes import Run, run_of
 
         if self.run is not None:
-            if not isinstance(self.run, dict) or not self.run.get("build_rid"):
+            run = run_of(self.run)
+            if run is None:
                 raise FoundryConfigError(
-                    f"run={self.run!r} is not a LaunchModelStudioOperator result; pass run=launch.output, or "
+                    f"run={self.run!r:.200} is not a LaunchModelStudioOperator result; pass run=launch.output, or "
                     "build_rid=..."
                 )
-            return run_from_result(self.run), self.run.get("model_studio_rid") or self.model_studio_rid
+            return run, self.run.get("model_studio_rid") or self.model_studio_rid
         arguments.check_build_rid(self.build_rid, field="build_rid", rendered=True)
-        return {"buildRid": self.build_rid}, self.model_studio_rid
+        bare = Run(
+            run_id=self.run_id,
+            build_rid=str(self.build_rid),
+            job_rid=None,
+            config_version=None,
+            started_by=None,
+            started_time=None,
+            build_status=None,
+            resolved_outputs={},
+        )
+        return bare, self.model_studio_rid
+
+    def _policy(self) -> WaitPolicy:
+        from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+
+        deadline = time.time() + self.timeout if self.timeout else None
+        return WaitPolicy(self.poke_interval, deadline, heartbeat=self.status_log_interval)
 
     def execute(self, context: Context) -> Any:
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs import lifecycle
+        from airflow_provider_modelstudio.runs.errors import as_task_failure
 
         self.foundry_build_url = ""
         try:
             if not self.deferrable:
                 return super().execute(context)
             done = self.poke(context)
-            if isinstance(done, PokeReturnValue) and done.is_done:
+            if done.is_done:
                 return done.xcom_value
             self._defer()
         except FoundryError as exc:
-            raise lifecycle.as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
 
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs import lifecycle
+        from airflow_provider_modelstudio.foundry.shapes import build_status, epoch_seconds
+        from airflow_provider_modelstudio.runs.errors import PollingFailedError
+        from airflow_provider_modelstudio.runs.progress import StatusWatch
         from airflow_provider_modelstudio.runs.status import Verdict
+        from airflow_provider_modelstudio.runs.waiting import FailedChecks
 
         run, studio = self._target()
-        hook = self.hook()
-        build_rid = str(run["buildRid"])
-        build_url = self.foundry_build_url = hook.build_url(build_rid)
-        context["ti"].xcom_push(key="build_url", value=build_url)
-        if self._watch is None:
-            self._watch = lifecycle.StatusWatch(build_rid, build_url, self.poke_interval, self.log)
+        build_rid = run["build_rid"]
+        build_url = self.foundry_build_url = self.hook.build_url(build_rid)
+        context["ti"].xcom_push(key=BUILD_URL_XCOM_KEY, value=build_url)
+        if self._watch is None or self._failures is None:
+            policy = self._policy()
+            self._watch = StatusWatch(
+                build_rid,
+                build_url,
+                policy.poll_interval,
+                self.log,
+                started_at=epoch_seconds(run["started_time"]),
+                heartbeat=policy.heartbeat,
+            )
+            self._failures = FailedChecks(policy.max_consecutive_failures, f"build {build_rid}")
         try:
-            status = hook.get_build(build_rid).get("status")
+            status = build_status(self.hook.get_build(build_rid))
+            if status is None:
+                raise PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
         except FoundryError as exc:
-            if not lifecycle.is_transient(exc):
+            ending = self._failures.failed(exc)
+            if ending is exc:
                 raise
-            self.log.warning("Status check of build %s failed (%s); will check again.", build_rid, exc)
+            if ending is not None:
+                raise ending from exc
+            self.log.warning(
+                "Status check %d of build %s failed (%s); will check again.", self._failures.count, build_rid, exc
+            )
             return PokeReturnValue(is_done=False)
+        self._failures.passed()
         if self._watch.observe(status) is Verdict.WAIT:
             return PokeReturnValue(is_done=False)
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(hook, run, studio, str(status), build_url))
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(run, studio, status, build_url))
 
-    def _finish(
-        self, hook: ModelStudioHook, run: dict[str, Any], studio: str | None, status: str, build_url: str
-    ) -> dict[str, Any]:
-        from airflow_provider_modelstudio.runs import lifecycle
+    def _finish(self, run: Run, studio: str | None, status: str, build_url: str) -> dict[str, Any]:
+        from airflow_provider_modelstudio.foundry.shapes import read_runs
+        from airflow_provider_modelstudio.runs.errors import RunFailedError, as_task_failure
+        from airflow_provider_modelstudio.runs.result import finish
 
-        if self.run_id is not None and studio is not None and "resolvedOutputs" not in run:
-            found = [r for r in hook.list_model_studio_runs(studio) if r.get("runId") == self.run_id]
+        if self.run_id is not None and studio is not None and self.run is None:
+            runs = read_runs(self.hook.list_model_studio_runs(studio), what=f"the runs of {studio}")
+            found = [candidate for candidate in runs if candidate["run_id"] == self.run_id]
             if not found:
                 raise FoundryConfigError(f"run_id={self.run_id!r} is not a run of {studio}.")
             run = found[0]
         try:
-            return lifecycle.finish(
+            return finish(
                 run,
                 status,
                 studio_rid=studio,
                 build_url=build_url,
                 fail_on_missing_model_output=self.fail_on_missing_model_output,
             )
-        except lifecycle.RunFailedError as exc:
-            raise lifecycle.as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+        except RunFailedError as exc:
+            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
 
     def _defer(self) -> None:
-        import time
+        from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
+        from airflow_provider_modelstudio.runs.deferral import defer_wait
 
-        from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
-
-        run, studio = self._target()
-        self.defer(
-            trigger=ModelStudioRunTrigger(
-                build_rid=str(run["buildRid"]),
-                foundry_conn_id=self.foundry_conn_id,
-                poll_interval=self.poke_interval,
-                deadline=time.time() + self.timeout if self.timeout else None,
-                run=run,
-                model_studio_rid=studio,
-                retry=self.retry,
-                cancel_on_kill=False,
-            ),
-            method_name="execute_complete",
+        run, _studio = self._target()
+        defer_wait(
+            self,
+            build_rid=run["build_rid"],
+            foundry_conn_id=self.foundry_conn_id,
+            policy=self._policy(),
+            retry=self.retry,
+            started_at=epoch_seconds(run["started_time"]),
+            cancel_on_kill=False,
+            keep_for_next_try=False,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger fired: the same value, or failure, as poking."""
         from airflow_provider_modelstudio._compat import AirflowSensorTimeout
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs import lifecycle
-        from airflow_provider_modelstudio.runs.events import event_error, read_event
+        from airflow_provider_modelstudio.runs.deferral import resumed
+        from airflow_provider_modelstudio.runs.errors import as_task_failure
 
         try:
-            payload = read_event(event)
-            self.foundry_build_url = payload["build_url"]
+            payload = resumed(event)
+            build_url = self.foundry_build_url = self.hook.build_url(payload["build_rid"])
             if payload["kind"] == "timeout":
                 raise AirflowSensorTimeout(
                     f"Build {payload['build_rid']} was not final within the sensor's timeout; it was left "
-                    f"running. {payload['build_url']}"
+                    f"running. {build_url}"
                 )
-            if payload["kind"] == "error":
-                raise event_error(payload)
-            return self._finish(
-                self.hook(), payload["run"], payload["model_studio_rid"], payload["status"], payload["build_url"]
-            )
+            run, studio = self._target()
+            return self._finish(run, studio, payload["status"], build_url)
         except FoundryError as exc:
-            raise lifecycle.as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc

@@ -1,10 +1,14 @@
 """One status poller per connection per event loop, shared by every trigger waiting on builds.
 
 N triggers waiting through the same connection cost ceil(N/100) getBatch requests per poll interval
-instead of N single reads (Foundry allows 4 build reads a second). The poller owns one ``httpx`` client;
-OAuth2 tokens are shared process-wide by the token cache. It stops, and closes its client, as soon as its
-last subscriber leaves. Pollers are keyed by event loop: ``dag.test()`` runs each trigger in a fresh loop,
-and clients and locks cannot cross loops. It does not judge statuses; triggers do.
+instead of N single reads (Foundry allows 4 build reads a second). The poller reaches Foundry only through
+its :class:`~airflow_provider_modelstudio.hooks.modelstudio.ModelStudioHook`, and keeps only each build's
+status. It stops, and closes the hook's client, as soon as its last subscriber leaves. Pollers are keyed by
+event loop: ``dag.test()`` runs each trigger in a fresh loop, and clients and locks cannot cross loops.
+
+Each subscriber receives, per poll, the build's status or the error of that check. A failed request (or an
+answer it cannot read) is a failed check for every wait it served, each counted against that wait's own
+limit, never the end of all of them. It does not judge statuses; triggers do.
 """
 
 from __future__ import annotations
@@ -13,29 +17,22 @@ import asyncio
 import json
 import logging
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
 from airflow_provider_modelstudio.foundry.errors import FoundryError
-from airflow_provider_modelstudio.foundry.retry import RetryPolicy
-from airflow_provider_modelstudio.foundry.settings import FoundrySettings
+from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+from airflow_provider_modelstudio.runs.errors import PollingFailedError
 
 log = logging.getLogger(__name__)
 
 PollerKey = tuple[str, str]
 
-
-@dataclass(frozen=True)
-class Update:
-    """One poll's news for one build: the build (None when Foundry did not return it) or the error."""
-
-    build: dict[str, Any] | None = None
-    error: FoundryError | None = None
+Check = str | FoundryError
+"""One poll's news for one build: its status, or why the check failed."""
 
 
 class Subscription:
-    """One trigger's mailbox: the latest update, handed over as soon as the trigger asks for it.
+    """One trigger's mailbox: the latest check, handed over as soon as the trigger asks for it.
 
     Deliberately small (thousands live in one triggerer): a slot and at most one pending future.
     """
@@ -44,36 +41,30 @@ class Subscription:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self._latest: Update | None = None
-        self._waiter: asyncio.Future[Update] | None = None
+        self._latest: Check | None = None
+        self._waiter: asyncio.Future[Check] | None = None
 
-    def deliver(self, update: Update) -> None:
+    def deliver(self, check: Check) -> None:
         if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(update)
+            self._waiter.set_result(check)
             self._waiter = None
         else:
-            self._latest = update
+            self._latest = check
 
-    async def next(self) -> Update:
-        """The newest update not yet read, waiting for the next poll when there is none."""
+    async def next(self) -> Check:
+        """The newest check not yet read, waiting for the next poll when there is none."""
         if self._latest is not None:
-            update, self._latest = self._latest, None
-            return update
+            check, self._latest = self._latest, None
+            return check
         self._waiter = asyncio.get_running_loop().create_future()
         return await self._waiter
-
-
-async def load_settings(conn_id: str) -> FoundrySettings:
-    """Read a connection from inside the triggerer (no database access there)."""
-    from airflow.sdk import BaseHook
-
-    return FoundrySettings.from_connection(await BaseHook.aget_connection(conn_id))
 
 
 class BuildPoller:
     """Polls every subscribed build with getBatch, every ``interval`` seconds (the smallest asked for).
 
-    :param client: the async client it owns and closes
+    :param hook: the hook it polls through; it closes the hook's client when it retires
+    :param key: its key in the registry
     """
 
     _registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PollerKey, BuildPoller]] = (
@@ -81,15 +72,15 @@ class BuildPoller:
     )
     _creation_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
-    def __init__(self, client: AsyncFoundryClient, key: PollerKey) -> None:
-        self.client = client
+    def __init__(self, hook: ModelStudioHook, key: PollerKey) -> None:
+        self.hook = hook
         self.key = key
         self._subscribers: dict[str, set[Subscription]] = {}
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
     async def acquire(cls, conn_id: str, retry: dict[str, Any] | None) -> BuildPoller:
-        """The poller of ``conn_id`` on the running loop, created on first use."""
+        """The poller of ``conn_id`` on the running loop, created (and its connection read) on first use."""
         loop = asyncio.get_running_loop()
         key = (conn_id, json.dumps(retry or {}, sort_keys=True))
         lock = cls._creation_locks.setdefault(loop, asyncio.Lock())
@@ -97,21 +88,17 @@ class BuildPoller:
             pollers = cls._registry.setdefault(loop, {})
             poller = pollers.get(key)
             if poller is None:
-                settings = await load_settings(conn_id)
-                poller = cls(AsyncFoundryClient(settings, retry=RetryPolicy.from_value(retry)), key)
-                pollers[key] = poller
+                hook = ModelStudioHook(conn_id, retry=retry)
+                await hook.asettings()
+                poller = pollers[key] = cls(hook, key)
             return poller
-
-    @property
-    def settings(self) -> FoundrySettings:
-        return self.client.settings
 
     @property
     def watched(self) -> int:
         return len(self._subscribers)
 
     def subscribe(self, build_rid: str, interval: float) -> Subscription:
-        """Start receiving updates for ``build_rid`` at least every ``interval`` seconds."""
+        """Start receiving checks of ``build_rid`` at least every ``interval`` seconds."""
         subscription = Subscription(interval)
         self._subscribers.setdefault(build_rid, set()).add(subscription)
         if self._task is None or self._task.done():
@@ -119,7 +106,7 @@ class BuildPoller:
         return subscription
 
     def unsubscribe(self, build_rid: str, subscription: Subscription) -> None:
-        """Stop updates to ``subscription``; the poller shuts down when nobody is left."""
+        """Stop checks to ``subscription``; the poller shuts down when nobody is left."""
         subscriptions = self._subscribers.get(build_rid, set())
         subscriptions.discard(subscription)
         if not subscriptions:
@@ -143,25 +130,34 @@ class BuildPoller:
                 await self._poll_once()
                 await asyncio.sleep(self._interval())
         finally:
-            await asyncio.shield(self.client.aclose())
+            await asyncio.shield(self.hook.aclose())
 
     async def _poll_once(self) -> None:
         rids = list(self._subscribers)
         try:
-            builds = await self.client.get_builds(rids)
+            statuses = await self.hook.aget_build_statuses(rids)
         except FoundryError as exc:
             log.warning("Checking %d build(s) failed: %s", len(rids), exc)
-            failed = Update(error=exc)
-            self._deliver(rids, lambda _rid: failed)
+            for rid in rids:
+                self._deliver(rid, exc)
             return
         except Exception as exc:
             log.exception("Unexpected failure while checking %d build(s)", len(rids))
-            unexpected = Update(error=FoundryError(f"Unexpected failure while checking builds: {exc!r}"))
-            self._deliver(rids, lambda _rid: unexpected)
+            unexpected = PollingFailedError(f"Unexpected failure while checking builds: {exc!r}")
+            for rid in rids:
+                self._deliver(rid, unexpected)
             return
-        self._deliver(rids, lambda rid: Update(build=builds.get(rid)))
-
-    def _deliver(self, rids: list[str], update_for: Any) -> None:
         for rid in rids:
-            for subscription in self._subscribers.get(rid, ()):
-                subscription.deliver(update_for(rid))
+            if rid not in statuses:
+                self._deliver(rid, FoundryError(f"Foundry did not return build {rid}."))
+            else:
+                status = statuses[rid]
+                self._deliver(rid, status if status is not None else _unusable(rid))
+
+    def _deliver(self, rid: str, check: Check) -> None:
+        for subscription in self._subscribers.get(rid, ()):
+            subscription.deliver(check)
+
+
+def _unusable(build_rid: str) -> PollingFailedError:
+    return PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")

@@ -149,12 +149,13 @@ def test_the_quickstart_runs(example_dags: dict[str, Any], foundry_connection: A
 def test_the_quality_gate_stops_a_version_that_is_not_from_the_launched_studio(
     example_dags: dict[str, Any], foundry_connection: Any
 ) -> None:
+    from airflow_provider_modelstudio.foundry.shapes import read_run
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
     from airflow_provider_modelstudio.runs.result import build_result
 
     gate = example_dags["retrain_then_deploy"].get_task("quality_gate").python_callable
     run = ModelStudioHook().launch_model_studio(DEMO)
-    result = build_result(run, build_status="SUCCEEDED", build_url="", model_studio_rid=DEMO)
+    result = build_result(read_run(run, what="launch"), build_status="SUCCEEDED", build_url="", model_studio_rid=DEMO)
     assert gate(result) == new_version(run)
     with pytest.raises(ValueError, match=f"comes from '{DEMO}', not the studio we launched"):
         gate({**result, "model_studio_rid": DEMO_FAILS})

@@ -96,7 +96,7 @@ def test_a_failed_run_fails_the_task_without_retries_and_says_where(foundry_conn
 
 
 def test_a_failed_run_may_be_retried_when_the_user_opts_in(foundry_connection):
-    from airflow_provider_modelstudio.runs.lifecycle import RunFailedError
+    from airflow_provider_modelstudio.runs.errors import RunFailedError
 
     with pytest.raises(RunFailedError):
         operator(model_studio_rid=DEMO_FAILS, retry_on_run_failure=True).execute(context())
@@ -115,7 +115,7 @@ def test_a_build_canceled_in_foundry_fails_the_task(foundry_connection, monkeypa
         (run,) = emu.runs(SLOW)
         emu.set_build_status(run["buildRid"], "CANCELED")
 
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.lifecycle.time.sleep", cancel_in_foundry)
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", cancel_in_foundry)
     with pytest.raises(AirflowFailException, match="ended CANCELED"):
         operator(model_studio_rid=SLOW).execute(context())
 
@@ -164,7 +164,7 @@ def test_killing_the_task_while_it_waits_cancels_the_build(foundry_connection, m
         op.on_kill()
         raise Killed
 
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.lifecycle.time.sleep", kill_during_wait)
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", kill_during_wait)
     with pytest.raises(Killed):
         op.execute(context())
     (run,) = emu.runs(SLOW)
@@ -183,10 +183,10 @@ def test_a_crashed_and_retried_task_reattaches_instead_of_launching_again(foundr
         raise WorkerCrashed
 
     real_sleep = time.sleep
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.lifecycle.time.sleep", crash)
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", crash)
     with pytest.raises(WorkerCrashed):
         operator(model_studio_rid=SLOW).execute(context(store))
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.lifecycle.time.sleep", real_sleep)
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", real_sleep)
     (run,) = emu.runs(SLOW)
     emu.set_build_status(run["buildRid"], "SUCCEEDED")
     result = operator(model_studio_rid=SLOW).execute(context(store))
@@ -223,7 +223,7 @@ def test_an_unknown_status_is_waited_on_and_logged_once(foundry_connection, monk
         (run,) = emu.runs(SLOW)
         emu.set_build_status(run["buildRid"], "QUEUED" if len(checks) < 4 else "SUCCEEDED")
 
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.lifecycle.time.sleep", advance)
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", advance)
     result = operator(model_studio_rid=SLOW).execute(context())
     assert result["build_status"] == "SUCCEEDED"
     captured = capsys.readouterr()
@@ -312,13 +312,11 @@ def _transient_event(run):
         build_rid=run["build_rid"],
         message="Stopped waiting after 10 failed check(s)",
         transient=True,
-        run={"buildRid": run["build_rid"], "runId": run["run_id"]},
-        build_url=run["build_url"],
     )
 
 
 def test_deferred_transient_trouble_stays_retryable_when_a_retry_can_reattach(foundry_connection):
-    from airflow_provider_modelstudio.runs.lifecycle import PollingFailedError
+    from airflow_provider_modelstudio.runs.errors import PollingFailedError
 
     launched = operator(wait_for_completion=False).execute(context())
     with pytest.raises(PollingFailedError):
@@ -336,7 +334,7 @@ def test_waiting_through_persistent_server_errors_is_retryable_with_a_state_stor
 
     foundry_connection.add_studio(SLOW, duration_seconds=3600)
     foundry_connection.set_faults("get_build", rate_500=1.0)
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.lifecycle.time.sleep", lambda _s: None)
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", lambda _s: None)
     with pytest.raises(FoundryServerError):
         operator(model_studio_rid=SLOW).execute(context(StateStore()))
     assert foundry_connection.counters()["launches"] == {SLOW: 1}
@@ -361,3 +359,80 @@ def test_the_link_is_known_without_xcom_once_the_task_ran(foundry_connection):
     with pytest.raises(AirflowFailException):
         denied.execute(context())
     assert FoundryBuildLink().get_link(denied, ti_key=None) == ""
+
+
+def _deny_status_checks(monkeypatch):
+    from airflow_provider_modelstudio.foundry.errors import FoundryPermissionDenied
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+
+    def denied(self, build_rid):
+        raise FoundryPermissionDenied(method="GET", path=f"/builds/{build_rid}", status_code=403)
+
+    monkeypatch.setattr(ModelStudioHook, "get_build", denied)
+
+
+def test_giving_up_on_a_refused_status_check_cancels_the_build_and_says_so(foundry_connection, monkeypatch):
+    foundry_connection.add_studio(SLOW, duration_seconds=3600)
+    _deny_status_checks(monkeypatch)
+    with pytest.raises(AirflowFailException, match="gave up on build .* cancelled by this task because") as failure:
+        operator(model_studio_rid=SLOW).execute(context(StateStore()))
+    (run,) = foundry_connection.runs(SLOW)
+    assert foundry_connection.counters()["cancels"] == {run["buildRid"]: 1}
+    assert "403" in str(failure.value)
+
+
+def test_giving_up_without_cancel_on_kill_says_the_build_still_runs(foundry_connection, monkeypatch):
+    foundry_connection.add_studio(SLOW, duration_seconds=3600)
+    _deny_status_checks(monkeypatch)
+    with pytest.raises(AirflowFailException, match="left running"):
+        operator(model_studio_rid=SLOW, cancel_on_kill=False).execute(context())
+    assert foundry_connection.counters()["cancels"] == {}
+
+
+def test_a_build_this_task_cancelled_is_not_blamed_on_foundry(foundry_connection, monkeypatch):
+    emu = foundry_connection
+    emu.add_studio(SLOW, duration_seconds=3600)
+    op = operator(model_studio_rid=SLOW)
+    checks = []
+
+    def killed_then_cancelled(_seconds):
+        checks.append(1)
+        if len(checks) == 1:
+            op.on_kill()
+            (run,) = emu.runs(SLOW)
+            emu.set_build_status(run["buildRid"], "CANCELED")
+
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", killed_then_cancelled)
+    with pytest.raises(AirflowFailException) as failure:
+        op.execute(context())
+    message = str(failure.value)
+    assert "This task cancelled it because the task was killed" in message
+    assert "Foundry judged" not in message
+
+
+def test_a_build_cancelled_elsewhere_says_this_try_did_not_cancel_it(foundry_connection, monkeypatch):
+    emu = foundry_connection
+    emu.add_studio(SLOW, duration_seconds=3600)
+
+    def cancel_in_foundry(_seconds):
+        (run,) = emu.runs(SLOW)
+        emu.set_build_status(run["buildRid"], "CANCELED")
+
+    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", cancel_in_foundry)
+    with pytest.raises(AirflowFailException, match="This try of the task did not cancel it"):
+        operator(model_studio_rid=SLOW).execute(context())
+
+
+def test_the_deferred_wait_starts_its_clock_at_the_runs_start(foundry_connection):
+    with pytest.raises(TaskDeferred) as deferred:
+        operator(deferrable=True).execute(context())
+    kwargs = deferred.value.trigger.serialize()[1]
+    (run,) = foundry_connection.runs(DEMO)
+    from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
+
+    assert kwargs["started_at"] == epoch_seconds(run["startedTime"])
+
+
+def test_a_retry_typo_fails_when_the_dag_is_parsed():
+    with pytest.raises(FoundryConfigError, match="max_attempt"):
+        operator(retry={"max_attempt": 3})

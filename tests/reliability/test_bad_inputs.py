@@ -271,7 +271,7 @@ def test_unknown_statuses_are_waited_on_until_a_final_one(on_emulator: FoundryEm
     on_emulator.set_build_status(rid, "QUEUED")
 
     async def wait_then_finish() -> dict[str, Any]:
-        waiting = asyncio.ensure_future(run_first(ModelStudioRunTrigger(build_rid=rid, poll_interval=0.01, run=run)))
+        waiting = asyncio.ensure_future(run_first(ModelStudioRunTrigger(build_rid=rid, poll_interval=0.01)))
         for _ in range(500):
             if sum(on_emulator.counters()["requests"].get("get_builds_batch", {}).values()) >= 3 or waiting.done():
                 break

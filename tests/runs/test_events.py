@@ -5,14 +5,13 @@ from airflow_provider_modelstudio.runs.events import make_event, read_event
 
 
 def test_an_event_round_trips():
-    event = make_event("final", build_rid="ri.foundry.main.build.b", status="SUCCEEDED", build_url="u")
+    event = make_event("final", build_rid="ri.foundry.main.build.b", status="SUCCEEDED")
     assert read_event(event) == event
-    assert event["run"] == {"buildRid": "ri.foundry.main.build.b"}
 
 
 @pytest.mark.parametrize(
     "event",
-    [None, {}, {"kind": "done"}, {"kind": "final", "build_rid": "b", "run": {}}, {"kind": "error", "build_rid": 1}],
+    [None, {}, {"kind": "done"}, {"kind": "final", "build_rid": "b"}, {"kind": "error", "build_rid": 1}],
 )
 def test_a_malformed_event_is_refused_with_a_readable_error(event):
     with pytest.raises(FoundryError, match="cannot read"):

@@ -1,4 +1,5 @@
-from airflow_provider_modelstudio.runs.result import build_result, run_from_result, xcom_entries
+from airflow_provider_modelstudio.foundry.shapes import read_run, run_of
+from airflow_provider_modelstudio.runs.result import build_result, xcom_entries
 
 RUN = {
     "runId": "a1b2c3d4e5f6",
@@ -21,7 +22,10 @@ RUN = {
 
 def result_of(run, status="SUCCEEDED"):
     return build_result(
-        run, build_status=status, build_url="https://x/b", model_studio_rid="ri.models.main.model-studio.s"
+        read_run(run, what="the test"),
+        build_status=status,
+        build_url="https://x/b",
+        model_studio_rid="ri.models.main.model-studio.s",
     )
 
 
@@ -74,6 +78,13 @@ def test_xcom_entries_hold_the_launch_keys():
     assert set(entries) == {"run_id", "build_rid", "job_rid", "config_version", "model_version_rid", "build_url"}
 
 
-def test_run_from_result_gives_back_the_run_fields():
-    back = run_from_result(result_of(RUN))
-    assert result_of(back) == result_of(RUN)
+def test_the_run_inside_a_result_gives_back_the_same_result():
+    result = result_of(RUN)
+    back = run_of(result)
+    assert back is not None
+    assert (
+        build_result(
+            back, build_status="SUCCEEDED", build_url="https://x/b", model_studio_rid=result["model_studio_rid"]
+        )
+        == result
+    )

@@ -102,7 +102,7 @@ def test_deferrable_sensor_on_a_finished_run_does_not_defer(foundry_connection):
 
 
 def test_a_deferred_sensor_timeout_is_a_sensor_timeout_that_leaves_the_build(foundry_connection):
-    event = make_event("timeout", build_rid="ri.foundry.main.build.b", build_url="u")
+    event = make_event("timeout", build_rid="ri.foundry.main.build.b")
     with pytest.raises(AirflowSensorTimeout, match="left running"):
         sensor(build_rid="ri.foundry.main.build.b").execute_complete(context(), event)
     assert foundry_connection.counters()["cancels"] == {}
@@ -128,3 +128,23 @@ def test_sensor_refuses_a_run_that_is_not_an_operator_result(foundry_connection)
 def test_run_id_without_studio_is_refused():
     with pytest.raises(FoundryConfigError, match="needs model_studio_rid"):
         sensor(build_rid="ri.foundry.main.build.b", run_id="abc")
+
+
+def test_poking_pushes_the_build_link_to_xcom(foundry_connection):
+    run = launched()
+    ctx = context()
+    sensor(run=run).poke(ctx)
+    assert ctx["ti"].pushed["build_url"] == run["build_url"]
+
+
+def test_poking_through_persistent_failures_gives_up_at_the_same_limit_as_other_waits(foundry_connection):
+    from airflow_provider_modelstudio.runs.errors import PollingFailedError
+    from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES
+
+    run = launched()
+    foundry_connection.set_faults("get_build", rate_503=1.0)
+    s = sensor(run=run, retry={"max_attempts": 1})
+    for _ in range(MAX_CONSECUTIVE_POLL_FAILURES - 1):
+        assert s.poke(context()).is_done is False
+    with pytest.raises(PollingFailedError, match=f"{MAX_CONSECUTIVE_POLL_FAILURES} failed check"):
+        s.poke(context())

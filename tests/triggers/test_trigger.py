@@ -7,7 +7,7 @@ import json
 import math
 import time
 
-from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
+from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
 from airflow_provider_modelstudio.triggers.poller import BuildPoller
 from tests.lifecycle_helpers import DEMO, FAST, run_trigger
@@ -22,9 +22,7 @@ def trigger_for(build_rid, **kwargs):
 
 
 def test_serialize_round_trips_through_json():
-    trigger = trigger_for(
-        "ri.foundry.main.build.b", deadline=123.5, run={"buildRid": "ri.foundry.main.build.b"}, model_studio_rid=DEMO
-    )
+    trigger = trigger_for("ri.foundry.main.build.b", deadline=123.5, started_at=100.0, keep_for_next_try=True)
     classpath, kwargs = trigger.serialize()
     rebuilt = ModelStudioRunTrigger(**json.loads(json.dumps(kwargs)))
     assert rebuilt.serialize() == (classpath, kwargs)
@@ -33,12 +31,10 @@ def test_serialize_round_trips_through_json():
 
 def test_a_run_is_followed_to_its_final_status(foundry_connection):
     (run,) = foundry_connection.create_runs(DEMO, 1)
-    event = run_trigger(trigger_for(run["buildRid"], run=run, model_studio_rid=DEMO))
+    event = run_trigger(trigger_for(run["buildRid"]))
     assert event["kind"] == "final"
     assert event["status"] == "SUCCEEDED"
-    assert event["run"] == run
-    assert event["model_studio_rid"] == DEMO
-    assert run["buildRid"] in event["build_url"]
+    assert event["build_rid"] == run["buildRid"]
 
 
 def test_the_deadline_ends_the_wait_with_a_timeout_event(foundry_connection):
@@ -96,14 +92,14 @@ def test_a_hundred_waits_cost_one_status_request_per_interval(foundry_connection
     emu = foundry_connection
     runs = emu.create_runs(DEMO, 100)
     rounds: list[int] = []
-    real_get_builds = AsyncFoundryClient.get_builds
+    real_get_statuses = ModelStudioHook.aget_build_statuses
 
     async def spy(self, build_rids):
         build_rids = list(build_rids)
         rounds.append(len(build_rids))
-        return await real_get_builds(self, build_rids)
+        return await real_get_statuses(self, build_rids)
 
-    monkeypatch.setattr(AsyncFoundryClient, "get_builds", spy)
+    monkeypatch.setattr(ModelStudioHook, "aget_build_statuses", spy)
 
     async def wait_all():
         return await asyncio.gather(*(_first(trigger_for(r["buildRid"], poll_interval=0.1)) for r in runs))

@@ -1,0 +1,133 @@
+"""Foundry's JSON read once, at the boundary, into the typed shapes the rest of the provider uses.
+
+Keys are snake_case from here on; nothing downstream reads Foundry's camelCase names. Readers are tolerant
+of fields Foundry adds later and of optional fields it leaves out, and strict about what a caller cannot do
+without (a run must have a build to follow). They do not validate RIDs (see :mod:`.rids`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypedDict, cast
+
+from airflow_provider_modelstudio.foundry.errors import FoundryError
+
+
+class ModelOutput(TypedDict):
+    """One model output a run resolved."""
+
+    model_rid: str | None
+    model_version_rid: str | None
+    experiment_rid: str | None
+
+
+class Run(TypedDict):
+    """A Model Studio run (``ModelStudioRun``).
+
+    ``resolved_outputs`` keeps Foundry's map as it came (outputs of types this provider does not know
+    included); :func:`model_outputs` reads the model outputs from it.
+    """
+
+    run_id: str | None
+    build_rid: str
+    job_rid: str | None
+    config_version: int | None
+    started_by: str | None
+    started_time: str | None
+    build_status: str | None
+    resolved_outputs: dict[str, Any]
+
+
+RUN_KEYS = tuple(Run.__annotations__)
+
+
+def read_run(answer: Any, *, what: str) -> Run:
+    """A :class:`Run` from a ``ModelStudioRun`` answer; raises :class:`FoundryError` without a build RID.
+
+    :param answer: the parsed JSON
+    :param what: the request, for the message (e.g. ``"the launch of ri.models...."``)
+    """
+    if not isinstance(answer, dict) or not isinstance(answer.get("buildRid"), str) or not answer["buildRid"]:
+        raise FoundryError(
+            f"Foundry answered {what} without a buildRid to follow: {answer!r:.300}. Check the studio's runs in "
+            "Foundry; a newer API version may have changed the answer."
+        )
+    outputs = answer.get("resolvedOutputs")
+    version = answer.get("configVersion")
+    return Run(
+        run_id=_text(answer.get("runId")),
+        build_rid=answer["buildRid"],
+        job_rid=_text(answer.get("jobRid")),
+        config_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+        started_by=_text(answer.get("startedBy")),
+        started_time=_text(answer.get("startedTime")),
+        build_status=_text(answer.get("buildStatus")),
+        resolved_outputs=outputs if isinstance(outputs, dict) else {},
+    )
+
+
+def read_runs(items: list[Any], *, what: str) -> list[Run]:
+    """The runs of a listing; entries without a build to follow are left out (they cannot be waited on)."""
+    runs = []
+    for item in items:
+        try:
+            runs.append(read_run(item, what=what))
+        except FoundryError:
+            continue
+    return runs
+
+
+def run_of(mapping: Any) -> Run | None:
+    """The :class:`Run` inside a task result (or any mapping with its keys), None when it has no build."""
+    if not isinstance(mapping, dict) or not isinstance(mapping.get("build_rid"), str) or not mapping["build_rid"]:
+        return None
+    run = {key: mapping.get(key) for key in RUN_KEYS}
+    if not isinstance(run["resolved_outputs"], dict):
+        run["resolved_outputs"] = {}
+    return cast(Run, run)
+
+
+def model_outputs(run: Run) -> dict[str, ModelOutput]:
+    """The run's model outputs by alias; outputs of other (future) types are skipped, not crashed on."""
+    found: dict[str, ModelOutput] = {}
+    for alias, output in run["resolved_outputs"].items():
+        if isinstance(output, dict) and output.get("type") == "model":
+            found[alias] = ModelOutput(
+                model_rid=_text(output.get("modelRid")),
+                model_version_rid=_text(output.get("modelVersionRid")),
+                experiment_rid=_text(output.get("experimentRid")),
+            )
+    return found
+
+
+def build_status(answer: Any) -> str | None:
+    """The ``status`` of a ``Build`` answer; None when the answer carries no usable status."""
+    status = answer.get("status") if isinstance(answer, dict) else None
+    return status if isinstance(status, str) and status.strip() else None
+
+
+def batch_statuses(answer: Any) -> dict[str, str | None]:
+    """``{buildRid: status}`` from a getBatch answer; a build without a usable status maps to None.
+
+    Builds Foundry did not return are absent. Only the statuses are kept, so a poll round over thousands of
+    builds does not hold their full JSON.
+    """
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict):
+        return {}
+    return {rid: build_status(build) for rid, build in data.items() if isinstance(rid, str)}
+
+
+def epoch_seconds(timestamp: str | None) -> float | None:
+    """UNIX time of an ISO-8601 timestamp such as ``startedTime``; None when absent or unreadable."""
+    if not timestamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,81 @@
+"""StatusWatch: what a person reads while a run trains."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from airflow_provider_modelstudio.runs import progress
+from airflow_provider_modelstudio.runs.progress import StatusWatch
+from airflow_provider_modelstudio.runs.status import Verdict
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock(1_000_000.0)
+    monkeypatch.setattr(progress.time, "time", fake)
+    return fake
+
+
+def lines(caplog):
+    return [record.getMessage() for record in caplog.records]
+
+
+def test_elapsed_time_counts_from_the_runs_start_not_from_the_watch(clock, caplog):
+    caplog.set_level(logging.INFO)
+    watch = StatusWatch("b", "https://f/b", 30, logging.getLogger("t"), started_at=clock.now - 75)
+    assert watch.observe("SUCCEEDED") is Verdict.SUCCEEDED
+    assert "Build b is SUCCEEDED after 0:01:15. https://f/b" in lines(caplog)
+
+
+def test_a_quiet_wait_logs_heartbeats_with_elapsed_time_and_link(clock, caplog):
+    caplog.set_level(logging.INFO)
+    watch = StatusWatch("b", "https://f/b", 30, logging.getLogger("t"), started_at=clock.now, heartbeat=60)
+    for _ in range(4):
+        watch.observe("RUNNING")
+        clock.now += 30
+    assert lines(caplog) == [
+        "Build b is RUNNING after 0:00:00; next check in 30 s. https://f/b",
+        "Build b still RUNNING after 0:01:00; checking every 30 s. https://f/b",
+    ]
+
+
+def test_a_ten_hour_run_logs_a_few_dozen_lines_not_thousands(clock, caplog):
+    caplog.set_level(logging.INFO)
+    watch = StatusWatch("b", "u", 30, logging.getLogger("t"), started_at=clock.now, heartbeat=60)
+    for _ in range(10 * 3600 // 30):
+        watch.observe("RUNNING")
+        clock.now += 30
+    assert 20 <= len(caplog.records) <= 40
+
+
+def test_heartbeats_can_be_turned_off(clock, caplog):
+    caplog.set_level(logging.INFO)
+    watch = StatusWatch("b", "u", 30, logging.getLogger("t"), started_at=clock.now, heartbeat=0)
+    for _ in range(100):
+        watch.observe("RUNNING")
+        clock.now += 30
+    assert len(caplog.records) == 1
+
+
+def test_a_status_change_is_always_logged(clock, caplog):
+    caplog.set_level(logging.INFO)
+    watch = StatusWatch("b", "u", 30, logging.getLogger("t"), started_at=clock.now)
+    watch.observe("RUNNING")
+    clock.now += 1
+    watch.observe("SUCCEEDED")
+    assert [line.split(" after")[0] for line in lines(caplog)] == ["Build b is RUNNING", "Build b is SUCCEEDED"]
+
+
+def test_the_clock_reads_hours_minutes_seconds():
+    assert progress.clock(3 * 3600 + 2 * 60 + 1) == "3:02:01"
+    assert progress.clock(-5) == "0:00:00"
