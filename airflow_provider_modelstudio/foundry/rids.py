@@ -30,6 +30,13 @@ MODEL_VERSION = RidKind(
     "model version", ("models",), "model-version", "it is the modelVersionRid of a run's resolved output"
 )
 BUILD = RidKind("build", ("foundry-build", "foundry"), "build", "it is the buildRid the launch returned")
+EXPERIMENT = RidKind("experiment", ("models",), "experiment", "it is the linkedExperiment of a model version")
+LIVE_DEPLOYMENT = RidKind(
+    "live deployment",
+    ("foundry-ml-live", "models"),
+    "live-deployment",
+    "copy it from the live deployment's page in Foundry (ri.foundry-ml-live.main.live-deployment.<uuid>)",
+)
 
 
 def validate_rid(value: object, kind: RidKind, *, field: str) -> str:
