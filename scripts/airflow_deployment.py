@@ -1,0 +1,669 @@
+"""A real Airflow deployment on loopback against a local Foundry emulator, for `make e2e` and people who click.
+
+:class:`AirflowDeployment` runs ``airflow api-server``, ``scheduler`` (LocalExecutor), ``dag-processor`` and
+``triggerer`` as separate processes on a throw-away ``AIRFLOW_HOME`` with SQLite, tuned for a 2-core machine,
+with a ``foundry_default`` connection (OAuth2 client credentials) in the environment of every process.
+:class:`AirflowApi` talks to its REST API (``/api/v2``, no token: every user is an admin). Every service runs in
+its own process group with its output in ``AIRFLOW_HOME/logs/services/<name>.log``; leaving the ``with`` block
+stops all of them and every process they started (task processes included), whatever happened.
+
+    python scripts/airflow_deployment.py                 # emulator + Airflow with example_dags/, until Ctrl-C
+    python scripts/airflow_deployment.py --dags e2e/dags --port 8080 --home /tmp/airflow-e2e
+
+It is not a production setup (SQLite, every user an admin, secrets generated per start) and binds loopback only.
+It does not survive a SIGKILL of the controlling process: then its processes must be stopped by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, TypeVar
+
+REPO = Path(__file__).resolve().parents[1]
+LOOPBACK = "127.0.0.1"
+SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+# The health endpoint's name for each service that heartbeats (the api-server answers it itself).
+HEALTH_COMPONENTS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
+MARKER_VARIABLE = "MODELSTUDIO_AIRFLOW_DEPLOYMENT"
+START_TIMEOUT = 180.0
+MIGRATE_TIMEOUT = 300.0
+STOP_GRACE_SECONDS = 15.0
+LOG_TAIL_LINES = 40
+# SQLite answers "database is locked" beyond ~16 parallel tasks; 8 keeps 2 cores responsive.
+PARALLELISM = 8
+TRIGGERER_HEARTBEAT_SECONDS = 1
+# A SIGKILLed triggerer's triggers move to the next one once its last heartbeat is this old (default 30 s).
+TRIGGERER_HEALTH_THRESHOLD_SECONDS = 8
+API_TIMEOUT = 30.0
+
+_T = TypeVar("_T")
+
+
+class DeploymentError(RuntimeError):
+    """The deployment could not start, a service died, or its API answered an error; the message says which."""
+
+
+def wait_until(what: str, probe: Callable[[], _T | None], timeout: float, interval: float = 0.5) -> _T:
+    """Call ``probe`` until it returns something other than None (or False) and return that.
+
+    :param what: what is awaited, for the error message.
+    :param probe: returns the awaited value, or None/False while it is not there yet.
+    :param timeout: seconds before giving up.
+    :param interval: seconds between calls.
+    :raises TimeoutError: naming ``what`` when the time is up.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# The REST API ------------------------------------------------------------------------------------------------
+
+
+class AirflowApi:
+    """A small client of Airflow 3.3's REST API (``/api/v2``) for a deployment where every user is an admin.
+
+    It sends no token and does not retry; errors raise :class:`DeploymentError` with the status and body.
+
+    :param base_url: ``http://127.0.0.1:<port>``.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, path: str, body: Any = None, *, query: Mapping[str, Any] | None = None) -> Any:
+        """Send one request and return the parsed JSON answer (None for an empty one).
+
+        :param method: the HTTP method.
+        :param path: the path under the base URL, e.g. ``/api/v2/dags``.
+        :param body: a JSON-able body, or None for none.
+        :param query: query parameters.
+        :raises DeploymentError: for an answer other than 2xx, naming method, path, status and body.
+        """
+        url = self.base_url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=API_TIMEOUT) as answer:  # loopback only
+                raw = answer.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:2000]
+            raise DeploymentError(f"{method} {path} answered {error.code}: {detail}") from None
+        return json.loads(raw) if raw else None
+
+    def health(self) -> dict[str, Any]:
+        """``GET /api/v2/monitor/health``: the metadatabase, scheduler, triggerer and dag-processor status."""
+        answer: dict[str, Any] = self.request("GET", "/api/v2/monitor/health")
+        return answer
+
+    def dag(self, dag_id: str) -> dict[str, Any] | None:
+        """The DAG as the api-server knows it, or None while it has not been parsed.
+
+        :param dag_id: the DAG.
+        """
+        try:
+            answer: dict[str, Any] = self.request("GET", f"/api/v2/dags/{_quote(dag_id)}")
+        except DeploymentError as error:
+            if " answered 404:" in str(error):
+                return None
+            raise
+        return answer
+
+    def trigger_dag_run(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
+        """Start a manual DAG run and return its run id.
+
+        :param dag_id: the DAG (it must be parsed and not paused to run).
+        :param conf: the run's ``conf`` (DAG params).
+        """
+        answer = self.request(
+            "POST", f"/api/v2/dags/{_quote(dag_id)}/dagRuns", {"logical_date": None, "conf": dict(conf or {})}
+        )
+        run_id: str = answer["dag_run_id"]
+        return run_id
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        """The DAG run (``state`` is queued, running, success or failed).
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        """
+        answer: dict[str, Any] = self.request("GET", f"/api/v2/dags/{_quote(dag_id)}/dagRuns/{_quote(run_id)}")
+        return answer
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """Every task instance of the run (mapped ones one per map index), with ``state`` and ``try_number``.
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        """
+        answer = self.request(
+            "GET", f"/api/v2/dags/{_quote(dag_id)}/dagRuns/{_quote(run_id)}/taskInstances", query={"limit": 1000}
+        )
+        instances: list[dict[str, Any]] = answer["task_instances"]
+        return instances
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        """One unmapped task instance.
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        :param task_id: the task.
+        """
+        answer: dict[str, Any] = self.request("GET", _ti_path(dag_id, run_id, task_id))
+        return answer
+
+    def task_instance_tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+        """Every try of an unmapped task instance (earlier tries from the history, then the current one).
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        :param task_id: the task.
+        """
+        answer = self.request("GET", _ti_path(dag_id, run_id, task_id) + "/tries")
+        tries: list[dict[str, Any]] = answer["task_instances"]
+        return tries
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> list[dict[str, Any]]:
+        """The log of one try of an unmapped task instance, the worker's and the triggerer's lines, as events.
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        :param task_id: the task.
+        :param try_number: the try.
+        """
+        answer = self.request(
+            "GET", _ti_path(dag_id, run_id, task_id) + f"/logs/{try_number}", query={"full_content": "true"}
+        )
+        return [event for event in answer["content"] if isinstance(event, dict)]
+
+    def clear_task_instances(self, dag_id: str, run_id: str, task_ids: list[str]) -> list[dict[str, Any]]:
+        """Clear task instances whatever their state (the UI's "Clear"), so that they run again.
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        :param task_ids: the tasks.
+        :return: the task instances cleared.
+        """
+        body = {"dry_run": False, "dag_run_id": run_id, "task_ids": task_ids, "only_failed": False}
+        answer = self.request("POST", f"/api/v2/dags/{_quote(dag_id)}/clearTaskInstances", body)
+        cleared: list[dict[str, Any]] = answer["task_instances"]
+        return cleared
+
+    def set_task_instance_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> None:
+        """Mark an unmapped task instance ``failed``, ``success`` or ``skipped`` (the UI's "Mark as ...").
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        :param task_id: the task.
+        :param state: the new state.
+        """
+        self.request("PATCH", _ti_path(dag_id, run_id, task_id), {"new_state": state})
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+        """An XCom value as the task pushed it (deserialised JSON).
+
+        :param dag_id: the DAG.
+        :param run_id: the run.
+        :param task_id: the task.
+        :param key: the XCom key.
+        :param map_index: the map index of a mapped task; -1 otherwise.
+        """
+        answer = self.request(
+            "GET",
+            _ti_path(dag_id, run_id, task_id) + f"/xcomEntries/{_quote(key)}",
+            query={"map_index": map_index, "deserialize": "true"},
+        )
+        return answer["value"]
+
+
+def _quote(part: str) -> str:
+    return urllib.parse.quote(part, safe="")
+
+
+def _ti_path(dag_id: str, run_id: str, task_id: str) -> str:
+    return f"/api/v2/dags/{_quote(dag_id)}/dagRuns/{_quote(run_id)}/taskInstances/{_quote(task_id)}"
+
+
+# The deployment ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Service:
+    name: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    started_at: datetime | None = None
+
+
+@dataclass
+class AirflowDeployment:
+    """Airflow's four services as separate processes on ``home``, against the Foundry at ``connection["host"]``.
+
+    ``with AirflowDeployment(home=..., dags_folder=..., connection=...) as airflow:`` migrates the database,
+    starts every service, waits until each is healthy, and on exit stops them all. It does not wait for DAGs
+    (see :meth:`wait_for_dags`), does not delete ``home``, and does not start the emulator.
+
+    :param home: the ``AIRFLOW_HOME`` (created if missing; its SQLite database is migrated on start).
+    :param dags_folder: the DAGs folder.
+    :param connection: the ``foundry_default`` connection as JSON (``conn_type``, ``host``, ``login``, ...).
+    :param port: the api-server's port; 0 picks a free one.
+    :param extra_env: more environment variables for every service (e.g. ``MODELSTUDIO_POLL_SECONDS``).
+    """
+
+    home: Path
+    dags_folder: Path
+    connection: Mapping[str, Any]
+    port: int = 0
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    _services: dict[str, _Service] = field(default_factory=dict, init=False, repr=False)
+    _marker: str = field(default_factory=lambda: secrets.token_hex(8), init=False, repr=False)
+    _secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.home = self.home.resolve()
+        self.dags_folder = self.dags_folder.resolve()
+        if not self.port:
+            self.port = free_port()
+        self.api = AirflowApi(self.url)
+        self._services = {name: _Service(name, self.home / "logs" / "services" / f"{name}.log") for name in SERVICES}
+        # Generated once, shared by every service and kept across restarts (Airflow's own keys, not Foundry's).
+        self._secrets = {
+            "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        }
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``: the UI and the REST API."""
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def service_log(self, name: str) -> Path:
+        """The file holding a service's output.
+
+        :param name: one of :data:`SERVICES`.
+        """
+        return self._services[name].log_path
+
+    def environment(self) -> dict[str, str]:
+        """The environment of every service: this process's without any Airflow setting, plus the deployment's."""
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                MARKER_VARIABLE: self._marker,
+                "AIRFLOW_CONN_FOUNDRY_DEFAULT": json.dumps(dict(self.connection)),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__API__HOST": LOOPBACK,
+                "AIRFLOW__API__PORT": str(self.port),
+                "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": str(TRIGGERER_HEARTBEAT_SECONDS),
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(TRIGGERER_HEALTH_THRESHOLD_SECONDS),
+            }
+        )
+        env.update(self._secrets)
+        env.update(self.extra_env)
+        return env
+
+    # Lifecycle -------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> AirflowDeployment:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Migrate the database, start the four services, wait until each is healthy.
+
+        :raises DeploymentError: when the migration fails or a service exits or stays unhealthy.
+        """
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+        env = self.environment()
+        for name in SERVICES:
+            self._spawn(name, env)
+        for name in SERVICES:
+            self.wait_ready(name)
+
+    def stop(self) -> None:
+        """Stop every service and every process they started: SIGTERM, then SIGKILL after a grace period.
+
+        Safe to call more than once and after a failed start; an interrupt during the grace period only
+        shortens it.
+        """
+        try:
+            self._terminate()
+        finally:
+            for service in self._services.values():
+                _signal_group(service, signal.SIGKILL)  # what a leader left in its group, or the whole group
+                if service.process is not None:
+                    service.process.wait()
+                    service.process = None
+            self._kill_leftovers()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a service and every process of its group (a crash: no cleanup runs); wait until it is gone.
+
+        :param name: one of :data:`SERVICES`.
+        """
+        service = self._services[name]
+        if service.process is None:
+            raise DeploymentError(f"service {name!r} is not running; start() or restart() it first")
+        _signal_group(service, signal.SIGKILL)
+        service.process.wait()
+        service.process = None
+
+    def restart(self, name: str) -> None:
+        """Start a service again (after :meth:`kill`, or stopping a running one first) and wait until healthy.
+
+        :param name: one of :data:`SERVICES`.
+        """
+        if self._services[name].process is not None:
+            self.kill(name)
+        self._spawn(name, self.environment())
+        self.wait_ready(name)
+
+    def wait_ready(self, name: str, timeout: float = START_TIMEOUT) -> None:
+        """Wait until a service answers (api-server) or heartbeats since it started (the others).
+
+        :param name: one of :data:`SERVICES`.
+        :param timeout: seconds.
+        :raises DeploymentError: when it exits or stays unhealthy; the message holds its log's tail.
+        """
+        service = self._services[name]
+
+        def ready() -> bool:
+            if service.process is None or service.process.poll() is not None:
+                code = None if service.process is None else service.process.returncode
+                raise DeploymentError(
+                    f"airflow {name} exited (status {code}); {service.log_path}:\n{_tail(service.log_path)}"
+                )
+            try:
+                health = self.api.health()
+            except (OSError, DeploymentError):
+                return False
+            component = HEALTH_COMPONENTS.get(name)
+            if component is None:
+                return True
+            status = health.get(component) or {}
+            heartbeat = status.get(f"latest_{component}_heartbeat")
+            started_at = service.started_at
+            return (
+                status.get("status") == "healthy"
+                and heartbeat is not None
+                and started_at is not None
+                and datetime.fromisoformat(heartbeat) >= started_at
+            )
+
+        try:
+            wait_until(f"airflow {name} to be healthy", ready, timeout)
+        except TimeoutError as error:
+            raise DeploymentError(f"{error}; {service.log_path}:\n{_tail(service.log_path)}") from None
+
+    def wait_for_dags(self, dag_ids: list[str], timeout: float = START_TIMEOUT) -> None:
+        """Wait until the dag-processor has parsed and stored every DAG named.
+
+        :param dag_ids: the DAGs.
+        :param timeout: seconds.
+        :raises DeploymentError: naming the missing DAGs, with the dag-processor's log tail.
+        """
+
+        def parsed() -> bool:
+            return all(self.api.dag(dag_id) is not None for dag_id in dag_ids)
+
+        try:
+            wait_until(f"the DAGs {', '.join(dag_ids)} to be parsed", parsed, timeout)
+        except TimeoutError as error:
+            log = self.service_log("dag-processor")
+            raise DeploymentError(f"{error}; {log}:\n{_tail(log)}") from None
+
+    def files_containing(self, needles: Mapping[str, str]) -> dict[str, list[str]]:
+        """Search every file under ``home`` (logs and the database included) for secrets.
+
+        :param needles: label (never the secret itself) -> secret.
+        :return: label -> files holding that secret (relative to ``home``); empty when none is found.
+        """
+        found: dict[str, list[str]] = {}
+        encoded = {label: secret.encode() for label, secret in needles.items() if secret}
+        for path in sorted(self.home.rglob("*")):
+            if not path.is_file():
+                continue
+            content = path.read_bytes()
+            for label, secret in encoded.items():
+                if secret in content:
+                    found.setdefault(label, []).append(str(path.relative_to(self.home)))
+        return found
+
+    # Internals -------------------------------------------------------------------------------------------
+
+    def _terminate(self) -> None:
+        running = [s for s in self._services.values() if s.process is not None and s.process.poll() is None]
+        for service in running:
+            _signal_group(service, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for service in running:
+            assert service.process is not None
+            try:
+                service.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(service, signal.SIGKILL)
+
+    def _migrate(self) -> None:
+        log = self.home / "logs" / "services" / "db-migrate.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as output:
+            try:
+                result = subprocess.run(
+                    [sys.executable, "-m", "airflow", "db", "migrate"],
+                    env=self.environment(),
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=self.home,
+                    timeout=MIGRATE_TIMEOUT,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise DeploymentError(f"`airflow db migrate` took over {MIGRATE_TIMEOUT:g} s; see {log}") from None
+        if result.returncode != 0:
+            raise DeploymentError(f"`airflow db migrate` failed (status {result.returncode}); {log}:\n{_tail(log)}")
+
+    def _spawn(self, name: str, env: Mapping[str, str]) -> None:
+        service = self._services[name]
+        service.log_path.parent.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "airflow", name]
+        if name == "api-server":
+            argv += ["--host", LOOPBACK, "--port", str(self.port)]
+        if name in ("scheduler", "triggerer"):
+            # Their log servers would listen on every interface, on fixed ports; the api-server reads the
+            # log files directly on this machine.
+            argv.append("--skip-serve-logs")
+        service.started_at = datetime.now().astimezone()
+        with service.log_path.open("ab") as output:
+            service.process = subprocess.Popen(
+                argv,
+                env=dict(env),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.home,
+                start_new_session=True,  # its own process group: killed as one, spared the terminal's Ctrl-C
+            )
+
+    def _kill_leftovers(self) -> None:
+        """SIGKILL any process still carrying this deployment's marker (task processes make their own groups)."""
+        for pid in _pids_with_environment(MARKER_VARIABLE, self._marker):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+
+
+def _signal_group(service: _Service, signum: int) -> None:
+    if service.process is None:
+        return
+    try:
+        os.killpg(service.process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        return
+
+
+def _pids_with_environment(variable: str, value: str) -> list[int]:
+    """Processes of this user whose environment has ``variable=value`` (Linux ``/proc``; elsewhere none)."""
+    wanted = f"{variable}={value}".encode()
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return [pid for pid in pids if pid != os.getpid()]
+
+
+@contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt while inside, so that ``finally`` blocks stop everything.
+
+    SIGINT counts even when this process was started with it ignored (a background job of a script). Only from
+    the main thread; elsewhere it changes nothing.
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+# Command line ------------------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python scripts/airflow_deployment.py",
+        description="Run Airflow (api-server, scheduler, dag-processor, triggerer) and a Foundry emulator on "
+        "loopback until Ctrl-C.",
+    )
+    parser.add_argument("--dags", type=Path, default=REPO / "example_dags", help="DAGs folder (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="the Airflow UI's port; 0: a free one (default: 8080)")
+    parser.add_argument(
+        "--home", type=Path, help="AIRFLOW_HOME to use and keep (default: a temporary one, deleted at exit)"
+    )
+    parser.add_argument(
+        "--poll-seconds", default="1", help="MODELSTUDIO_POLL_SECONDS for the example DAGs (default: %(default)s)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the emulator and the deployment, print where to click, run until Ctrl-C or SIGTERM.
+
+    :param argv: the arguments (default: ``sys.argv[1:]``).
+    :return: the exit status.
+    """
+    from airflow_provider_modelstudio.emulator import FoundryEmulator
+
+    args = _parser().parse_args(argv)
+    home = args.home or Path(tempfile.mkdtemp(prefix="airflow-modelstudio-"))
+    try:
+        with stop_signals_interrupt(), FoundryEmulator() as emulator:
+            deployment = AirflowDeployment(
+                home=home,
+                dags_folder=args.dags,
+                connection=emulator.connection("oauth2"),
+                port=args.port,
+                extra_env={"MODELSTUDIO_POLL_SECONDS": args.poll_seconds},
+            )
+            print(f"Starting Airflow in {home} (logs: {home / 'logs' / 'services'}) ...", flush=True)
+            with deployment:
+                print(f"Foundry emulator: {emulator.url}")
+                print(f"Airflow UI:       {deployment.url}  (no login: every user is an admin)")
+                print("Connection foundry_default: OAuth2 client credentials against the emulator.")
+                print("Ctrl-C stops everything.", flush=True)
+                while True:
+                    time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nStopped.", flush=True)
+    except DeploymentError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if args.home is None:
+            shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
