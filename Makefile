@@ -6,7 +6,7 @@ VENV := .venv
 VENV_LOWEST := .venv-af31
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install test lint typecheck pytest pytest-lowest demo bench soak clean
+.PHONY: install test lint typecheck pytest pytest-lowest e2e demo bench soak clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ pytest-lowest: $(VENV_LOWEST)/.installed
 # output together.
 test: lint typecheck $(VENV)/.installed $(VENV_LOWEST)/.installed
 	$(MAKE) --no-print-directory -j2 -O pytest pytest-lowest
+
+# A real deployment (api-server, scheduler, dag-processor, triggerer) against the emulator; about 5 minutes.
+e2e: $(VENV)/.installed
+	@start=$$(date +%s); status=0; $(VENV)/bin/python -m pytest -q e2e || status=$$?; \
+	echo "== make e2e took $$(( $$(date +%s) - start )) s"; exit $$status
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py $(if $(SCENARIO),--scenario $(SCENARIO))
