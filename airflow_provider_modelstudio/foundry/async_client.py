@@ -2,45 +2,53 @@
 
 Same contract as :class:`~airflow_provider_modelstudio.foundry.sync_client.FoundryClient`; only the
 operations a trigger needs are here. One ``httpx.AsyncClient`` per instance: create it in the event loop
-that uses it, and close it there.
+that uses it, and close it there. Redirects are never followed; each attempt (connect, send, the whole
+answer) is bounded by ``asyncio.timeout``; answers are read raw through the shared
+:class:`~airflow_provider_modelstudio.foundry.answers.AnswerReader`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import httpx
 
 from airflow_provider_modelstudio.foundry import operations
+from airflow_provider_modelstudio.foundry.answers import ACCEPT_ENCODING, AnswerReader
 from airflow_provider_modelstudio.foundry.auth import (
     TOKEN_CACHE,
     forget_refused,
     keep_grant,
+    known_secrets,
     ready_token,
     token_form,
 )
 from airflow_provider_modelstudio.foundry.protocol import (
     ApiCall,
     Attempts,
+    AttemptTooLong,
     Done,
     Reauthenticate,
     Wait,
     prepare,
     user_agent,
+    warn_if_unverified,
 )
 from airflow_provider_modelstudio.foundry.retry import FailureKind, RetryPolicy
 from airflow_provider_modelstudio.foundry.settings import FoundrySettings
 
 
-def classify(exc: httpx.TransportError) -> tuple[FailureKind, str]:
+def classify(exc: Exception) -> tuple[FailureKind, str]:
     """Tell a request that never left from one whose answer was lost."""
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return "not_sent", f"could not connect ({type(exc).__name__})"
     if isinstance(exc, httpx.ReadTimeout):
         return "no_answer", "no answer within the read timeout"
-    return "no_answer", f"connection lost before the answer ({type(exc).__name__})"
+    if isinstance(exc, httpx.TransportError):
+        return "no_answer", f"connection lost before the answer ({type(exc).__name__})"
+    return "no_answer", f"unexpected {type(exc).__name__} while sending or reading ({exc})"
 
 
 class AsyncFoundryClient:
@@ -55,11 +63,13 @@ class AsyncFoundryClient:
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
-            headers={"User-Agent": user_agent()},
+            headers={"User-Agent": user_agent(), "Accept-Encoding": ACCEPT_ENCODING},
             verify=settings.verify,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            follow_redirects=False,
         )
+        warn_if_unverified(settings)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -73,6 +83,13 @@ class AsyncFoundryClient:
     ) -> Any:
         """Call endpoint ``name`` and return its parsed JSON (None for an empty answer)."""
         return await self._send(prepare(name, path_params, query, json_body))
+
+    async def paged(self, name: str, path_params: Mapping[str, str], query: Mapping[str, Any]) -> AsyncIterator[Any]:
+        """Every item of a paged endpoint, page after page (a listing that never ends is refused)."""
+        pages = operations.Pages(str(prepare(name, path_params)), query, known_secrets(self.settings))
+        while pages.query is not None:
+            for item in pages.after(await self.call(name, path_params, pages.query)):
+                yield item
 
     async def get_builds(self, build_rids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Builds by RID, through getBatch (at most 100 a request); unknown RIDs are absent."""
@@ -91,30 +108,49 @@ class AsyncFoundryClient:
             self.retry,
             conn_id=self.settings.conn_id,
             can_renew_token=self.settings.auth_type == "oauth2",
+            base_url=self.settings.base_url,
+            secrets=(self.settings.secret,),
         )
         while True:
             token = await self._token() if call.authenticated else None
-            attempts.begin()
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            attempts.begin(token)
             try:
-                response = await self._http.request(
-                    call.method,
-                    call.path,
-                    params=call.params,
-                    json=call.json_body,
-                    data=call.form_body,
-                    headers=headers,
-                )
-            except httpx.TransportError as exc:
-                step = attempts.failed(*classify(exc))
+                status, headers, body = await self._attempt(call, token)
+            except Exception as exc:
+                step = attempts.failed_on(exc, *classify(exc))
             else:
-                step = attempts.answered(response.status_code, response.headers, response.content)
+                step = attempts.answered(status, headers, body)
             if isinstance(step, Done):
                 return step.value
             if isinstance(step, Reauthenticate):
                 forget_refused(self.settings, token)
             elif isinstance(step, Wait):
                 await asyncio.sleep(step.seconds)
+
+    async def _attempt(self, call: ApiCall, token: str | None) -> tuple[int, Mapping[str, str], bytes]:
+        """Send ``call`` once and read the whole answer, within the attempt's time bound."""
+        limit = self.settings.attempt_limit
+        deadline = asyncio.timeout(limit)
+        try:
+            async with (
+                deadline,
+                self._http.stream(
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    json=call.json_body,
+                    data=call.form_body,
+                    headers={"Authorization": f"Bearer {token}"} if token else {},
+                ) as response,
+            ):
+                reader = AnswerReader(response.headers)
+                async for chunk in response.aiter_raw():
+                    reader.feed(chunk)
+                return response.status_code, response.headers, reader.body()
+        except TimeoutError as exc:
+            if deadline.expired():
+                raise AttemptTooLong(limit) from exc
+            raise
 
     async def _token(self) -> str:
         token = ready_token(self.settings)

@@ -9,13 +9,13 @@ once cause one token request, not N. Tokens are renewed ahead of expiry. This mo
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_modelstudio.foundry.answers import UnreadableJson, parse_json
 from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS
 from airflow_provider_modelstudio.foundry.errors import FoundryAuthError
 from airflow_provider_modelstudio.foundry.settings import FoundrySettings
@@ -50,8 +50,8 @@ def parse_token_answer(body: Any, settings: FoundrySettings) -> TokenGrant:
     """Read the token endpoint's JSON answer."""
     if isinstance(body, bytes | str):
         try:
-            body = json.loads(body)
-        except ValueError:
+            body = parse_json(body)
+        except UnreadableJson:
             body = None
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
@@ -134,6 +134,12 @@ def ready_token(settings: FoundrySettings) -> str | None:
     if settings.auth_type == "token":
         return settings.secret
     return TOKEN_CACHE.get(settings.token_cache_key)
+
+
+def known_secrets(settings: FoundrySettings) -> tuple[str, ...]:
+    """What must never be quoted back from an answer: the connection's secret and its current token."""
+    token = ready_token(settings)
+    return tuple(s for s in (settings.secret, token) if s)
 
 
 def keep_grant(settings: FoundrySettings, answer: Any) -> str:

@@ -4,14 +4,16 @@ Foundry answers errors in the Conjure envelope ``{"errorCode", "errorName", "err
 "parameters"}``. :func:`error_from_response` turns any answer (that envelope, an empty 404, a proxy's HTML
 page) into one of the classes below, with a message that names the request, the status, the identifiers
 Palantir support asks for, and the likely fix. Messages never contain tokens or secrets: they are built
-only from the method, the path, and what the server said.
+from the method, the path, and what the server said, and every text quoted from an answer first goes
+through :func:`~airflow_provider_modelstudio.foundry.answers.quoted`, which redacts secrets.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
+
+from airflow_provider_modelstudio.foundry.answers import UnreadableJson, parse_json, quoted
 
 
 class FoundryError(Exception):
@@ -38,6 +40,38 @@ class FoundryTransportError(FoundryError):
         self.method = method
         self.path = path
         self.may_have_reached_server = may_have_reached_server
+
+
+class FoundryCertificateError(FoundryError):
+    """Foundry's TLS certificate could not be verified. Not retried: trying again cannot change the answer."""
+
+
+class FoundryAnswerTooLarge(FoundryError):
+    """An answer larger than this provider reads. Not retried; the request itself may have been processed."""
+
+    def __init__(self, message: str, *, method: str, path: str, limit: int) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.limit = limit
+
+
+class FoundryPagingError(FoundryError):
+    """A paged listing that would never end: a page token came back again, or there were too many pages."""
+
+
+class PromotionOutcomeUnknown(FoundryError):
+    """A promotion failed in a way that may have made a copy, and whether it did could not be found out.
+
+    Deliberately not a transient error: retrying the task could promote twice.
+    """
+
+
+class LaunchOutcomeUnknown(FoundryError):
+    """A launch failed in a way that may have started a run, and whether it did could not be found out.
+
+    Deliberately not a transient error: retrying the task could start a second run.
+    """
 
 
 class DuplicateRunsError(FoundryError):
@@ -88,6 +122,12 @@ class FoundryApiError(FoundryError):
         self.retry_after = retry_after
         super().__init__(self._message())
 
+    @property
+    def from_foundry(self) -> bool:
+        """Whether the answer was Foundry's own error envelope (an ``errorCode`` and an ``errorName``), as
+        opposed to a proxy's page, an empty body or something unreadable."""
+        return bool(self.error_code and self.error_name)
+
     def parameter(self, *names: str) -> Any:
         """The first of ``names`` present in the error's parameters (Foundry spells some two ways)."""
         for name in names:
@@ -127,6 +167,38 @@ class BuildNotRunning(FoundryBadRequest):
     hint = "The build has already finished; there is nothing to cancel."
 
 
+class UnsupportedModelSource(FoundryBadRequest):
+    hint = (
+        "The model version comes from a source Foundry's public API does not expose (a legacy or internal "
+        "workflow); publish the model again from Model Studio or a code repository."
+    )
+
+
+class InvalidExperimentSearchFilter(FoundryBadRequest):
+    hint = "Foundry rejected the experiment search filter; the 'reason' parameter says which part to change."
+
+
+class UnsupportedLiveDeployment(FoundryBadRequest):
+    hint = (
+        "The live deployment is not a direct deployment, the only kind Foundry's public API serves; use a "
+        "direct deployment of the model (created from the model's page in Foundry)."
+    )
+
+
+class InferenceFailure(FoundryBadRequest):
+    hint = (
+        "The deployed model failed while answering (the 'errorMessage' parameter says how), or the deployment "
+        "is not ready; check the live deployment's status and logs in Foundry."
+    )
+
+
+class InferenceInvalidInput(FoundryBadRequest):
+    hint = (
+        "The inference input does not match the model's API; send {'input': {<name>: <value>}} with the "
+        "input names the model version's modelApi lists."
+    )
+
+
 class FoundryUnauthorized(FoundryApiError, FoundryAuthError):
     hint = (
         "The credentials were refused twice (a fresh token was fetched and also refused). Check the token, "
@@ -154,6 +226,31 @@ class LaunchModelStudioPermissionDenied(FoundryPermissionDenied):
 
 class CancelBuildPermissionDenied(FoundryPermissionDenied):
     hint = "The connection's user or application may not cancel this build; cancel it in Foundry."
+
+
+class PromoteVersionModelPermissionDenied(FoundryPermissionDenied):
+    hint = (
+        "The connection's user or application may not promote versions into this model. Grant it edit access "
+        "to the target model's project in Foundry."
+    )
+
+
+class SearchExperimentsPermissionDenied(FoundryPermissionDenied):
+    hint = "The connection's user or application may not search this model's experiments; grant it view access."
+
+
+class StartLiveDeploymentPermissionDenied(FoundryPermissionDenied):
+    hint = (
+        "The connection's user or application may not start this live deployment. Grant it edit access to the "
+        "deployment's project in Foundry."
+    )
+
+
+class TransformJsonLiveDeploymentPermissionDenied(FoundryPermissionDenied):
+    hint = (
+        "The connection's user or application may not query this live deployment. Grant it access to the "
+        "deployment and the api:models-execute scope."
+    )
 
 
 class FoundryNotFound(FoundryApiError):
@@ -191,6 +288,26 @@ class BuildNotFound(FoundryNotFound):
     hint = "No build with that RID is visible to this connection's user."
 
 
+class ExperimentNotFound(FoundryNotFound):
+    hint = (
+        "No experiment with that RID is visible to this connection's user; check the model version's linkedExperiment."
+    )
+
+
+class ModelExperimentNotFound(FoundryNotFound):
+    hint = (
+        "The model has no such experiment, or this connection's user may not see it; check that the experiment "
+        "RID belongs to the model named in the request."
+    )
+
+
+class LiveDeploymentNotFound(FoundryNotFound):
+    hint = (
+        "No live deployment with that RID is visible to this connection's user. Copy the RID from the "
+        "deployment's page in Foundry and check the application has access to its project."
+    )
+
+
 class FoundryConflict(FoundryApiError):
     """409: the request conflicts with the resource's current state."""
 
@@ -202,12 +319,27 @@ class FoundryRateLimited(FoundryApiError):
     )
 
 
+class FoundryRedirected(FoundryApiError):
+    hint = (
+        "This provider never follows redirects: one could carry the token or the client secret to another host. "
+        "Set the connection's host to Foundry's API hostname (e.g. example.palantirfoundry.com), not the address "
+        "of a portal, a login page or a proxy; if the target above is your Foundry, enter its hostname."
+    )
+
+
 class FoundryServerError(FoundryApiError):
     hint = "Foundry failed on its side; quote the errorInstanceId to Palantir support if it persists."
 
 
 class FoundryUnavailable(FoundryServerError):
     hint = "Foundry is unavailable (503) or asked not to be retried; try again later."
+
+
+class InferenceTimeout(FoundryServerError):
+    hint = (
+        "The live deployment took longer than Foundry allows (5 minutes) to answer; send a smaller input or "
+        "give the deployment more replicas or resources."
+    )
 
 
 _BY_ERROR_NAME: dict[str, type[FoundryApiError]] = {
@@ -221,6 +353,19 @@ _BY_ERROR_NAME: dict[str, type[FoundryApiError]] = {
     "ModelNotFound": ModelNotFound,
     "ModelVersionNotFound": ModelVersionNotFound,
     "BuildNotFound": BuildNotFound,
+    "UnsupportedModelSource": UnsupportedModelSource,
+    "PromoteVersionModelPermissionDenied": PromoteVersionModelPermissionDenied,
+    "ExperimentNotFound": ExperimentNotFound,
+    "ModelExperimentNotFound": ModelExperimentNotFound,
+    "InvalidExperimentSearchFilter": InvalidExperimentSearchFilter,
+    "SearchExperimentsPermissionDenied": SearchExperimentsPermissionDenied,
+    "LiveDeploymentNotFound": LiveDeploymentNotFound,
+    "UnsupportedLiveDeployment": UnsupportedLiveDeployment,
+    "StartLiveDeploymentPermissionDenied": StartLiveDeploymentPermissionDenied,
+    "TransformJsonLiveDeploymentPermissionDenied": TransformJsonLiveDeploymentPermissionDenied,
+    "InferenceFailure": InferenceFailure,
+    "InferenceInvalidInput": InferenceInvalidInput,
+    "InferenceTimeout": InferenceTimeout,
 }
 
 _BY_STATUS: dict[int, type[FoundryApiError]] = {
@@ -234,12 +379,6 @@ _BY_STATUS: dict[int, type[FoundryApiError]] = {
 }
 
 
-def _snippet(body: bytes, limit: int = 200) -> str:
-    text = body.decode("utf-8", errors="replace")
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 def error_from_response(
     *,
     method: str,
@@ -248,6 +387,7 @@ def error_from_response(
     body: bytes,
     content_type: str = "",
     retry_after: float | None = None,
+    secrets: Collection[str | None] = (),
 ) -> FoundryApiError:
     """Build the typed exception for an error answer.
 
@@ -257,6 +397,7 @@ def error_from_response(
     :param body: raw body of the answer
     :param content_type: the answer's Content-Type header
     :param retry_after: parsed ``Retry-After`` seconds, if any
+    :param secrets: the connection's secret and the token sent, redacted from every text quoted from the body
     """
     common: dict[str, Any] = {
         "method": method,
@@ -269,34 +410,54 @@ def error_from_response(
     envelope: Any = None
     if body.strip():
         try:
-            envelope = json.loads(body)
-        except ValueError:
+            envelope = parse_json(body)
+        except UnreadableJson:
             envelope = None
     if isinstance(envelope, dict) and ("errorName" in envelope or "errorCode" in envelope):
-        name = str(envelope.get("errorName") or "")
+        name = envelope.get("errorName")
         params = envelope.get("parameters")
-        cls = _BY_ERROR_NAME.get(name) or _status_class(status_code)
-        return cls(
-            error_name=name,
-            error_code=str(envelope.get("errorCode") or ""),
-            error_instance_id=str(envelope.get("errorInstanceId") or ""),
-            parameters=params if isinstance(params, dict) else {},
-            detail=str(envelope.get("errorDescription") or ""),
+        cls = _BY_ERROR_NAME.get(name) if isinstance(name, str) else None
+        return (cls or _status_class(status_code))(
+            error_name=_field(name, secrets),
+            error_code=_field(envelope.get("errorCode"), secrets),
+            error_instance_id=_field(envelope.get("errorInstanceId"), secrets),
+            parameters=_parameters(params, secrets),
+            detail=_field(envelope.get("errorDescription"), secrets, limit=400),
             **common,
         )
     if isinstance(envelope, dict) and isinstance(envelope.get("error"), str):
         # The OAuth2 token endpoint answers errors as RFC 6749 says: {"error", "error_description"?}.
         description = envelope.get("error_description")
-        detail = f"OAuth2 error {envelope['error']}" + (f": {description}" if description else "")
+        detail = f"OAuth2 error {quoted(envelope['error'], secrets)}" + (
+            f": {quoted(description, secrets)}" if description else ""
+        )
         return _status_class(status_code)(detail=detail, **common)
     kind = "HTML page" if "html" in content_type.lower() or body.lstrip()[:1] == b"<" else "body"
+    shown_type = quoted(content_type, secrets) if content_type else "no content type"
     detail = (
-        f"The answer was not Foundry's JSON error envelope but a {kind} ({content_type or 'no content type'}): "
-        f"{_snippet(body)!r}. A proxy or load balancer in front of Foundry probably answered."
+        f"The answer was not Foundry's JSON error envelope but a {kind} ({shown_type}): "
+        f"{quoted(body.decode('utf-8', errors='replace'), secrets)!r}. A proxy or load balancer in front of Foundry "
+        "probably answered."
         if body.strip()
         else "The answer had no body."
     )
     return _status_class(status_code)(detail=detail, **common)
+
+
+def _field(value: Any, secrets: Collection[str | None], limit: int = 120) -> str:
+    return quoted(value, secrets, limit=limit) if value else ""
+
+
+def _parameters(params: Any, secrets: Collection[str | None]) -> dict[str, Any]:
+    """The envelope's parameters, every text redacted and shortened; numbers and booleans kept as they are."""
+    if not isinstance(params, dict):
+        return {}
+    return {
+        quoted(key, secrets, limit=60): value
+        if value is None or isinstance(value, bool | int | float)
+        else quoted(value, secrets)
+        for key, value in list(params.items())[:20]
+    }
 
 
 def _status_class(status_code: int) -> type[FoundryApiError]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 
+from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.endpoints import BATCH_LIMIT
+from airflow_provider_modelstudio.foundry.errors import FoundryPagingError
 
 PAGE_SIZE = 100
+
+MAX_PAGES = 1000
+"""The most pages one listing reads (100 000 items at :data:`PAGE_SIZE`); more means the listing never ends."""
 
 
 def next_page_query(query: Mapping[str, Any], page: Any) -> dict[str, Any] | None:
@@ -24,13 +29,60 @@ def page_items(page: Any) -> list[Any]:
     return list(data) if isinstance(data, list) else []
 
 
-def iterate_pages(fetch: Callable[[Mapping[str, Any]], Any], query: Mapping[str, Any]) -> Iterator[Any]:
-    """Every item of every page, fetching pages lazily."""
-    current: dict[str, Any] | None = {"pageSize": PAGE_SIZE, **query}
-    while current is not None:
-        page = fetch(current)
-        yield from page_items(page)
-        current = next_page_query(current, page)
+class Pages:
+    """The queries of one paged listing, page after page, for any transport.
+
+    Refuses a listing that would never end, with :class:`~.errors.FoundryPagingError`: a page token that
+    comes back (the same pages again, forever), a token that is not a string, or more than :data:`MAX_PAGES`
+    pages. It does not fetch anything.
+
+    :param what: the listing, for messages (e.g. ``GET /api/v2/...``)
+    :param query: the query of the first page (``pageSize`` is added)
+    :param secrets: never quoted back from a page token
+    """
+
+    def __init__(self, what: str, query: Mapping[str, Any], secrets: Collection[str] = ()) -> None:
+        self.what = what
+        self.secrets = secrets
+        self.query: dict[str, Any] | None = {"pageSize": PAGE_SIZE, **query}
+        self.pages = 0
+        self._tokens: set[Any] = {query.get("pageToken")}
+
+    def after(self, page: Any) -> list[Any]:
+        """Record ``page``, the answer to :attr:`query`; return its items and move :attr:`query` on (None
+        after the last page)."""
+        self.pages += 1
+        following = next_page_query(self.query or {}, page)
+        if following is not None:
+            token = following["pageToken"]
+            if not isinstance(token, str):
+                raise self._refused(f"answered a nextPageToken that is not a string ({quoted(token, self.secrets)})")
+            if token in self._tokens:
+                raise self._refused(f"answered the page token {quoted(token, self.secrets, limit=60)!r} a second time")
+            if self.pages >= MAX_PAGES:
+                raise self._refused(f"still had more pages after {MAX_PAGES}")
+            self._tokens.add(token)
+        self.query = following
+        return page_items(page)
+
+    def _refused(self, what_happened: str) -> FoundryPagingError:
+        return FoundryPagingError(
+            f"The listing {self.what} {what_happened}, after {self.pages} page(s): it would never end, so it was "
+            "stopped. Foundry (or a proxy or cache in front of it) is not paging correctly; check the host, and "
+            "report the listing to Palantir support if the host is Foundry's."
+        )
+
+
+def iterate_pages(
+    fetch: Callable[[Mapping[str, Any]], Any],
+    query: Mapping[str, Any],
+    what: str = "of a paged endpoint",
+    secrets: Collection[str] = (),
+) -> Iterator[Any]:
+    """Every item of every page, fetching pages lazily (see :class:`Pages` for what is refused)."""
+    pages = Pages(what, query, secrets)
+    while pages.query is not None:
+        yield from pages.after(fetch(pages.query))
 
 
 def batches(build_rids: Iterable[str]) -> list[list[str]]:

@@ -1,27 +1,41 @@
 """What both transports share: how a call is prepared, and what to do after each attempt.
 
-A transport (``requests`` or ``httpx``) only sends an :class:`ApiCall` and reports back what happened, an
-answer or a failure, to :class:`Attempts`, which returns the next :data:`Step`: the parsed result, wait
-and try again, or fetch a fresh token and replay. Every decision (retry or not, how long to wait, which
-exception) is made here, once.
+A transport (``requests`` or ``httpx``) only sends an :class:`ApiCall`, reads the answer through an
+:class:`~airflow_provider_modelstudio.foundry.answers.AnswerReader` within the attempt's time bound, and reports
+back what happened, an answer or a failure, to :class:`Attempts`, which returns the next :data:`Step`: the
+parsed result, wait and try again, or fetch a fresh token and replay. Every decision (retry or not, how long
+to wait, which exception, what a message may quote) is made here, once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import platform
 import random
+import socket
+import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
+from airflow_provider_modelstudio.foundry.answers import (
+    AnswerTooLarge,
+    UnreadableAnswer,
+    UnreadableJson,
+    parse_json,
+    quoted,
+)
 from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, Endpoint
 from airflow_provider_modelstudio.foundry.errors import (
+    FoundryAnswerTooLarge,
     FoundryApiError,
     FoundryAuthError,
+    FoundryCertificateError,
+    FoundryRedirected,
     FoundryTransportError,
     error_from_response,
 )
@@ -32,6 +46,7 @@ from airflow_provider_modelstudio.foundry.retry import (
     parse_retry_after,
     plan_retry,
 )
+from airflow_provider_modelstudio.foundry.settings import FoundrySettings
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +127,32 @@ class Reauthenticate:
 Step = Done | Wait | Reauthenticate
 
 
+class AttemptTooLong(Exception):
+    """Raised by a transport when one attempt outlasted :attr:`FoundrySettings.attempt_limit
+    <airflow_provider_modelstudio.foundry.settings.FoundrySettings.attempt_limit>`."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"the attempt took longer than {limit:g} s")
+        self.limit = limit
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps (``requests`` nests urllib3's errors in args and ``reason``)."""
+    stack: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        stack.extend(x for x in linked if isinstance(x, BaseException))
+
+
+_ADVICE = "Check the host and the network path to Foundry, or raise the connection's timeout."
+
+
 class Attempts:
     """The decisions for one call across its attempts.
 
@@ -119,6 +160,8 @@ class Attempts:
     :param policy: retry bounds
     :param conn_id: the connection id, for messages
     :param can_renew_token: whether a 401 can be answered by fetching a new token (OAuth2)
+    :param base_url: the connection's base URL, for messages
+    :param secrets: the connection's secret; never quoted back from an answer (nor is any token sent)
     """
 
     def __init__(
@@ -128,30 +171,38 @@ class Attempts:
         *,
         conn_id: str,
         can_renew_token: bool,
+        base_url: str = "",
+        secrets: Collection[str] = (),
         rng: random.Random | None = None,
     ) -> None:
         self.call = call
         self.policy = policy
         self.conn_id = conn_id
         self.can_renew_token = can_renew_token
+        self.base_url = base_url
+        self.secrets: list[str] = [s for s in secrets if s]
         self.rng = rng
         self.attempt = 0
         self.started = time.monotonic()
         self.renewed_token = False
 
-    def begin(self) -> None:
-        """Count an attempt; call before each send."""
+    def begin(self, token: str | None = None) -> None:
+        """Count an attempt; call before each send, with the token it sends."""
         self.attempt += 1
+        if token and token not in self.secrets:
+            self.secrets.append(token)
 
     def answered(self, status: int, headers: Mapping[str, str], body: bytes) -> Step:
-        """Decide after Foundry answered ``status``."""
+        """Decide after Foundry answered ``status`` with ``body`` (read whole, within the size limit)."""
         if 200 <= status < 300:
             if not body.strip():
                 return Done(None)
             try:
-                return Done(json.loads(body))
-            except (ValueError, RecursionError):
-                return self.failed("no_answer", f"{status} with a body that is not complete JSON")
+                return Done(parse_json(body))
+            except UnreadableJson as exc:
+                return self.failed("no_answer", f"{status} with a body that is {exc}")
+        if 300 <= status < 400:
+            raise self._redirected(status, headers)
         if status == 401 and self.call.authenticated and self.can_renew_token and not self.renewed_token:
             self.renewed_token = True
             log.info("%s answered 401; fetching a new token and replaying once", self.call)
@@ -164,20 +215,54 @@ class Attempts:
             body=body,
             content_type=headers.get("Content-Type", ""),
             retry_after=retry_after,
+            secrets=self.secrets,
         )
         do_not_retry = headers.get("QoS-Retry-Hint", "").strip().lower() == "do-not-retry"
-        if is_retryable(self.call.endpoint, "status", status, do_not_retry):
+        if is_retryable(self.call.endpoint, "status", status, do_not_retry, error.from_foundry):
             delay = self._delay(retry_after)
             if delay is not None:
                 self._log_retry(f"answered {status}", delay, retry_after)
                 return Wait(delay)
         raise self._final(error)
 
-    def failed(self, kind: FailureKind, detail: str) -> Step:
+    def failed_on(self, exc: BaseException, kind: FailureKind, detail: str) -> Step:
+        """Decide after an attempt raised ``exc`` instead of producing an answer.
+
+        The transport classified ``exc`` as ``kind`` with ``detail``; what every transport shares is found
+        here: an answer too large, an untrusted certificate (both final), an attempt over its time bound, an
+        undecodable answer, a hostname that does not resolve.
+        """
+        for cause in causes(exc):
+            if isinstance(cause, AttemptTooLong):
+                return self.failed(
+                    "no_answer",
+                    f"the answer was not complete after {cause.limit:g} s, this client's bound on one attempt "
+                    "(the connect timeout plus twice the connection's timeout)",
+                )
+            if isinstance(cause, AnswerTooLarge):
+                raise self._too_large(cause)
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                raise self._untrusted(cause)
+            if isinstance(cause, UnreadableAnswer):
+                return self.failed("no_answer", quoted(str(cause), self.secrets, limit=300))
+            if isinstance(cause, socket.gaierror):
+                host = urlsplit(self.base_url).hostname or self.base_url
+                return self.failed(
+                    "not_sent",
+                    f"the hostname {host} does not resolve ({cause.strerror or cause})",
+                    advice=(
+                        f"Check the connection's host field: {host} must be your Foundry's hostname, and this "
+                        "machine's DNS must know it."
+                    ),
+                )
+        return self.failed(kind, quoted(detail, self.secrets, limit=300))
+
+    def failed(self, kind: FailureKind, detail: str, advice: str = _ADVICE) -> Step:
         """Decide after an attempt got no usable answer.
 
         :param kind: ``not_sent`` (connect failure) or ``no_answer`` (sent; answer lost or unreadable)
         :param detail: what happened, for logs and the final message (no secrets)
+        :param advice: the likely fix, for the final message
         """
         if is_retryable(self.call.endpoint, kind, None, False):
             delay = self._delay(None)
@@ -189,8 +274,7 @@ class Attempts:
         note = " The request may have reached Foundry." if reached and not self.call.endpoint.idempotent else ""
         raise FoundryTransportError(
             f"{self.call} to connection {self.conn_id!r} failed after {self.attempt} attempt(s) in "
-            f"{elapsed:.1f} s: {detail}.{note} Check the host and the network path to Foundry, or raise the "
-            "connection's timeout.",
+            f"{elapsed:.1f} s: {detail}.{note} {advice}",
             method=self.call.method,
             path=self.call.path,
             may_have_reached_server=reached,
@@ -217,6 +301,32 @@ class Attempts:
             hint,
         )
 
+    def _redirected(self, status: int, headers: Mapping[str, str]) -> FoundryRedirected:
+        location = headers.get("Location")
+        target = f"redirected to {quoted(location, self.secrets)!r}" if location else "redirected without a Location"
+        return FoundryRedirected(method=self.call.method, path=self.call.path, status_code=status, detail=target + ".")
+
+    def _too_large(self, cause: AnswerTooLarge) -> FoundryAnswerTooLarge:
+        size = f" (Content-Length {cause.declared})" if cause.declared is not None else ""
+        return FoundryAnswerTooLarge(
+            f"{self.call} to connection {self.conn_id!r}: the answer is larger than {cause.limit} bytes{size}, more "
+            "than any Foundry answer this provider reads, so it was not read and the call is not retried. A proxy "
+            "or a server that is not Foundry probably answered: check the connection's host.",
+            method=self.call.method,
+            path=self.call.path,
+            limit=cause.limit,
+        )
+
+    def _untrusted(self, cause: ssl.SSLCertVerificationError) -> FoundryCertificateError:
+        return FoundryCertificateError(
+            f"{self.call} to connection {self.conn_id!r}: the TLS certificate of {self.base_url} could not be "
+            f"verified ({cause.verify_message or cause.reason}), so nothing was sent. If Foundry's certificate "
+            "comes from a private CA, trust that CA: point REQUESTS_CA_BUNDLE (read by requests, in the workers) "
+            "and SSL_CERT_FILE (read by httpx, in the triggerer) at a PEM bundle that contains it, on every "
+            "Airflow host. The connection's verify setting turns verification off; do that only for a test "
+            "installation. Not retried: trying again cannot change the certificate."
+        )
+
     def _final(self, error: FoundryApiError) -> Exception:
         if not self.call.authenticated and error.status_code in (400, 401, 403):
             return FoundryAuthError(
@@ -231,3 +341,26 @@ class Attempts:
                 "credentials, which renew themselves."
             )
         return error
+
+
+_warned_unverified: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_if_unverified(settings: FoundrySettings) -> None:
+    """Log one warning per connection and process when TLS verification is turned off for an https host."""
+    if settings.verify or not settings.base_url.startswith("https://"):
+        return
+    with _warned_lock:
+        key = (settings.conn_id, settings.base_url)
+        if key in _warned_unverified:
+            return
+        _warned_unverified.add(key)
+    log.warning(
+        "Connection %r turns TLS certificate verification off (verify=false). Anyone on the network path to %s "
+        "can pose as Foundry: read the token or client secret sent, and forge answers (a build's status, a "
+        "launched run). Trust Foundry's CA instead (REQUESTS_CA_BUNDLE for the workers, SSL_CERT_FILE for the "
+        "triggerer) and set verify back to true.",
+        settings.conn_id,
+        settings.base_url,
+    )

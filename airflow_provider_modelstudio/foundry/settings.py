@@ -12,6 +12,7 @@ The stored form is a public contract (users write it in environment variables an
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -73,6 +74,13 @@ class FoundrySettings:
         return min(self.timeout, CONNECT_TIMEOUT_CAP)
 
     @property
+    def attempt_limit(self) -> float:
+        """Seconds one attempt may take in all (connecting, sending, and reading the whole answer): the connect
+        timeout plus twice the read timeout. The read timeout alone bounds only each wait for the next bytes,
+        so a server trickling bytes could otherwise hold a request forever."""
+        return self.connect_timeout + 2 * self.timeout
+
+    @property
     def token_cache_key(self) -> tuple[str, str, str, tuple[str, ...], str]:
         """Tokens are shared by every hook in the process with the same host, client, scopes and secret.
 
@@ -86,8 +94,13 @@ class FoundrySettings:
 
     def build_url(self, build_rid: str) -> str:
         """The Foundry page of a build, for logs and the task's extra link."""
-        host = urlsplit(self.base_url).netloc
-        return self.build_url_template.format(base_url=self.base_url, host=host, build_rid=build_rid)
+        return BUILD_LINK.render(
+            self.conn_id,
+            self.build_url_template,
+            base_url=self.base_url,
+            host=urlsplit(self.base_url).netloc,
+            build_rid=build_rid,
+        )
 
     @classmethod
     def from_connection(cls, conn: ConnectionLike) -> FoundrySettings:
@@ -102,7 +115,7 @@ class FoundrySettings:
         extra = _read_extra(cid, conn.extra_dejson)
         base_url = normalise_host(cid, conn.host, conn.port)
         login = (conn.login or "").strip() or None
-        secret = conn.password or ""
+        secret = _read_password(cid, conn.password)
         auth_type = extra.get("auth_type") or ("oauth2" if login else "token")
         if auth_type not in AUTH_TYPES:
             raise FoundryConfigError(
@@ -121,7 +134,7 @@ class FoundrySettings:
                 "token there, or fill Client ID and Client Secret and set auth_type to oauth2."
             )
         template = extra.get("build_url_template") or DEFAULT_BUILD_URL_TEMPLATE
-        _check_template(cid, template)
+        BUILD_LINK.check(cid, template, base_url=base_url, host=urlsplit(base_url).netloc)
         return cls(
             conn_id=cid,
             base_url=base_url,
@@ -256,14 +269,74 @@ def _read_verify(cid: str, value: Any) -> bool:
     raise FoundryConfigError(f"Connection {cid!r}: extra field verify={value!r} must be true or false.")
 
 
-def _check_template(cid: str, template: Any) -> None:
-    try:
-        if not isinstance(template, str):
-            raise TypeError
-        template.format(base_url="", host="", build_rid="")
-    except (KeyError, IndexError, ValueError, TypeError) as exc:
+def _read_password(cid: str, value: str | None) -> str:
+    """The password as stored; refused when it could never be sent or could not be meant."""
+    secret = value or ""
+    if secret and not secret.strip():
         raise FoundryConfigError(
-            f"Connection {cid!r}: extra field build_url_template={template!r} is not a valid template; use "
-            "the placeholders {base_url}, {host} and {build_rid}, e.g. "
-            f"{DEFAULT_BUILD_URL_TEMPLATE!r}."
-        ) from exc
+            f"Connection {cid!r}: password holds only whitespace. Paste the Foundry token (or, for OAuth2, the "
+            "client secret) itself."
+        )
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in secret):
+        raise FoundryConfigError(
+            f"Connection {cid!r}: password contains a line break or another control character (often a newline "
+            "pasted along with the token). It would corrupt the request's headers; paste the token or client "
+            "secret again without it."
+        )
+    return secret
+
+
+@dataclass(frozen=True)
+class LinkTemplate:
+    """A connection field holding a link template, and the placeholders it may use.
+
+    Rendering fills plain ``{name}`` placeholders only: no attribute or index access, no conversion, no format
+    spec (``str.format`` would let a template reach into Python objects), and the result must be an http(s)
+    URL. It does not check that the page exists.
+
+    :param field: the extra field's name, for messages
+    :param placeholders: the names a template may use
+    :param default: the default template, shown as an example
+    """
+
+    field: str
+    placeholders: tuple[str, ...]
+    default: str
+
+    def check(self, cid: str, template: Any, **values: str) -> None:
+        """Refuse a template that is not a string, uses anything but the placeholders, or renders to no http(s)
+        URL. ``values`` are used for the trial rendering; missing ones are filled with a RID-like sample."""
+        samples = {name: values.get(name, "ri.sample.main.sample.0") for name in self.placeholders}
+        self.render(cid, template, **samples)
+
+    def render(self, cid: str, template: Any, **values: str) -> str:
+        """The link, with each placeholder replaced by its value."""
+        parts: list[str] = []
+        try:
+            if not isinstance(template, str):
+                raise ValueError("not a string")
+            for literal, name, spec, conversion in string.Formatter().parse(template):
+                parts.append(literal)
+                if name is None:
+                    continue
+                if name not in self.placeholders or spec or conversion:
+                    raise ValueError(f"placeholder {{{name}}} is not one of the plain placeholders allowed")
+                parts.append(values[name])
+        except ValueError as exc:
+            raise self._refused(cid, template, str(exc)) from None
+        link = "".join(parts)
+        scheme = urlsplit(link).scheme.lower()
+        if scheme not in ("http", "https") or not urlsplit(link).netloc:
+            raise self._refused(cid, template, f"it renders to {link[:100]!r}, which is not an http(s) URL")
+        return link
+
+    def _refused(self, cid: str, template: Any, reason: str) -> FoundryConfigError:
+        names = ", ".join(f"{{{name}}}" for name in self.placeholders)
+        return FoundryConfigError(
+            f"Connection {cid!r}: extra field {self.field}={template!r} is not a valid link template ({reason}). "
+            f"Use only the placeholders {names}, e.g. {self.default!r}."
+        )
+
+
+BUILD_LINK = LinkTemplate("build_url_template", ("base_url", "host", "build_rid"), DEFAULT_BUILD_URL_TEMPLATE)
+"""The build page link: ``{base_url}``, ``{host}`` and ``{build_rid}``."""

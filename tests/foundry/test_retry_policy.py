@@ -27,7 +27,18 @@ def test_launch_is_the_only_endpoint_that_is_not_idempotent() -> None:
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS.values()), ids=list(ENDPOINTS))
 @pytest.mark.parametrize("status", [429, 503])
 def test_qos_answers_are_retried_on_every_endpoint(endpoint: Any, status: int) -> None:
-    assert is_retryable(endpoint, "status", status, do_not_retry=False)
+    assert is_retryable(endpoint, "status", status, do_not_retry=False, from_foundry=True)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_qos_answers_without_foundrys_envelope_are_not_retried_blindly_on_launch(status: int) -> None:
+    assert not is_retryable(LAUNCH, "status", status, do_not_retry=False, from_foundry=False)
+
+
+@pytest.mark.parametrize("endpoint", [GET_BUILD, GET_BATCH, CANCEL, TOKEN], ids=lambda e: e.name)
+@pytest.mark.parametrize("status", [429, 503])
+def test_qos_answers_without_foundrys_envelope_are_retried_on_idempotent_endpoints(endpoint: Any, status: int) -> None:
+    assert is_retryable(endpoint, "status", status, do_not_retry=False, from_foundry=False)
 
 
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS.values()), ids=list(ENDPOINTS))

@@ -16,6 +16,9 @@ from tests.foundry.support import DEMO, requests_of
 
 Connect = Callable[..., ModelStudioHook]
 
+FOUNDRY_ENVELOPE = {"error_code": "TOO_MANY_REQUESTS", "error_name": "Default:TooManyRequests"}
+"""What makes a QoS answer Foundry's own: its JSON error envelope."""
+
 
 def before_launch(hook: ModelStudioHook, mocker: Any, action: Callable[[], None]) -> None:
     """Run ``action`` just before the hook's launch request is sent (as another launcher would, meanwhile)."""
@@ -167,8 +170,14 @@ def test_launch_logs_the_retry_without_a_new_run(
         (errors.FoundryServerError(method="POST", path="/p", status_code=500), True),
         (errors.FoundryServerError(method="POST", path="/p", status_code=502), True),
         (errors.FoundryServerError(method="POST", path="/p", status_code=504), True),
-        (errors.FoundryUnavailable(method="POST", path="/p", status_code=503), False),
-        (errors.FoundryRateLimited(method="POST", path="/p", status_code=429), False),
+        (errors.FoundryUnavailable(method="POST", path="/p", status_code=503, **FOUNDRY_ENVELOPE), False),
+        (errors.FoundryRateLimited(method="POST", path="/p", status_code=429, **FOUNDRY_ENVELOPE), False),
+        (errors.FoundryUnavailable(method="POST", path="/p", status_code=503), True),
+        (errors.FoundryRateLimited(method="POST", path="/p", status_code=429), True),
+        (errors.FoundryApiError(method="POST", path="/p", status_code=408), True),
+        (errors.FoundryRedirected(method="POST", path="/p", status_code=307), False),
+        (errors.FoundryAnswerTooLarge("x", method="POST", path="/p", limit=1), True),
+        (errors.FoundryCertificateError("x"), False),
         (errors.FoundryNotFound(method="POST", path="/p", status_code=404), False),
         (errors.FoundryAuthError("x"), False),
     ],
