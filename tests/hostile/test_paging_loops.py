@@ -1,0 +1,91 @@
+"""A paged listing that would never end is stopped with a clear error (issue 9, item 6)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.foundry import errors, operations
+from airflow_provider_modelstudio.foundry.launch import launch_once
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
+from tests.foundry.support import FAST_RETRY
+from tests.hostile.conftest import LAUNCH_PATH, RUNS_PATH, STUDIO, Transport, connection
+from tests.hostile.server import Answer, Exchange, HostileServer, reply
+
+STUDIO_PARAMS = {"modelStudioRid": STUDIO}
+
+
+def endless_tokens() -> Answer:
+    """Pages that always have a next one, each with a token never seen before."""
+    counter = itertools.count()
+
+    def answer(exchange: Exchange) -> bool:
+        return reply(200, {"data": [{"runId": "r"}], "nextPageToken": f"t{next(counter)}"})(exchange)
+
+    return answer
+
+
+def test_a_listing_that_repeats_its_page_token_is_stopped_at_the_repeat(
+    hostile: HostileServer, transport: Transport
+) -> None:
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [{"runId": "r"}], "nextPageToken": "same"}))
+    with pytest.raises(errors.FoundryPagingError) as info:
+        transport.list(connection(hostile), "list_model_studio_runs", STUDIO_PARAMS)
+    assert len(hostile.requests_to(RUNS_PATH)) == 2
+    message = str(info.value)
+    assert RUNS_PATH in message
+    assert "'same' a second time" in message
+    assert "would never end" in message
+
+
+def test_a_listing_that_cycles_through_several_tokens_is_stopped(hostile: HostileServer, transport: Transport) -> None:
+    hostile.on(
+        "GET",
+        RUNS_PATH,
+        reply(200, {"data": [], "nextPageToken": "a"}),
+        reply(200, {"data": [], "nextPageToken": "b"}),
+        reply(200, {"data": [], "nextPageToken": "a"}),
+        reply(200, {"data": [], "nextPageToken": None}),
+    )
+    with pytest.raises(errors.FoundryPagingError, match="'a' a second time"):
+        transport.list(connection(hostile), "list_model_studio_runs", STUDIO_PARAMS)
+    assert len(hostile.requests_to(RUNS_PATH)) == 3
+
+
+def test_a_listing_with_ever_new_tokens_is_stopped_at_the_page_limit(
+    hostile: HostileServer, transport: Transport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(operations, "MAX_PAGES", 5)
+    hostile.on("GET", RUNS_PATH, endless_tokens())
+    with pytest.raises(errors.FoundryPagingError, match="still had more pages after 5"):
+        transport.list(connection(hostile), "list_model_studio_runs", STUDIO_PARAMS)
+    assert len(hostile.requests_to(RUNS_PATH)) == 5
+
+
+def test_a_page_token_that_is_not_a_string_is_refused(hostile: HostileServer, transport: Transport) -> None:
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": {"next": 2}}))
+    with pytest.raises(errors.FoundryPagingError, match="not a string"):
+        transport.list(connection(hostile), "list_model_studio_runs", STUDIO_PARAMS)
+
+
+def test_a_well_paged_listing_is_read_to_its_end(hostile: HostileServer, transport: Transport) -> None:
+    hostile.on(
+        "GET",
+        RUNS_PATH,
+        reply(200, {"data": [1, 2], "nextPageToken": "b"}),
+        reply(200, {"data": [3], "nextPageToken": "c"}),
+        reply(200, {"data": [4]}),
+    )
+    assert transport.list(connection(hostile), "list_model_studio_runs", STUDIO_PARAMS) == [1, 2, 3, 4]
+    assert [r.query.get("pageToken") for r in hostile.requests_to(RUNS_PATH)] == [None, "b", "c"]
+
+
+def test_a_launch_whose_runs_listing_loops_fails_before_launching(hostile: HostileServer, mocker: Any) -> None:
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": "same"}))
+    client = FoundryClient(connection(hostile), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None)
+    with pytest.raises(errors.FoundryPagingError):
+        launch_once(client, STUDIO, sleep=lambda seconds: None)
+    assert hostile.requests_to(LAUNCH_PATH) == []
