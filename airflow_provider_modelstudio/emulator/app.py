@@ -66,6 +66,15 @@ class EmulatorApp:
             "get_builds_batch": self._get_builds_batch,
             "cancel_build": self._cancel_build,
             "list_build_jobs": self._list_build_jobs,
+            "get_model": self._model_not_found,
+            "list_model_versions": self._model_not_found,
+            "promote_model_version": self._model_not_found,
+            "get_experiment": self._model_not_found,
+            "search_experiments": self._model_not_found,
+            "list_live_deployments": self._no_live_deployments,
+            "get_live_deployment": self._live_deployment_not_found,
+            "start_live_deployment": self._live_deployment_not_found,
+            "transform_json": self._live_deployment_not_found,
         }
         unserved = sorted(set(ENDPOINTS) - set(handlers))
         if unserved:
@@ -209,6 +218,15 @@ class EmulatorApp:
             request.path_params["buildRid"], _integer("pageSize", query.get("pageSize")), query.get("pageToken")
         )
         return json_response(200, answer)
+
+    async def _model_not_found(self, request: Request, caller: Caller) -> Response:
+        raise FoundryError("ModelNotFound", modelRid=request.path_params["modelRid"])
+
+    async def _no_live_deployments(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, {"data": []})
+
+    async def _live_deployment_not_found(self, request: Request, caller: Caller) -> Response:
+        raise FoundryError("LiveDeploymentNotFound", liveDeploymentRid=request.path_params["liveDeploymentRid"])
 
 
 async def _empty_answer(request: Request, error: Exception) -> Response:

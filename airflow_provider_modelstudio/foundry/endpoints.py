@@ -52,6 +52,8 @@ class Endpoint:
 
 
 _STUDIO = "/v2/models/modelStudios/{modelStudioRid}"
+_MODEL = "/v2/models/{modelRid}"
+_LIVE = "/v2/models/liveDeployments"
 _BUILD = "/v2/orchestration/builds"
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -82,11 +84,41 @@ ENDPOINTS: dict[str, Endpoint] = {
             scope="api:models-read",
             preview=True,
         ),
+        Endpoint("get_model", "GET", _MODEL, scope="api:models-read", preview=True),
+        Endpoint("list_model_versions", "GET", _MODEL + "/versions", scope="api:models-read", preview=True),
         Endpoint(
             "get_model_version",
             "GET",
-            "/v2/models/{modelRid}/versions/{modelVersionRid}",
+            _MODEL + "/versions/{modelVersionRid}",
             scope="api:models-read",
+            preview=True,
+        ),
+        Endpoint(
+            "promote_model_version",
+            "POST",
+            _MODEL + "/promoteVersion",
+            scope="api:models-write",
+            preview=True,
+            idempotent=False,
+        ),
+        Endpoint(
+            "get_experiment", "GET", _MODEL + "/experiments/{experimentRid}", scope="api:models-read", preview=True
+        ),
+        Endpoint("search_experiments", "POST", _MODEL + "/experiments/search", scope="api:models-read", preview=True),
+        Endpoint("list_live_deployments", "GET", _LIVE, scope="api:models-read", preview=True),
+        Endpoint("get_live_deployment", "GET", _LIVE + "/{liveDeploymentRid}", scope="api:models-read", preview=True),
+        Endpoint(
+            "start_live_deployment",
+            "POST",
+            _LIVE + "/{liveDeploymentRid}/start",
+            scope="api:models-write",
+            preview=True,
+        ),
+        Endpoint(
+            "transform_json",
+            "POST",
+            _LIVE + "/{liveDeploymentRid}/transformJson",
+            scope="api:models-execute",
             preview=True,
         ),
         Endpoint("get_build", "GET", _BUILD + "/{buildRid}", scope="api:orchestration-read", build_read=True),
@@ -99,6 +131,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 REQUIRED_SCOPES: tuple[str, ...] = (
     "api:models-read",
     "api:models-write",
+    "api:models-execute",
     "api:orchestration-read",
     "api:orchestration-write",
 )

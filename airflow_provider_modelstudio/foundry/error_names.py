@@ -24,6 +24,7 @@ class NamedError(NamedTuple):
 _INVALID_ARGUMENT = NamedError(400, "INVALID_ARGUMENT")
 _PERMISSION_DENIED = NamedError(403, "PERMISSION_DENIED")
 _NOT_FOUND = NamedError(404, "NOT_FOUND")
+_CONFLICT = NamedError(409, "CONFLICT")
 
 ERROR_NAMES: dict[str, NamedError] = {
     "Default:InvalidArgument": _INVALID_ARGUMENT,
@@ -44,5 +45,25 @@ ERROR_NAMES: dict[str, NamedError] = {
     "BuildNotFound": _NOT_FOUND,
     "BuildNotRunning": _INVALID_ARGUMENT,
     "CancelBuildPermissionDenied": _PERMISSION_DENIED,
+    "UnsupportedModelSource": _INVALID_ARGUMENT,
+    "PromoteVersionModelPermissionDenied": _PERMISSION_DENIED,
+    "ExperimentNotFound": _NOT_FOUND,
+    "ModelExperimentNotFound": _NOT_FOUND,
+    "InvalidExperimentSearchFilter": _INVALID_ARGUMENT,
+    "SearchExperimentsPermissionDenied": _PERMISSION_DENIED,
+    "LiveDeploymentNotFound": _NOT_FOUND,
+    "UnsupportedLiveDeployment": _INVALID_ARGUMENT,
+    "CreateLiveDeploymentPermissionDenied": _PERMISSION_DENIED,
+    "GpuTypeNotAvailable": _INVALID_ARGUMENT,
+    "InvalidGpuCount": _INVALID_ARGUMENT,
+    "ThreadCountTooHigh": _INVALID_ARGUMENT,
+    "LiveDeploymentSourcesCannotBeUpdatedWhileRunning": _CONFLICT,
+    "ReplaceLiveDeploymentPermissionDenied": _PERMISSION_DENIED,
+    "StartLiveDeploymentPermissionDenied": _PERMISSION_DENIED,
+    "DisableLiveDeploymentPermissionDenied": _PERMISSION_DENIED,
+    "InferenceFailure": _INVALID_ARGUMENT,
+    "InferenceInvalidInput": _INVALID_ARGUMENT,
+    "InferenceTimeout": NamedError(500, "TIMEOUT"),
+    "TransformJsonLiveDeploymentPermissionDenied": _PERMISSION_DENIED,
 }
 """Every errorName this package knows, with how Foundry answers it."""

@@ -19,7 +19,7 @@ from tests.emulator.helpers import (
     launch,
 )
 
-ALL_SCOPES = "api:models-read api:models-write api:orchestration-read api:orchestration-write"
+ALL_SCOPES = "api:models-execute api:models-read api:models-write api:orchestration-read api:orchestration-write"
 
 
 def fetch_token(emulator: FoundryEmulator, **fields: str) -> httpx.Response:

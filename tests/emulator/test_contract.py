@@ -62,10 +62,10 @@ def test_emulator_routes_are_exactly_the_contract_endpoints() -> None:
 def test_a_contract_endpoint_without_a_handler_stops_the_emulator_app_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    extra = Endpoint("list_live_deployments", "GET", "/v2/models/liveDeployments", scope="api:models-read")
+    extra = Endpoint("disable_live_deployment", "POST", "/v2/models/liveDeployments/{rid}/disable", scope="x")
     monkeypatch.setattr(emulator_app, "ENDPOINTS", {**ENDPOINTS, extra.name: extra})
 
-    with pytest.raises(RuntimeError, match="'list_live_deployments'"):
+    with pytest.raises(RuntimeError, match="'disable_live_deployment'"):
         EmulatorApp(EmulatorState(Scenario.default(), 1.0))
 
 

@@ -132,8 +132,10 @@ def test_launch_answer_dropped_after_create_still_creates_the_run(emu: FoundryEm
     assert emu.counters()["launches"] == {DEMO_STUDIO: 1}
 
 
-def test_drop_after_create_is_refused_outside_launch(emu: FoundryEmulator) -> None:
-    with pytest.raises(ScenarioError, match="drop_after_create applies to launch_model_studio only"):
+def test_drop_after_create_is_refused_outside_the_creating_endpoints(emu: FoundryEmulator) -> None:
+    with pytest.raises(
+        ScenarioError, match="drop_after_create applies to launch_model_studio and promote_model_version only"
+    ):
         emu.set_faults("get_build", drop_after_create=0.5)
 
 

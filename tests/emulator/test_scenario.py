@@ -21,14 +21,20 @@ from airflow_provider_modelstudio.emulator import (
 )
 from tests.emulator.helpers import PREVIEW, STUDIOS, launch
 
-FOUR_SCOPES = ["api:models-read", "api:models-write", "api:orchestration-read", "api:orchestration-write"]
+CONTRACT_SCOPES = [
+    "api:models-execute",
+    "api:models-read",
+    "api:models-write",
+    "api:orchestration-read",
+    "api:orchestration-write",
+]
 
 
 def test_default_scenario_is_the_documented_one() -> None:
     scenario = Scenario.default().to_dict()
 
-    assert scenario["static_tokens"] == {"emulator-token": FOUR_SCOPES}
-    assert scenario["clients"] == {"emulator-client": {"secret": "emulator-secret", "scopes": FOUR_SCOPES}}
+    assert scenario["static_tokens"] == {"emulator-token": CONTRACT_SCOPES}
+    assert scenario["clients"] == {"emulator-client": {"secret": "emulator-secret", "scopes": CONTRACT_SCOPES}}
     assert (scenario["seed"], scenario["token_lifetime_seconds"], scenario["cancel_delay_seconds"]) == (0, 3600, 1)
     studios = scenario["studios"]
     assert (studios[DEMO_STUDIO]["outcome"], studios[DEMO_STUDIO]["duration_seconds"]) == ("SUCCEEDED", 5)

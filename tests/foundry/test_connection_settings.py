@@ -246,10 +246,11 @@ def test_unknown_legacy_prefixed_key_is_refused() -> None:
     assert "'extra__foundry__colour'" in refused(extra={"extra__foundry__colour": "red"})
 
 
-def test_scopes_default_to_the_four_the_provider_needs() -> None:
+def test_scopes_default_to_the_five_the_provider_needs() -> None:
     assert settings(login="c", password=SECRET).scopes == (
         "api:models-read",
         "api:models-write",
+        "api:models-execute",
         "api:orchestration-read",
         "api:orchestration-write",
     )

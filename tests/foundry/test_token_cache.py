@@ -46,10 +46,11 @@ def test_token_form_is_client_credentials_with_scopes() -> None:
     }
 
 
-def test_token_form_asks_for_the_four_required_scopes_by_default() -> None:
+def test_token_form_asks_for_the_five_required_scopes_by_default() -> None:
     assert token_form(oauth_settings())["scope"].split() == [
         "api:models-read",
         "api:models-write",
+        "api:models-execute",
         "api:orchestration-read",
         "api:orchestration-write",
     ]
