@@ -29,11 +29,15 @@ DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
 # Builds last BUILD_SECONDS and tests advance the clock by that much each time: tokens must outlive it all.
 TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600.0
 SECRETS_TEST_MODULE = "test_secrets.py"
+TEST_TIMEOUT_SECONDS = 600
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the secrets test last, so that it searches what every other test wrote."""
+    """Run the secrets test last, so that it searches what every other test wrote; give each test time for a
+    deployment start and a scenario (each wait inside has its own, shorter, limit)."""
     items.sort(key=lambda item: item.path.name == SECRETS_TEST_MODULE)
+    for item in items:
+        item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_SECONDS))
 
 
 @pytest.fixture(scope="session")
