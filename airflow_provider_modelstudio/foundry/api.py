@@ -14,7 +14,15 @@ from typing import Any, Generic, TypeVar
 
 from airflow_provider_modelstudio.foundry import operations, shapes
 from airflow_provider_modelstudio.foundry.errors import FoundryError
-from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL, MODEL_STUDIO, MODEL_VERSION, validate_rid
+from airflow_provider_modelstudio.foundry.rids import (
+    BUILD,
+    EXPERIMENT,
+    LIVE_DEPLOYMENT,
+    MODEL,
+    MODEL_STUDIO,
+    MODEL_VERSION,
+    validate_rid,
+)
 
 T = TypeVar("T")
 
@@ -29,7 +37,8 @@ class Request(Generic[T]):
     :param path_params: path parameters
     :param query: query parameters (None values are left out)
     :param body: JSON body
-    :param paged: the endpoint is paged; every page is fetched
+    :param paged: the endpoint is paged through its query; every page is fetched
+    :param paged_in_body: the endpoint is paged through its JSON body (``pageSize``, ``pageToken``)
     """
 
     endpoint: str
@@ -38,6 +47,7 @@ class Request(Generic[T]):
     query: Mapping[str, str | int | None] = field(default_factory=dict)
     body: Any = None
     paged: bool = False
+    paged_in_body: bool = False
 
 
 def _json_object(what: str) -> Callable[[Any], dict[str, Any]]:
@@ -127,3 +137,77 @@ def build_batches(build_rids: list[str]) -> list[list[str]]:
 def cancel_build(build_rid: str) -> Request[None]:
     rid = validate_rid(build_rid, BUILD, field="build_rid")
     return Request("cancel_build", _nothing, {"buildRid": rid})
+
+
+# Models, experiments, live deployments ----------------------------------------------------------------------
+
+
+def get_model(model_rid: str) -> Request[dict[str, Any]]:
+    rid = validate_rid(model_rid, MODEL, field="model_rid")
+    return Request("get_model", _json_object(f"GET model {rid}"), {"modelRid": rid})
+
+
+def list_model_versions(model_rid: str, branch: str | None = None) -> Request[list[dict[str, Any]]]:
+    rid = validate_rid(model_rid, MODEL, field="model_rid")
+    return Request("list_model_versions", _objects, {"modelRid": rid}, {"branch": branch}, paged=True)
+
+
+def promote_model_version(model_rid: str, source_version_rid: str, branch: str | None) -> Request[dict[str, Any]]:
+    """Not idempotent: send it through :func:`airflow_provider_modelstudio.foundry.promote.promote_once`."""
+    rid = validate_rid(model_rid, MODEL, field="model_rid")
+    source = validate_rid(source_version_rid, MODEL_VERSION, field="model_version_rid")
+    body: dict[str, Any] = {"sourceModelVersionRid": source}
+    if branch:
+        body["branch"] = branch
+    return Request(
+        "promote_model_version", _json_object(f"promoteVersion of {source} into {rid}"), {"modelRid": rid}, body=body
+    )
+
+
+def get_experiment(model_rid: str, experiment_rid: str) -> Request[dict[str, Any]]:
+    rid = validate_rid(model_rid, MODEL, field="model_rid")
+    experiment = validate_rid(experiment_rid, EXPERIMENT, field="experiment_rid")
+    return Request(
+        "get_experiment",
+        _json_object(f"GET experiment {experiment}"),
+        {"modelRid": rid, "experimentRid": experiment},
+    )
+
+
+def search_experiments(
+    model_rid: str, where: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None
+) -> Request[list[dict[str, Any]]]:
+    rid = validate_rid(model_rid, MODEL, field="model_rid")
+    body = {key: value for key, value in (("where", where), ("orderBy", order_by)) if value is not None}
+    return Request("search_experiments", _objects, {"modelRid": rid}, body=body, paged_in_body=True)
+
+
+def list_live_deployments(model_rid: str, branch: str | None = None) -> Request[list[dict[str, Any]]]:
+    rid = validate_rid(model_rid, MODEL, field="model_rid")
+    return Request(
+        "list_live_deployments",
+        lambda answer: _objects(
+            answer.get("data") if isinstance(answer, dict) and isinstance(answer.get("data"), list) else []
+        ),
+        query={"modelRid": rid, "branch": branch},
+    )
+
+
+def get_live_deployment(live_deployment_rid: str) -> Request[dict[str, Any]]:
+    rid = validate_rid(live_deployment_rid, LIVE_DEPLOYMENT, field="live_deployment_rid")
+    return Request("get_live_deployment", _json_object(f"GET live deployment {rid}"), {"liveDeploymentRid": rid})
+
+
+def start_live_deployment(live_deployment_rid: str) -> Request[None]:
+    rid = validate_rid(live_deployment_rid, LIVE_DEPLOYMENT, field="live_deployment_rid")
+    return Request("start_live_deployment", _nothing, {"liveDeploymentRid": rid})
+
+
+def transform_json(live_deployment_rid: str, inputs: dict[str, Any]) -> Request[dict[str, Any]]:
+    rid = validate_rid(live_deployment_rid, LIVE_DEPLOYMENT, field="live_deployment_rid")
+    return Request(
+        "transform_json",
+        _json_object(f"transformJson on {rid}"),
+        {"liveDeploymentRid": rid},
+        body={"input": inputs},
+    )

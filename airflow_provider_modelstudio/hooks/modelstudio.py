@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.sdk import BaseHook
 
 from airflow_provider_modelstudio.foundry import api
+from airflow_provider_modelstudio.foundry.auth import known_secrets
 from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.foundry.operations import Pages
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.rids import MODEL_STUDIO, validate_rid
 from airflow_provider_modelstudio.foundry.settings import CONN_TYPE, DEFAULT_CONN_ID, FoundrySettings
@@ -103,13 +105,22 @@ class ModelStudioHook(BaseHook):
     # Sending -------------------------------------------------------------------------------------------------
 
     def _run(self, request: api.Request[T]) -> T:
+        client = self.client
         if request.paged:
             path_params = {name: str(value) for name, value in request.path_params.items()}
-            return request.read(list(self.client.paged(request.endpoint, path_params, request.query)))
-        return request.read(self.client.call(request.endpoint, request.path_params, request.query, request.body))
+            return request.read(list(client.paged(request.endpoint, path_params, request.query)))
+        if request.paged_in_body:
+            pages = Pages(request.endpoint, request.body or {}, known_secrets(self.settings))
+            items: list[Any] = []
+            while pages.query is not None:
+                items += pages.after(client.call(request.endpoint, request.path_params, request.query, pages.query))
+            return request.read(items)
+        return request.read(client.call(request.endpoint, request.path_params, request.query, request.body))
 
     async def _arun(self, request: api.Request[T]) -> T:
         client = await self.aget_conn()
+        if request.paged or request.paged_in_body:
+            raise FoundryError(f"{request.endpoint} is paged; call it through the sync hook.")
         return request.read(await client.call(request.endpoint, request.path_params, request.query, request.body))
 
     # Model Studio ---------------------------------------------------------------------------------------------
@@ -141,6 +152,58 @@ class ModelStudioHook(BaseHook):
 
     def get_model_version(self, model_rid: str, model_version_rid: str) -> dict[str, Any]:
         return self._run(api.get_model_version(model_rid, model_version_rid))
+
+    # Models, experiments, live deployments ---------------------------------------------------------------------
+
+    def get_model(self, model_rid: str) -> dict[str, Any]:
+        return self._run(api.get_model(model_rid))
+
+    def list_model_versions(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]:
+        """Every version of a model (all pages, newest first as Foundry lists them), optionally of one branch."""
+        return self._run(api.list_model_versions(model_rid, branch))
+
+    def promote_model_version(
+        self, model_rid: str, source_model_version_rid: str, branch: str | None = None
+    ) -> dict[str, Any]:
+        """Copy a version into ``model_rid`` as the latest version of ``branch``; return the new ``ModelVersion``.
+
+        Not idempotent in Foundry: after a failure that may have reached it, the branch is checked for the copy
+        (see :mod:`airflow_provider_modelstudio.foundry.promote`), so one call never makes two copies.
+        """
+        from airflow_provider_modelstudio.foundry.promote import promote_once
+
+        request = api.promote_model_version(model_rid, source_model_version_rid, branch)
+        listing = api.list_model_versions(model_rid, branch)
+        return promote_once(
+            lambda: self._run(request), lambda: self._run(listing), request.body["sourceModelVersionRid"]
+        )
+
+    def get_experiment(self, model_rid: str, experiment_rid: str) -> dict[str, Any]:
+        return self._run(api.get_experiment(model_rid, experiment_rid))
+
+    def search_experiments(
+        self, model_rid: str, where: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every experiment of a model matching ``where`` (Foundry's search filter), all pages."""
+        return self._run(api.search_experiments(model_rid, where, order_by))
+
+    def list_live_deployments(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]:
+        """The direct live deployments of a model, optionally of one branch."""
+        return self._run(api.list_live_deployments(model_rid, branch))
+
+    def get_live_deployment(self, live_deployment_rid: str) -> dict[str, Any]:
+        return self._run(api.get_live_deployment(live_deployment_rid))
+
+    async def aget_live_deployment(self, live_deployment_rid: str) -> dict[str, Any]:
+        return await self._arun(api.get_live_deployment(live_deployment_rid))
+
+    def start_live_deployment(self, live_deployment_rid: str) -> None:
+        """Start a disabled deployment; no effect on one starting or running."""
+        self._run(api.start_live_deployment(live_deployment_rid))
+
+    def transform_json(self, live_deployment_rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Run inference on a live deployment: ``{"input": inputs}`` in, Foundry's ``{"output": ...}`` out."""
+        return self._run(api.transform_json(live_deployment_rid, inputs))
 
     # Builds ---------------------------------------------------------------------------------------------------
 

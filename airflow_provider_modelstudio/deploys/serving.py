@@ -1,0 +1,151 @@
+"""What a live deployment's status means for a deploy, judged in one place.
+
+A direct live deployment follows the latest version on a branch of its model; after a promotion it starts
+the new version (``STARTING``), then serves it (``ACTIVE`` and ``isReady``). ``ACTIVE`` may still be not ready
+(scaled to zero); ``DEGRADED`` means only some replicas are healthy, accepted only when asked. ``FAILED`` and
+``DISABLED`` end a wait. Unknown states mean "keep waiting", like unknown build statuses. :func:`judge` sends no
+request; :func:`wait_until_served` is the worker's wait, under the same policy as a run's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_modelstudio.foundry.errors import FoundryError
+
+if TYPE_CHECKING:
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+    from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+
+FINAL_BAD_STATES = frozenset({"FAILED", "DISABLED"})
+KNOWN_STATES = frozenset({"ACTIVE", "STARTING", "DEGRADED", "DISABLED", "FAILED"})
+
+
+class Serving(Enum):
+    WAIT = "wait"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    """The parts of a ``LiveDeployment`` a deploy looks at.
+
+    :param rid: the deployment
+    :param state: ``status.state`` (None when absent)
+    :param ready: ``status.isReady``
+    :param model_rid: the model it serves from
+    :param version_rid: the model version it serves now
+    :param branch: the branch it follows (direct deployments)
+    """
+
+    rid: str
+    state: str | None
+    ready: bool
+    model_rid: str | None
+    version_rid: str | None
+    branch: str | None
+
+    @classmethod
+    def of(cls, deployment: Any, rid: str) -> DeploymentView:
+        body: dict[str, Any] = deployment if isinstance(deployment, dict) else {}
+        status = _mapping(body.get("status"))
+        served = _mapping(body.get("modelVersion"))
+        return cls(
+            rid=rid,
+            state=_text(status.get("state")),
+            ready=status.get("isReady") is True,
+            model_rid=_text(served.get("modelRid")),
+            version_rid=_text(served.get("modelVersionRid")),
+            branch=_text(body.get("branch")),
+        )
+
+    def describe(self) -> str:
+        readiness = "ready" if self.ready else "not ready"
+        return f"{self.state or 'no state'} ({readiness}), serving {self.version_rid or 'nothing'}"
+
+
+def judge(view: DeploymentView, expected_version_rid: str, *, accept_degraded: bool) -> Serving:
+    """Whether the deployment now serves ``expected_version_rid`` and is ready, is still getting there, or failed."""
+    if view.state in FINAL_BAD_STATES:
+        return Serving.FAILED
+    if view.version_rid != expected_version_rid or not view.ready:
+        return Serving.WAIT
+    if view.state == "ACTIVE" or (accept_degraded and view.state == "DEGRADED"):
+        return Serving.READY
+    return Serving.WAIT
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def wait_until_served(
+    hook: ModelStudioHook,
+    deployment_rid: str,
+    expected_version_rid: str,
+    policy: WaitPolicy,
+    *,
+    accept_degraded: bool,
+    log: Any,
+    sleep: Callable[[float], None] | None = None,
+) -> DeploymentView:
+    """Poll the deployment until it serves ``expected_version_rid`` and is ready; return what it looks like then.
+
+    Raises :class:`DeploymentFailed` when it goes FAILED or DISABLED, :class:`DeploymentNotReady` at the
+    policy's deadline, and the ending error of the policy's failed checks.
+    """
+    from airflow_provider_modelstudio.runs.waiting import FailedChecks
+
+    pause = sleep or time.sleep
+    failures = FailedChecks(policy.max_consecutive_failures, f"live deployment {deployment_rid}")
+    last = ""
+    while True:
+        try:
+            view = DeploymentView.of(hook.get_live_deployment(deployment_rid), deployment_rid)
+        except FoundryError as exc:
+            ending = failures.failed(exc)
+            if ending is exc:
+                raise
+            if ending is not None:
+                raise ending from exc
+            log.warning(
+                "Check %d of live deployment %s failed (%s); will check again.", failures.count, deployment_rid, exc
+            )
+        else:
+            failures.passed()
+            if view.describe() != last:
+                last = view.describe()
+                log.info("Live deployment %s is %s.", deployment_rid, last)
+            verdict = judge(view, expected_version_rid, accept_degraded=accept_degraded)
+            if verdict is Serving.READY:
+                return view
+            if verdict is Serving.FAILED:
+                raise DeploymentFailed(f"Live deployment {deployment_rid} is {view.describe()}.", view)
+        remaining = policy.remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeploymentNotReady(
+                f"Live deployment {deployment_rid} did not serve {expected_version_rid} ready within the timeout; "
+                f"it is {last or 'unknown'}."
+            )
+        pause(policy.poll_interval if remaining is None else min(policy.poll_interval, remaining))
+
+
+class DeploymentFailed(FoundryError):
+    """The live deployment went FAILED or DISABLED."""
+
+    def __init__(self, message: str, view: DeploymentView) -> None:
+        super().__init__(message)
+        self.view = view
+
+
+class DeploymentNotReady(FoundryError):
+    """The live deployment did not serve the expected version, ready, in time."""
