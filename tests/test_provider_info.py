@@ -137,6 +137,8 @@ def test_hook_form_widgets_match_the_declarative_fields(monkeypatch: pytest.Monk
         "timeout": "StringField",
         "verify": "BooleanField",
         "build_url_template": "StringField",
+        "model_version_url_template": "StringField",
+        "live_deployment_url_template": "StringField",
     }
     assert all(widgets[name].label == spec["label"] for name, spec in CONN_FIELDS.items())
 

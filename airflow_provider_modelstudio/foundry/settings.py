@@ -6,7 +6,8 @@ The stored form is a public contract (users write it in environment variables an
 - ``password``: the static token, or the OAuth2 client secret
 - ``login``: the OAuth2 client id (empty for token auth)
 - ``extra``: ``auth_type`` (``token`` | ``oauth2``), ``scopes`` (space-separated), ``timeout`` (seconds),
-  ``verify`` (TLS verification), ``build_url_template``. Unknown keys are refused; ``null`` means unset.
+  ``verify`` (TLS verification), ``build_url_template``, ``model_version_url_template``,
+  ``live_deployment_url_template``. Unknown keys are refused; ``null`` means unset.
 """
 
 from __future__ import annotations
@@ -25,7 +26,17 @@ DEFAULT_CONN_ID = "foundry_default"
 DEFAULT_TIMEOUT = 30.0
 CONNECT_TIMEOUT_CAP = 10.0
 DEFAULT_BUILD_URL_TEMPLATE = "{base_url}/workspace/data-integration/job-tracker/builds/{build_rid}"
-EXTRA_KEYS = ("auth_type", "scopes", "timeout", "verify", "build_url_template")
+DEFAULT_MODEL_VERSION_URL_TEMPLATE = "{base_url}/workspace/models/{model_rid}/versions/{model_version_rid}"
+DEFAULT_LIVE_DEPLOYMENT_URL_TEMPLATE = "{base_url}/workspace/models/live-deployments/{live_deployment_rid}"
+EXTRA_KEYS = (
+    "auth_type",
+    "scopes",
+    "timeout",
+    "verify",
+    "build_url_template",
+    "model_version_url_template",
+    "live_deployment_url_template",
+)
 AUTH_TYPES = ("token", "oauth2")
 _LEGACY_PREFIX = f"extra__{CONN_TYPE}__"
 
@@ -57,6 +68,10 @@ class FoundrySettings:
     :param timeout: read timeout in seconds; the connect timeout is the smaller of this and 10 s
     :param verify: TLS certificate verification
     :param build_url_template: link to a build page, with ``{base_url}``, ``{host}`` and ``{build_rid}``
+    :param model_version_url_template: link to a model version, with ``{base_url}``, ``{host}``,
+        ``{model_rid}`` and ``{model_version_rid}``
+    :param live_deployment_url_template: link to a live deployment, with ``{base_url}``, ``{host}`` and
+        ``{live_deployment_rid}``
     """
 
     conn_id: str
@@ -68,6 +83,8 @@ class FoundrySettings:
     timeout: float = DEFAULT_TIMEOUT
     verify: bool = True
     build_url_template: str = DEFAULT_BUILD_URL_TEMPLATE
+    model_version_url_template: str = DEFAULT_MODEL_VERSION_URL_TEMPLATE
+    live_deployment_url_template: str = DEFAULT_LIVE_DEPLOYMENT_URL_TEMPLATE
 
     @property
     def connect_timeout(self) -> float:
@@ -102,6 +119,27 @@ class FoundrySettings:
             build_rid=build_rid,
         )
 
+    def model_version_url(self, model_rid: str, model_version_rid: str) -> str:
+        """The Foundry page of a model version, for logs and extra links."""
+        return MODEL_VERSION_LINK.render(
+            self.conn_id,
+            self.model_version_url_template,
+            base_url=self.base_url,
+            host=urlsplit(self.base_url).netloc,
+            model_rid=model_rid,
+            model_version_rid=model_version_rid,
+        )
+
+    def live_deployment_url(self, live_deployment_rid: str) -> str:
+        """The Foundry page of a live deployment, for logs and extra links."""
+        return LIVE_DEPLOYMENT_LINK.render(
+            self.conn_id,
+            self.live_deployment_url_template,
+            base_url=self.base_url,
+            host=urlsplit(self.base_url).netloc,
+            live_deployment_rid=live_deployment_rid,
+        )
+
     @classmethod
     def from_connection(cls, conn: ConnectionLike) -> FoundrySettings:
         """Check an Airflow connection and read it. Raises :class:`FoundryConfigError` naming the field."""
@@ -133,8 +171,12 @@ class FoundrySettings:
                 f"Connection {cid!r} uses a static token but its password (Token) is empty. Paste a Foundry "
                 "token there, or fill Client ID and Client Secret and set auth_type to oauth2."
             )
-        template = extra.get("build_url_template") or DEFAULT_BUILD_URL_TEMPLATE
-        BUILD_LINK.check(cid, template, base_url=base_url, host=urlsplit(base_url).netloc)
+        templates = {
+            link.field: extra.get(link.field) or link.default
+            for link in (BUILD_LINK, MODEL_VERSION_LINK, LIVE_DEPLOYMENT_LINK)
+        }
+        for link in (BUILD_LINK, MODEL_VERSION_LINK, LIVE_DEPLOYMENT_LINK):
+            link.check(cid, templates[link.field], base_url=base_url, host=urlsplit(base_url).netloc)
         return cls(
             conn_id=cid,
             base_url=base_url,
@@ -144,7 +186,7 @@ class FoundrySettings:
             scopes=_read_scopes(cid, extra.get("scopes")),
             timeout=_read_timeout(cid, extra.get("timeout")),
             verify=_read_verify(cid, extra.get("verify")),
-            build_url_template=template,
+            **templates,
         )
 
 
@@ -339,4 +381,14 @@ class LinkTemplate:
 
 
 BUILD_LINK = LinkTemplate("build_url_template", ("base_url", "host", "build_rid"), DEFAULT_BUILD_URL_TEMPLATE)
+MODEL_VERSION_LINK = LinkTemplate(
+    "model_version_url_template",
+    ("base_url", "host", "model_rid", "model_version_rid"),
+    DEFAULT_MODEL_VERSION_URL_TEMPLATE,
+)
+LIVE_DEPLOYMENT_LINK = LinkTemplate(
+    "live_deployment_url_template",
+    ("base_url", "host", "live_deployment_rid"),
+    DEFAULT_LIVE_DEPLOYMENT_URL_TEMPLATE,
+)
 """The build page link: ``{base_url}``, ``{host}`` and ``{build_rid}``."""

@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_modelstudio.foundry.endpoints import REQUIRED_SCOPES
-from airflow_provider_modelstudio.foundry.settings import DEFAULT_BUILD_URL_TEMPLATE, DEFAULT_TIMEOUT
+from airflow_provider_modelstudio.foundry.settings import (
+    DEFAULT_BUILD_URL_TEMPLATE,
+    DEFAULT_LIVE_DEPLOYMENT_URL_TEMPLATE,
+    DEFAULT_MODEL_VERSION_URL_TEMPLATE,
+    DEFAULT_TIMEOUT,
+)
 
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "auth_type": {
@@ -34,6 +39,16 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Link shown on tasks; placeholders {base_url}, {host}, {build_rid}.",
         "schema": {"type": ["string", "null"]},
     },
+    "model_version_url_template": {
+        "label": "Model version page URL template",
+        "description": "Link shown on deploy tasks; placeholders {base_url}, {host}, {model_rid}, {model_version_rid}.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "live_deployment_url_template": {
+        "label": "Live deployment page URL template",
+        "description": "Link shown on deploy tasks; placeholders {base_url}, {host}, {live_deployment_rid}.",
+        "schema": {"type": ["string", "null"]},
+    },
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -48,5 +63,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "login": "empty for token authentication",
         "scopes": " ".join(REQUIRED_SCOPES),
         "build_url_template": DEFAULT_BUILD_URL_TEMPLATE,
+        "model_version_url_template": DEFAULT_MODEL_VERSION_URL_TEMPLATE,
+        "live_deployment_url_template": DEFAULT_LIVE_DEPLOYMENT_URL_TEMPLATE,
     },
 }

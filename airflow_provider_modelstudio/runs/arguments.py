@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
-from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL_STUDIO, validate_rid
+from airflow_provider_modelstudio.foundry.rids import (
+    BUILD,
+    LIVE_DEPLOYMENT,
+    MODEL,
+    MODEL_STUDIO,
+    MODEL_VERSION,
+    validate_rid,
+)
 
 
 def is_template(value: Any) -> bool:
@@ -67,6 +74,21 @@ def check_studio_rid(value: Any, *, rendered: bool) -> None:
 def check_build_rid(value: Any, *, field: str, rendered: bool) -> None:
     if rendered or not is_template(value):
         validate_rid(value, BUILD, field=field)
+
+
+def check_live_deployment_rid(value: Any, *, rendered: bool) -> None:
+    if rendered or not is_template(value):
+        validate_rid(value, LIVE_DEPLOYMENT, field="live_deployment_rid")
+
+
+def check_model_rid(value: Any, *, field: str, rendered: bool) -> None:
+    if rendered or not is_template(value):
+        validate_rid(value, MODEL, field=field)
+
+
+def check_model_version_rid(value: Any, *, field: str, rendered: bool) -> None:
+    if rendered or not is_template(value):
+        validate_rid(value, MODEL_VERSION, field=field)
 
 
 def check_conn_id(value: Any) -> None:

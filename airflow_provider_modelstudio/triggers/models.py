@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_modelstudio.deploys.events import DeploymentEventKind, make_deployment_event
 from airflow_provider_modelstudio.deploys.serving import DeploymentView, Serving, judge
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
@@ -138,24 +139,22 @@ class LiveDeploymentTrigger(BaseTrigger):
 
     def _event(
         self,
-        kind: str,
+        kind: DeploymentEventKind,
         *,
-        verdict: str = "",
         view: DeploymentView | None = None,
+        verdict: str = "",
         message: str = "",
         transient: bool = False,
     ) -> TriggerEvent:
         return TriggerEvent(
-            {
-                "kind": kind,
-                "live_deployment_rid": self.live_deployment_rid,
-                "expected_version_rid": self.expected_version_rid,
-                "verdict": verdict,
-                "description": view.describe() if view else "",
-                "served_version_rid": view.version_rid if view else None,
-                "message": message,
-                "transient": transient,
-            }
+            make_deployment_event(
+                kind,
+                live_deployment_rid=self.live_deployment_rid,
+                view=view,
+                verdict=verdict,
+                message=message,
+                transient=transient,
+            )
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
