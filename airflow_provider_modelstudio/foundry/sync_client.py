@@ -147,7 +147,11 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 class _WatchedAdapter(HTTPAdapter):
-    """A ``requests`` adapter whose connections (direct or through an HTTP proxy) a :class:`_Watchdog` can end."""
+    """A ``requests`` adapter whose connections (direct or through an HTTP proxy) a :class:`_Watchdog` can end.
+
+    Connections through a SOCKS proxy keep urllib3's own classes: the watchdog cannot end them early, and
+    only the connect and read timeouts bound them.
+    """
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -155,7 +159,8 @@ class _WatchedAdapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
         manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        _use_watched_pools(manager)
+        if not proxy.lower().startswith("socks"):
+            _use_watched_pools(manager)
         return manager
 
 

@@ -48,3 +48,20 @@ def test_a_trickled_answer_is_retried_on_a_safe_request(hostile: HostileServer, 
     answer = transport.call(connection(hostile, timeout=0.3), "get_build", {"buildRid": BUILD_RID}, retry=TWO_ATTEMPTS)
     assert answer["rid"] == BUILD_RID
     assert len(hostile.requests_to(BUILD_PATH)) == 2
+
+
+def test_a_proxy_trickling_its_answer_is_bounded_too(
+    hostile: HostileServer, another_hostile: HostileServer, transport: Transport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, hostile.url)
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    first = head(200, {"Content-Type": "application/json", "Content-Length": str(len(BODY))})
+    hostile.on("GET", BUILD_PATH, trickle(BODY, 0.1, first=first))
+    with pytest.raises(errors.FoundryTransportError, match=r"not complete after 0\.9 s"):
+        transport.call(
+            connection(another_hostile, timeout=0.3), "get_build", {"buildRid": BUILD_RID}, retry=ONE_ATTEMPT
+        )
+    assert len(hostile.requests_to(BUILD_PATH)) == 1  # it went through the proxy
+    assert another_hostile.seen == []
