@@ -20,8 +20,8 @@ GET_BATCH = ENDPOINTS["get_builds_batch"]
 TOKEN = ENDPOINTS["oauth2_token"]
 
 
-def test_launch_is_the_only_endpoint_that_is_not_idempotent() -> None:
-    assert [e.name for e in ENDPOINTS.values() if not e.idempotent] == ["launch_model_studio"]
+def test_launch_and_promote_are_the_only_endpoints_that_are_not_idempotent() -> None:
+    assert [e.name for e in ENDPOINTS.values() if not e.idempotent] == ["launch_model_studio", "promote_model_version"]
 
 
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS.values()), ids=list(ENDPOINTS))
