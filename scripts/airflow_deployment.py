@@ -32,7 +32,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +44,7 @@ LOOPBACK = "127.0.0.1"
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 # The health endpoint's name for each service that heartbeats (the api-server answers it itself).
 HEALTH_COMPONENTS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
-MARKER_VARIABLE = "MODELSTUDIO_AIRFLOW_DEPLOYMENT"
+SWEEP_ROUNDS = 5
 START_TIMEOUT = 180.0
 MIGRATE_TIMEOUT = 300.0
 STOP_GRACE_SECONDS = 15.0
@@ -276,6 +276,7 @@ class _Service:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     started_at: datetime | None = None
+    session: int | None = None
 
 
 @dataclass
@@ -299,7 +300,6 @@ class AirflowDeployment:
     port: int = 0
     extra_env: Mapping[str, str] = field(default_factory=dict)
     _services: dict[str, _Service] = field(default_factory=dict, init=False, repr=False)
-    _marker: str = field(default_factory=lambda: secrets.token_hex(8), init=False, repr=False)
     _secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -334,7 +334,6 @@ class AirflowDeployment:
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
-                MARKER_VARIABLE: self._marker,
                 "AIRFLOW_CONN_FOUNDRY_DEFAULT": json.dumps(dict(self.connection)),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -397,24 +396,17 @@ class AirflowDeployment:
         try:
             self._terminate()
         finally:
-            for service in self._services.values():
-                _signal_group(service, signal.SIGKILL)  # what a leader left in its group, or the whole group
-                if service.process is not None:
-                    service.process.wait()
-                    service.process = None
-            self._kill_leftovers()
+            for name in SERVICES:
+                self._kill(name)
 
     def kill(self, name: str) -> None:
-        """SIGKILL a service and every process of its group (a crash: no cleanup runs); wait until it is gone.
+        """SIGKILL a service and every process it started (a crash: no cleanup runs); wait until it is gone.
 
         :param name: one of :data:`SERVICES`.
         """
-        service = self._services[name]
-        if service.process is None:
+        if self._services[name].process is None:
             raise DeploymentError(f"service {name!r} is not running; start() or restart() it first")
-        _signal_group(service, signal.SIGKILL)
-        service.process.wait()
-        service.process = None
+        self._kill(name)
 
     def restart(self, name: str) -> None:
         """Start a service again (after :meth:`kill`, or stopping a running one first) and wait until healthy.
@@ -550,16 +542,30 @@ class AirflowDeployment:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=self.home,
-                start_new_session=True,  # its own process group: killed as one, spared the terminal's Ctrl-C
+                start_new_session=True,  # its own session and group: found and killed as one, spared Ctrl-C
             )
+        service.session = service.process.pid
 
-    def _kill_leftovers(self) -> None:
-        """SIGKILL any process still carrying this deployment's marker (task processes make their own groups)."""
-        for pid in _pids_with_environment(MARKER_VARIABLE, self._marker):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
+    def _kill(self, name: str) -> None:
+        """SIGKILL a service's process group, wait for it, then every process left in its session (task
+        processes make process groups of their own, in the same session). The group is signalled only while its
+        leader is not reaped, so that its id cannot belong to anyone else yet."""
+        service = self._services[name]
+        if service.process is not None:
+            if service.process.returncode is None:
+                _signal_group(service, signal.SIGKILL)
+            service.process.wait()
+            service.process = None
+        if service.session is not None:
+            for _ in range(SWEEP_ROUNDS):  # a process may fork while the sweep runs: sweep until none is left
+                left = _pids_in_session(service.session)
+                if not left:
+                    break
+                for pid in left:
+                    with suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                time.sleep(0.1)
+            service.session = None
 
 
 def _signal_group(service: _Service, signum: int) -> None:
@@ -571,17 +577,19 @@ def _signal_group(service: _Service, signum: int) -> None:
         return
 
 
-def _pids_with_environment(variable: str, value: str) -> list[int]:
-    """Processes of this user whose environment has ``variable=value`` (Linux ``/proc``; elsewhere none)."""
-    wanted = f"{variable}={value}".encode()
+def _pids_in_session(session: int) -> list[int]:
+    """Living processes of a session (Linux ``/proc``; elsewhere none), this process excepted."""
     pids = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
-            if wanted in (entry / "environ").read_bytes().split(b"\0"):
-                pids.append(int(entry.name))
+            stat = (entry / "stat").read_text()
         except OSError:
             continue
-    return [pid for pid in pids if pid != os.getpid()]
+        # "pid (command) state ppid pgrp session ...": the command may hold spaces and parentheses.
+        state, _ppid, _pgrp, session_id = stat.rpartition(")")[2].split()[:4]
+        if int(session_id) == session and state != "Z" and int(entry.name) != os.getpid():
+            pids.append(int(entry.name))
+    return pids
 
 
 @contextmanager
