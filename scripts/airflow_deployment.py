@@ -460,17 +460,18 @@ class AirflowDeployment:
 
         :param dag_ids: the DAGs.
         :param timeout: seconds.
-        :raises DeploymentError: naming the missing DAGs, with the dag-processor's log tail.
+        :raises DeploymentError: naming the DAGs not parsed yet, with the import errors Airflow recorded.
         """
 
-        def parsed() -> bool:
-            return all(self.api.dag(dag_id) is not None for dag_id in dag_ids)
+        def missing() -> list[str]:
+            return [dag_id for dag_id in dag_ids if self.api.dag(dag_id) is None]
 
         try:
-            wait_until(f"the DAGs {', '.join(dag_ids)} to be parsed", parsed, timeout)
+            wait_until(f"the DAGs {', '.join(dag_ids)} to be parsed", lambda: not missing(), timeout)
         except TimeoutError as error:
-            log = self.service_log("dag-processor")
-            raise DeploymentError(f"{error}; {log}:\n{_tail(log)}") from None
+            errors = self.api.request("GET", "/api/v2/importErrors")["import_errors"]
+            details = "\n".join(f"{e['filename']}: {e['stack_trace']}" for e in errors) or "none"
+            raise DeploymentError(f"{error}; not parsed: {', '.join(missing())}; import errors: {details}") from None
 
     def files_containing(self, needles: Mapping[str, str]) -> dict[str, list[str]]:
         """Search every file under ``home`` (logs and the database included) for secrets.
