@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 try:
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 except ImportError:  # Airflow < 3.2
-    from airflow.exceptions import AirflowFailException, AirflowSensorTimeout  # type: ignore[attr-defined,no-redef]
+    from airflow.exceptions import (  # type: ignore[attr-defined,no-redef]
+        AirflowFailException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+    )
 
 
 def default_deferrable() -> bool:
@@ -17,4 +21,4 @@ def default_deferrable() -> bool:
     return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
-__all__ = ["AirflowFailException", "AirflowSensorTimeout", "default_deferrable"]
+__all__ = ["AirflowFailException", "AirflowSensorTimeout", "AirflowSkipException", "default_deferrable"]

@@ -174,15 +174,16 @@ def _entries(field: str, value: Any, example: str, *, rendered: bool) -> dict[An
 
 
 def parse_thresholds(value: Any, *, rendered: bool) -> tuple[Threshold, ...] | None:
-    """The thresholds of ``value``; templated entries are left out until ``rendered``. None while the whole
-    argument is a template."""
+    """The thresholds of ``value``. Before rendering, the literal entries are checked and None is returned when
+    any entry (or the whole argument) is a template."""
     entries = _entries("thresholds", value, THRESHOLDS_EXAMPLE, rendered=rendered)
     if entries is None:
         return None
-    found = []
+    found, pending = [], False
     for key, spec in entries.items():
         metric = parse_metric(key, field="thresholds", example=THRESHOLDS_EXAMPLE)
         if not rendered and _is_template(spec):
+            pending = True
             continue
         match = _COMPARISON.match(spec) if isinstance(spec, str) else None
         bound = _finite(match.group(2)) if match else None
@@ -192,7 +193,7 @@ def parse_thresholds(value: Any, *, rendered: bool) -> tuple[Threshold, ...] | N
                 f"finite number, e.g. {THRESHOLDS_EXAMPLE}."
             )
         found.append(Threshold(metric, match.group(1), bound))
-    return tuple(found)
+    return None if pending else tuple(found)
 
 
 def check_margin(value: Any) -> float:
@@ -206,15 +207,16 @@ def check_margin(value: Any) -> float:
 
 
 def parse_comparisons(value: Any, margin: float, *, rendered: bool) -> tuple[Comparison, ...] | None:
-    """The comparisons of ``value``, entries without ``by`` taking ``margin``; templated entries are left out
-    until ``rendered``. None while the whole argument is a template."""
+    """The comparisons of ``value``, entries without ``by`` taking ``margin``. Before rendering, the literal
+    entries are checked and None is returned when any entry (or the whole argument) is a template."""
     entries = _entries("compare", value, COMPARE_EXAMPLE, rendered=rendered)
     if entries is None:
         return None
-    found = []
+    found, pending = [], False
     for key, spec in entries.items():
         metric = parse_metric(key, field="compare", example=COMPARE_EXAMPLE)
         if not rendered and _is_template(spec):
+            pending = True
             continue
         match = _DIRECTION.match(spec) if isinstance(spec, str) else None
         own_margin = match.group(2) if match else None
@@ -225,7 +227,7 @@ def parse_comparisons(value: Any, margin: float, *, rendered: bool) -> tuple[Com
                 f"a margin ('higher by 0.01'), e.g. {COMPARE_EXAMPLE}."
             )
         found.append(Comparison(metric, match.group(1).lower(), entry_margin))
-    return tuple(found)
+    return None if pending else tuple(found)
 
 
 def champion_spec(live_deployment_rid: Any, model_rid: Any, branch: Any, *, rendered: bool) -> ChampionSpec | None:
@@ -263,7 +265,7 @@ def gate_spec(
     rendered: bool,
 ) -> GateSpec:
     """The gate's checks from the operator's arguments, refused with the entry, the value and an example when
-    malformed. Before rendering, templated entries are left out of the result (it is only a check then).
+    malformed. Before rendering it is only a check: templated entries make their argument's checks empty.
 
     :param rendered: the arguments went through Jinja (execute time); before that templates are not checked
     """
@@ -290,7 +292,8 @@ def gate_spec(
 
 def candidate_version(model_rid: Any, model_version_rid: Any, candidate: Any, *, rendered: bool) -> VersionRef | None:
     """The version to gate: ``model_rid`` and ``model_version_rid``, or ``candidate``, a launch result (any
-    mapping with ``model_rid`` and ``model_version_rid``). None before rendering (it is only a check then).
+    mapping with ``model_rid`` and ``model_version_rid``). Before rendering it is only a check, and a
+    ``candidate`` (a template, an ``XComArg``) gives None.
 
     A launch result of a studio with several model outputs names one version per output alias: pass the
     output's ``model_rid`` and ``model_version_rid`` explicitly instead.
@@ -365,7 +368,9 @@ class Evidence:
 
     @property
     def whose(self) -> str:
-        return f"{self.role} {self.version} ({self.lineage.describe()})"
+        status = self.experiment_status
+        running = f", which is {status}" if status and status != "SUCCEEDED" else ""
+        return f"{self.role} {self.version} ({self.lineage.describe()}{running})"
 
     def value(self, metric: Metric) -> float:
         return metric_value(self.metrics, metric, whose=self.whose)

@@ -52,9 +52,14 @@ def test_a_threshold_that_is_no_comparison_is_refused_naming_the_entry_the_value
 
 def test_a_templated_threshold_is_checked_only_once_rendered():
     unrendered = {"val_auc": ">= {{ params.min_auc }}", "val_loss": "<= 0.3"}
-    assert parse_thresholds(unrendered, rendered=False) == (Threshold(Metric("val_loss", "LAST"), "<=", 0.3),)
+    assert parse_thresholds(unrendered, rendered=False) is None
     with pytest.raises(FoundryConfigError, match="is not a comparison"):
         parse_thresholds(unrendered, rendered=True)
+
+
+def test_the_literal_entries_next_to_a_templated_one_are_checked_before_rendering():
+    with pytest.raises(FoundryConfigError, match=r"thresholds\['val_loss'\]='0.3'"):
+        parse_thresholds({"val_auc": ">= {{ params.min_auc }}", "val_loss": "0.3"}, rendered=False)
 
 
 def test_a_templated_thresholds_argument_is_checked_only_once_rendered():
@@ -200,8 +205,14 @@ def test_a_gate_that_checks_nothing_is_refused():
         spec(thresholds={})
 
 
-def test_a_gate_whose_checks_are_all_templated_is_accepted_before_rendering():
-    assert gate_spec(thresholds="{{ params.thresholds }}", compare=None, margin=0, rendered=False).thresholds == ()
+@pytest.mark.parametrize("thresholds", ["{{ params.thresholds }}", {"val_auc": ">= {{ params.min_auc }}"}])
+def test_a_gate_whose_checks_are_templated_is_accepted_before_rendering(thresholds):
+    assert gate_spec(thresholds=thresholds, compare=None, margin=0, rendered=False).thresholds == ()
+
+
+def test_a_templated_compare_without_a_champion_is_refused_before_rendering():
+    with pytest.raises(FoundryConfigError, match="needs a champion"):
+        gate_spec(thresholds=None, compare="{{ params.compare }}", margin=0, rendered=False)
 
 
 @pytest.mark.parametrize("value", ["fail", "skip"])
@@ -419,3 +430,13 @@ def test_the_result_is_json_safe_and_can_be_the_next_tasks_candidate():
         "verdict": "PASS",
         "note": "",
     }
+
+
+def test_a_missing_metric_of_an_unfinished_experiment_says_it_is_unfinished():
+    foundry = FakeFoundry()
+    candidate = foundry.trained("candidate")
+    foundry.experiments["ri.models.main.experiment.candidate"]["status"] = "RUNNING"
+    with pytest.raises(
+        MissingMetricError, match=r"experiment ri\.models\.main\.experiment\.candidate, which is RUNNING"
+    ):
+        run_gate(foundry, VersionRef(MODEL, candidate), spec(thresholds={"val_auc": ">= 0.8"}))
