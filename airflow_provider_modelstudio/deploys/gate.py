@@ -1,35 +1,22 @@
-"""The quality gate: a candidate model version's metrics against thresholds and, optionally, a champion.
+"""The quality gate: judge a candidate model version's metrics by the checks of :mod:`.gate_arguments`.
 
-Specs, as the operator takes them (checked when the DAG is parsed, except templated entries):
-
-- ``thresholds``: metric -> comparison, e.g. ``{"val_auc": ">= 0.85", "val_loss:MIN": "<= 0.3"}``; the
-  operators are ``>=``, ``>``, ``<=``, ``<``, ``==``.
-- ``compare``: metric -> ``"higher"`` or ``"lower"`` (which way is better), optionally ``"higher by 0.01"``;
-  entries without ``by`` take the gate's ``margin`` (default 0). The candidate passes when it beats the
-  champion by at least the margin: ``higher`` means candidate >= champion + margin, ``lower`` means
-  candidate <= champion - margin. A margin of 0 lets a candidate that matches the champion pass; a negative
-  margin tolerates a candidate that much worse.
-- the champion: the version a live deployment serves today, or the newest version on a branch of a model.
-  When there is none yet (the deployment serves nothing, the branch is empty) every ``compare`` row passes
-  with a note saying so: a first deployment has nothing to beat.
-
-Boundaries are compared with a relative tolerance of 1e-9, so that ``0.1 + 0.2`` meets ``>= 0.3``.
-Metrics come from the experiment linked from each version, following promoted copies back (:mod:`.lineage`).
-A missing experiment or metric, for the candidate or the champion, is an error, never a pass.
+The metrics come from the experiment linked from each version, following promoted copies back
+(:mod:`.lineage`); the champion is the version a live deployment serves today, or the newest version on a
+branch. When there is no champion yet (the deployment serves nothing, the branch is empty) every comparison
+passes with a note saying so: a first deployment has nothing to beat. A missing experiment or metric, for
+the candidate or the champion, is an error, never a pass. The outcome is a table (one row per threshold
+and per comparison) as fixed-width text and as JSON rows.
 
 This module judges and reports; it does not decide what Airflow does with a failed gate (the operator
-fails or skips) and it promotes and deploys nothing.
+fails or skips), and it promotes and deploys nothing.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from airflow_provider_modelstudio.deploys.gate_arguments import ChampionSpec, GateSpec, number_text
 from airflow_provider_modelstudio.deploys.lineage import (
     Lineage,
     VersionReader,
@@ -37,20 +24,10 @@ from airflow_provider_modelstudio.deploys.lineage import (
     find_experiment,
     latest_version,
 )
-from airflow_provider_modelstudio.deploys.metrics import Metric, metric_value, parse_metric, summary_metrics
-from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
-from airflow_provider_modelstudio.foundry.rids import LIVE_DEPLOYMENT, MODEL, MODEL_VERSION, validate_rid
+from airflow_provider_modelstudio.deploys.metrics import Metric, metric_value, summary_metrics
 
-THRESHOLDS_EXAMPLE = """thresholds={"val_auc": ">= 0.85", "val_loss:MIN": "<= 0.3"}"""
-COMPARE_EXAMPLE = """compare={"val_auc": "higher", "val_loss:MIN": "lower by 0.01"}"""
-ON_FAILURE = ("fail", "skip")
 GATE_XCOM_KEY = "gate"
 """XCom key of the gate's table rows."""
-
-_COMPARISON = re.compile(r"^\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
-_DIRECTION = re.compile(r"^\s*(higher|lower)(?:\s+by\s+(\S+))?\s*$", re.IGNORECASE)
-_REL_TOL = 1e-9
-_ABS_TOL = 1e-12
 
 
 class ModelReader(VersionReader, Protocol):
@@ -61,299 +38,6 @@ class ModelReader(VersionReader, Protocol):
     def get_live_deployment(self, live_deployment_rid: str) -> dict[str, Any]: ...
 
     def list_model_versions(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]: ...
-
-
-def _number(value: float) -> str:
-    return format(value, ".10g")
-
-
-def _at_least(value: float, bound: float) -> bool:
-    return value >= bound or math.isclose(value, bound, rel_tol=_REL_TOL, abs_tol=_ABS_TOL)
-
-
-def _is_template(value: Any) -> bool:
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
-
-
-def _finite(text: str) -> float | None:
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-# Specs ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """``metric <operator> bound``."""
-
-    metric: Metric
-    operator: str
-    bound: float
-
-    @property
-    def requirement(self) -> str:
-        return f"{self.operator} {_number(self.bound)}"
-
-    def passes(self, value: float) -> bool:
-        close = math.isclose(value, self.bound, rel_tol=_REL_TOL, abs_tol=_ABS_TOL)
-        return {
-            ">=": _at_least(value, self.bound),
-            "<=": _at_least(self.bound, value),
-            ">": value > self.bound and not close,
-            "<": value < self.bound and not close,
-            "==": close,
-        }[self.operator]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The candidate's ``metric`` must beat the champion's by ``margin`` in ``direction``."""
-
-    metric: Metric
-    direction: str
-    margin: float
-
-    @property
-    def requirement(self) -> str:
-        operator, sign = (">=", 1.0) if self.direction == "higher" else ("<=", -1.0)
-        shift = sign * self.margin
-        offset = f" {'+' if shift > 0 else '-'} {_number(abs(shift))}" if shift else ""
-        return f"{operator} champion{offset}"
-
-    def passes(self, candidate: float, champion: float) -> bool:
-        gain = candidate - champion if self.direction == "higher" else champion - candidate
-        return _at_least(gain, self.margin)
-
-
-@dataclass(frozen=True)
-class ChampionSpec:
-    """Where the champion is: a live deployment's served version, or the newest version on a model's branch."""
-
-    live_deployment_rid: str | None = None
-    model_rid: str | None = None
-    branch: str | None = None
-
-    def describe(self) -> str:
-        if self.live_deployment_rid:
-            return f"live deployment {self.live_deployment_rid}"
-        return f"branch {self.branch!r} of model {self.model_rid}"
-
-
-@dataclass(frozen=True)
-class GateSpec:
-    """Everything the gate checks."""
-
-    thresholds: tuple[Threshold, ...]
-    comparisons: tuple[Comparison, ...]
-    champion: ChampionSpec | None
-
-
-def _entries(field: str, value: Any, example: str, *, rendered: bool) -> dict[Any, Any] | None:
-    """A spec argument as a dict; None while it is an unrendered template. A rendered string must be JSON."""
-    if value is None:
-        return {}
-    if isinstance(value, str) and not rendered and _is_template(value):
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = None
-        if not isinstance(value, dict):
-            raise FoundryConfigError(
-                f"{field} rendered to a string that is not a JSON object. Render it as JSON (the `tojson` filter) "
-                f"or pass a dict, e.g. {example}."
-            )
-    if not isinstance(value, Mapping):
-        raise FoundryConfigError(f"{field}={value!r:.200} must be a dict of metric -> check, e.g. {example}.")
-    return dict(value)
-
-
-def parse_thresholds(value: Any, *, rendered: bool) -> tuple[Threshold, ...] | None:
-    """The thresholds of ``value``. Before rendering, the literal entries are checked and None is returned when
-    any entry (or the whole argument) is a template."""
-    entries = _entries("thresholds", value, THRESHOLDS_EXAMPLE, rendered=rendered)
-    if entries is None:
-        return None
-    found, pending = [], False
-    for key, spec in entries.items():
-        metric = parse_metric(key, field="thresholds", example=THRESHOLDS_EXAMPLE)
-        if not rendered and _is_template(spec):
-            pending = True
-            continue
-        match = _COMPARISON.match(spec) if isinstance(spec, str) else None
-        bound = _finite(match.group(2)) if match else None
-        if match is None or bound is None:
-            raise FoundryConfigError(
-                f"thresholds[{key!r}]={spec!r} is not a comparison: write an operator (>=, >, <=, <, ==) and a "
-                f"finite number, e.g. {THRESHOLDS_EXAMPLE}."
-            )
-        found.append(Threshold(metric, match.group(1), bound))
-    return None if pending else tuple(found)
-
-
-def check_margin(value: Any) -> float:
-    """The default margin of ``compare`` entries: a finite number (negative tolerates a worse candidate)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FoundryConfigError(
-            f"margin={value!r} must be a finite number, the least the candidate must beat the champion by, "
-            "e.g. margin=0.01 (0 lets a candidate that matches the champion pass)."
-        )
-    return float(value)
-
-
-def parse_comparisons(value: Any, margin: float, *, rendered: bool) -> tuple[Comparison, ...] | None:
-    """The comparisons of ``value``, entries without ``by`` taking ``margin``. Before rendering, the literal
-    entries are checked and None is returned when any entry (or the whole argument) is a template."""
-    entries = _entries("compare", value, COMPARE_EXAMPLE, rendered=rendered)
-    if entries is None:
-        return None
-    found, pending = [], False
-    for key, spec in entries.items():
-        metric = parse_metric(key, field="compare", example=COMPARE_EXAMPLE)
-        if not rendered and _is_template(spec):
-            pending = True
-            continue
-        match = _DIRECTION.match(spec) if isinstance(spec, str) else None
-        own_margin = match.group(2) if match else None
-        entry_margin = margin if own_margin is None else _finite(own_margin)
-        if match is None or entry_margin is None:
-            raise FoundryConfigError(
-                f"compare[{key!r}]={spec!r} must say which way is better, 'higher' or 'lower', optionally with "
-                f"a margin ('higher by 0.01'), e.g. {COMPARE_EXAMPLE}."
-            )
-        found.append(Comparison(metric, match.group(1).lower(), entry_margin))
-    return None if pending else tuple(found)
-
-
-def champion_spec(live_deployment_rid: Any, model_rid: Any, branch: Any, *, rendered: bool) -> ChampionSpec | None:
-    """Where the champion is, from the operator's ``champion_*`` arguments; None when none was given."""
-    if live_deployment_rid is None and model_rid is None and branch is None:
-        return None
-    if live_deployment_rid is not None and (model_rid is not None or branch is not None):
-        raise FoundryConfigError(
-            f"champion_live_deployment_rid={live_deployment_rid!r} and champion_model_rid={model_rid!r} / "
-            f"champion_branch={branch!r} name two champions: pass either the live deployment whose served version "
-            "is the champion, or a model and branch whose newest version is."
-        )
-    if live_deployment_rid is not None:
-        if rendered or not _is_template(live_deployment_rid):
-            validate_rid(live_deployment_rid, LIVE_DEPLOYMENT, field="champion_live_deployment_rid")
-        return ChampionSpec(live_deployment_rid=live_deployment_rid.strip())
-    if model_rid is None or not isinstance(branch, str) or not branch.strip():
-        raise FoundryConfigError(
-            f"champion_model_rid={model_rid!r} and champion_branch={branch!r}: a branch champion needs both, e.g. "
-            "champion_model_rid='ri.models.main.model.1a2b...', champion_branch='master'."
-        )
-    if rendered or not _is_template(model_rid):
-        validate_rid(model_rid, MODEL, field="champion_model_rid")
-    return ChampionSpec(model_rid=model_rid.strip(), branch=branch.strip())
-
-
-def gate_spec(
-    *,
-    thresholds: Any,
-    compare: Any,
-    margin: float,
-    champion_live_deployment_rid: Any = None,
-    champion_model_rid: Any = None,
-    champion_branch: Any = None,
-    rendered: bool,
-) -> GateSpec:
-    """The gate's checks from the operator's arguments, refused with the entry, the value and an example when
-    malformed. Before rendering it is only a check: templated entries make their argument's checks empty.
-
-    :param rendered: the arguments went through Jinja (execute time); before that templates are not checked
-    """
-    found_thresholds = parse_thresholds(thresholds, rendered=rendered)
-    comparisons = parse_comparisons(compare, check_margin(margin), rendered=rendered)
-    champion = champion_spec(champion_live_deployment_rid, champion_model_rid, champion_branch, rendered=rendered)
-    if champion is None and comparisons != ():
-        raise FoundryConfigError(
-            f"compare={compare!r:.200} needs a champion to compare with: pass champion_live_deployment_rid=... (the "
-            "version a deployment serves) or champion_model_rid=... and champion_branch=... (the newest version there)."
-        )
-    if champion is not None and comparisons == ():
-        raise FoundryConfigError(
-            f"The champion ({champion.describe()}) is compared on nothing: pass which metrics to compare, e.g. "
-            f"{COMPARE_EXAMPLE}, or leave the champion out."
-        )
-    if found_thresholds == () and comparisons == ():
-        raise FoundryConfigError(
-            f"The gate checks nothing: pass thresholds (e.g. {THRESHOLDS_EXAMPLE}) and/or a champion with compare "
-            f"(e.g. {COMPARE_EXAMPLE})."
-        )
-    return GateSpec(found_thresholds or (), comparisons or (), champion)
-
-
-def candidate_version(model_rid: Any, model_version_rid: Any, candidate: Any, *, rendered: bool) -> VersionRef | None:
-    """The version to gate: ``model_rid`` and ``model_version_rid``, or ``candidate``, a launch result (any
-    mapping with ``model_rid`` and ``model_version_rid``). Before rendering it is only a check, and a
-    ``candidate`` (a template, an ``XComArg``) gives None.
-
-    A launch result of a studio with several model outputs names one version per output alias: pass the
-    output's ``model_rid`` and ``model_version_rid`` explicitly instead.
-    """
-    if candidate is not None and (model_rid is not None or model_version_rid is not None):
-        raise FoundryConfigError(
-            "Pass either candidate=<a launch result> or model_rid=... and model_version_rid=..., not both: "
-            f"candidate={candidate!r:.100}, model_rid={model_rid!r}, model_version_rid={model_version_rid!r}."
-        )
-    if candidate is None:
-        if model_rid is None or model_version_rid is None:
-            raise FoundryConfigError(
-                f"model_rid={model_rid!r}, model_version_rid={model_version_rid!r}: the gate needs both, e.g. "
-                "model_rid=\"{{ ti.xcom_pull('train')['model_rid'] }}\", model_version_rid=\"{{ "
-                "ti.xcom_pull('train')['model_version_rid'] }}\", or candidate=train.output."
-            )
-        return _version(model_rid, model_version_rid, "model_rid", "model_version_rid", rendered=rendered)
-    if not rendered:
-        if isinstance(candidate, str) and not _is_template(candidate):
-            raise _not_a_result(candidate)
-        return None
-    if not isinstance(candidate, Mapping):
-        raise _not_a_result(candidate)
-    model, version = candidate.get("model_rid"), candidate.get("model_version_rid")
-    if isinstance(model, Mapping) or isinstance(version, Mapping):
-        aliases = sorted(model if isinstance(model, Mapping) else version)  # type: ignore[arg-type]
-        raise FoundryConfigError(
-            f"candidate is a run with several model outputs ({', '.join(map(str, aliases))}): pass the one to gate as "
-            "model_rid=\"{{ ti.xcom_pull('train')['model_outputs']['<alias>']['model_rid'] }}\" and "
-            "model_version_rid=\"{{ ti.xcom_pull('train')['model_outputs']['<alias>']['model_version_rid'] }}\"."
-        )
-    return _version(model, version, "candidate['model_rid']", "candidate['model_version_rid']", rendered=True)
-
-
-def _version(model_rid: Any, version_rid: Any, model_field: str, version_field: str, *, rendered: bool) -> VersionRef:
-    if rendered or not _is_template(model_rid):
-        validate_rid(model_rid, MODEL, field=model_field)
-    if rendered or not _is_template(version_rid):
-        validate_rid(version_rid, MODEL_VERSION, field=version_field)
-    return VersionRef(str(model_rid).strip(), str(version_rid).strip())
-
-
-def _not_a_result(candidate: Any) -> FoundryConfigError:
-    return FoundryConfigError(
-        f"candidate={candidate!r:.200} is not a launch result (a dict with model_rid and model_version_rid). Pass "
-        "the launch task's output, candidate=train.output, or set render_template_as_native_obj=True on the DAG "
-        "when it is a template."
-    )
-
-
-def check_on_failure(value: Any) -> str:
-    if value not in ON_FAILURE:
-        raise FoundryConfigError(
-            f"on_failure={value!r} must be 'fail' (the task fails, no Airflow retries) or 'skip' (the task and its "
-            "downstream tasks are skipped)."
-        )
-    return str(value)
-
-
-# Judging --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -482,8 +166,8 @@ class GateResult:
         cells = [header] + [
             (
                 row.metric,
-                _number(row.candidate),
-                "-" if row.champion is None else _number(row.champion),
+                number_text(row.candidate),
+                "-" if row.champion is None else number_text(row.champion),
                 row.threshold,
                 row.verdict,
                 row.note,

@@ -9,8 +9,7 @@ does not judge them (see :mod:`.gate`) and does not find the experiment (see :mo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
 
@@ -18,8 +17,7 @@ AGGREGATIONS = ("MIN", "MAX", "LAST")
 DEFAULT_AGGREGATION = "LAST"
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(NamedTuple):
     """One summary metric: a series and its aggregation."""
 
     series: str

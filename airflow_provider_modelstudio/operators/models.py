@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_modelstudio.deploys import gate
+from airflow_provider_modelstudio.deploys import gate_arguments
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
 from airflow_provider_modelstudio.runs import arguments
 
@@ -91,18 +91,18 @@ class ModelVersionGateOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        gate.candidate_version(model_rid, model_version_rid, candidate, rendered=False)
+        gate_arguments.candidate_version(model_rid, model_version_rid, candidate, rendered=False)
         self.model_rid = model_rid
         self.model_version_rid = model_version_rid
         self.candidate = candidate
         self.thresholds = thresholds
         self.compare = compare
-        self.margin = gate.check_margin(margin)
+        self.margin = gate_arguments.check_margin(margin)
         self.champion_live_deployment_rid = champion_live_deployment_rid
         self.champion_model_rid = champion_model_rid
         self.champion_branch = champion_branch
         self._spec(rendered=False)
-        self.on_failure = gate.check_on_failure(on_failure)
+        self.on_failure = gate_arguments.check_on_failure(on_failure)
         arguments.check_conn_id(foundry_conn_id)
         self.foundry_conn_id = foundry_conn_id
         self.retry = arguments.check_retry(retry)
@@ -113,8 +113,8 @@ class ModelVersionGateOperator(BaseOperator):
 
         return ModelStudioHook(self.foundry_conn_id, retry=self.retry)
 
-    def _spec(self, *, rendered: bool) -> gate.GateSpec:
-        return gate.gate_spec(
+    def _spec(self, *, rendered: bool) -> gate_arguments.GateSpec:
+        return gate_arguments.gate_spec(
             thresholds=self.thresholds,
             compare=self.compare,
             margin=self.margin,
@@ -126,13 +126,17 @@ class ModelVersionGateOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_modelstudio._compat import AirflowFailException, AirflowSkipException
+        from airflow_provider_modelstudio.deploys import gate
+        from airflow_provider_modelstudio.deploys.lineage import VersionRef
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs.errors import as_task_failure
 
         try:
-            candidate = gate.candidate_version(self.model_rid, self.model_version_rid, self.candidate, rendered=True)
+            candidate = gate_arguments.candidate_version(
+                self.model_rid, self.model_version_rid, self.candidate, rendered=True
+            )
             assert candidate is not None
-            result = gate.run_gate(self.hook, candidate, self._spec(rendered=True))
+            result = gate.run_gate(self.hook, VersionRef(*candidate), self._spec(rendered=True))
         except FoundryError as exc:
             raise as_task_failure(exc, retry_allowed=False) from exc
         outcome = result.as_dict()

@@ -286,7 +286,7 @@ def test_importing_the_operator_module_imports_neither_the_hook_nor_an_http_clie
     )
     heavy = ("requests", "httpx", "urllib3", "airflow_provider_modelstudio.hooks.modelstudio")
     assert [name for name in loaded if name.split(".")[0] in heavy or name in heavy] == []
-    assert "airflow_provider_modelstudio.deploys.gate" in loaded
+    assert "airflow_provider_modelstudio.deploys.gate_arguments" in loaded
 
 
 def test_the_candidate_may_be_the_launch_tasks_output(foundry_connection):
