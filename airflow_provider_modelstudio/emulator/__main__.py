@@ -16,7 +16,8 @@ import sys
 import threading
 from types import FrameType
 
-from airflow_provider_modelstudio.emulator.scenario import Scenario, ScenarioError
+from airflow_provider_modelstudio.emulator.parsing import ScenarioError
+from airflow_provider_modelstudio.emulator.scenario import Scenario
 from airflow_provider_modelstudio.emulator.server import LOOPBACK, FoundryEmulator, check_bind_host
 
 

@@ -1,10 +1,12 @@
 """The admin HTTP API under ``/_emulator/`` (no real Foundry uses that prefix).
 
 It mirrors the in-process handle for clients in other processes: reset, replace the scenario, set and
-clear faults, advance the clock, read counters, runs and builds, force a build status. It needs no token,
+clear faults, advance the clock, read counters, runs and builds, force a build status; add models,
+versions, experiments and live deployments, read them back, force a deployment's status. It needs no token,
 is never faulted or rate limited, and is not counted. Every request must carry the header
 ``X-Foundry-Emulator-Admin: 1`` and send any body as ``application/json`` (see :mod:`.admin_access`), or it
-answers 403. Bad input answers 400 and an unknown build 404. Every error body is ``{"error": message}``.
+answers 403. Bad input answers 400 and an unknown build, model or deployment 404. Every error body is
+``{"error": message}``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from airflow_provider_modelstudio.emulator.admin_access import ADMIN_PREFIX, refusal
+from airflow_provider_modelstudio.emulator.ids import new_rid
+from airflow_provider_modelstudio.emulator.model_settings import LiveDeploymentSettings, new_version_settings
+from airflow_provider_modelstudio.emulator.parsing import coerce, parse_flat
 from airflow_provider_modelstudio.emulator.responses import json_response
 from airflow_provider_modelstudio.emulator.scenario import FaultSettings, Scenario
 from airflow_provider_modelstudio.emulator.state import EmulatorState
@@ -65,6 +70,44 @@ def add_admin_routes(api: FastAPI, state: EmulatorState) -> None:
             raise ValueError('expected {"status": "<status>"}')
         state.set_build_status(request.path_params["buildRid"], status)
 
+    async def add_model(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        rid = coerce(str | None, body.get("rid"), "rid") or new_rid("models", "model")
+        return state.add_model(rid, coerce(bool, body.get("promote_denied", False), "promote_denied"))
+
+    async def add_model_version(request: Request) -> dict[str, Any]:
+        model_rid = request.path_params["modelRid"]
+        settings = new_version_settings(await _object(request), f"model version of {model_rid!r}")
+        return state.add_model_version(model_rid, settings)
+
+    async def model_versions(request: Request) -> list[dict[str, Any]]:
+        return state.model_versions(request.path_params["modelRid"], request.query_params.get("branch"))
+
+    async def add_experiment(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        metrics = coerce(dict[str, float], body.get("metrics", {}), "metrics")
+        linked = coerce(str | None, body.get("linked_model_version"), "linked_model_version")
+        return state.add_experiment(request.path_params["modelRid"], metrics, linked)
+
+    async def experiments(request: Request) -> list[dict[str, Any]]:
+        return state.experiments(request.path_params["modelRid"])
+
+    async def add_live_deployment(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        rid = coerce(str | None, body.pop("rid", None), "rid") or new_rid("foundry-ml-live", "live-deployment")
+        return state.add_live_deployment(rid, parse_flat(LiveDeploymentSettings, body, "live deployment"))
+
+    async def live_deployments(request: Request) -> dict[str, dict[str, Any]]:
+        return state.live_deployments()
+
+    async def set_live_deployment_status(request: Request) -> None:
+        body = await _object(request)
+        state.set_live_deployment_status(
+            request.path_params["liveDeploymentRid"],
+            coerce(str, body.get("state"), "state"),
+            coerce(bool, body.get("is_ready"), "is_ready"),
+        )
+
     routes: list[tuple[str, str, _Action]] = [
         ("POST", "/reset", reset),
         ("PUT", "/scenario", put_scenario),
@@ -75,6 +118,14 @@ def add_admin_routes(api: FastAPI, state: EmulatorState) -> None:
         ("GET", "/runs", runs),
         ("GET", "/builds", builds),
         ("POST", "/builds/{buildRid}/status", set_build_status),
+        ("POST", "/models", add_model),
+        ("POST", "/models/{modelRid}/versions", add_model_version),
+        ("GET", "/models/{modelRid}/versions", model_versions),
+        ("POST", "/models/{modelRid}/experiments", add_experiment),
+        ("GET", "/models/{modelRid}/experiments", experiments),
+        ("POST", "/liveDeployments", add_live_deployment),
+        ("GET", "/liveDeployments", live_deployments),
+        ("POST", "/liveDeployments/{liveDeploymentRid}/status", set_live_deployment_status),
     ]
     for method, path, action in routes:
         api.add_api_route(ADMIN_PREFIX + path, _admin_route(action), methods=[method])

@@ -66,15 +66,15 @@ class EmulatorApp:
             "get_builds_batch": self._get_builds_batch,
             "cancel_build": self._cancel_build,
             "list_build_jobs": self._list_build_jobs,
-            "get_model": self._model_not_found,
-            "list_model_versions": self._model_not_found,
-            "promote_model_version": self._model_not_found,
-            "get_experiment": self._model_not_found,
-            "search_experiments": self._model_not_found,
-            "list_live_deployments": self._no_live_deployments,
-            "get_live_deployment": self._live_deployment_not_found,
-            "start_live_deployment": self._live_deployment_not_found,
-            "transform_json": self._live_deployment_not_found,
+            "get_model": self._get_model,
+            "list_model_versions": self._list_model_versions,
+            "promote_model_version": self._promote_model_version,
+            "get_experiment": self._get_experiment,
+            "search_experiments": self._search_experiments,
+            "list_live_deployments": self._list_live_deployments,
+            "get_live_deployment": self._get_live_deployment,
+            "start_live_deployment": self._start_live_deployment,
+            "transform_json": self._transform_json,
         }
         unserved = sorted(set(ENDPOINTS) - set(handlers))
         if unserved:
@@ -201,12 +201,7 @@ class EmulatorApp:
         return json_response(200, self.state.get_build(request.path_params["buildRid"]))
 
     async def _get_builds_batch(self, request: Request, caller: Caller) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw.strip() else None
-        except ValueError:
-            raise FoundryError("Default:InvalidArgument", parameterName="body", reason="not JSON") from None
-        return json_response(200, self.state.get_builds(body))
+        return json_response(200, self.state.get_builds(await _json_body(request)))
 
     async def _cancel_build(self, request: Request, caller: Caller) -> Response:
         self.state.cancel_build(request.path_params["buildRid"])
@@ -219,20 +214,63 @@ class EmulatorApp:
         )
         return json_response(200, answer)
 
-    async def _model_not_found(self, request: Request, caller: Caller) -> Response:
-        raise FoundryError("ModelNotFound", modelRid=request.path_params["modelRid"])
+    async def _get_model(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, self.state.get_model(request.path_params["modelRid"]))
 
-    async def _no_live_deployments(self, request: Request, caller: Caller) -> Response:
-        return json_response(200, {"data": []})
+    async def _list_model_versions(self, request: Request, caller: Caller) -> Response:
+        query = request.query_params
+        answer = self.state.list_model_versions(
+            request.path_params["modelRid"],
+            query.get("branch"),
+            _integer("pageSize", query.get("pageSize")),
+            query.get("pageToken"),
+        )
+        return json_response(200, answer)
 
-    async def _live_deployment_not_found(self, request: Request, caller: Caller) -> Response:
-        raise FoundryError("LiveDeploymentNotFound", liveDeploymentRid=request.path_params["liveDeploymentRid"])
+    async def _promote_model_version(self, request: Request, caller: Caller) -> Response:
+        body = await _json_body(request)
+        return json_response(200, self.state.promote_model_version(request.path_params["modelRid"], body))
+
+    async def _get_experiment(self, request: Request, caller: Caller) -> Response:
+        path = request.path_params
+        return json_response(200, self.state.get_experiment(path["modelRid"], path["experimentRid"]))
+
+    async def _search_experiments(self, request: Request, caller: Caller) -> Response:
+        body = await _json_body(request)
+        return json_response(200, self.state.search_experiments(request.path_params["modelRid"], body))
+
+    async def _list_live_deployments(self, request: Request, caller: Caller) -> Response:
+        query = request.query_params
+        return json_response(200, self.state.list_live_deployments(query.get("modelRid"), query.get("branch")))
+
+    async def _get_live_deployment(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, self.state.get_live_deployment(request.path_params["liveDeploymentRid"]))
+
+    async def _start_live_deployment(self, request: Request, caller: Caller) -> Response:
+        self.state.start_live_deployment(request.path_params["liveDeploymentRid"])
+        return Response(status_code=204)
+
+    async def _transform_json(self, request: Request, caller: Caller) -> Response:
+        body = await _json_body(request)
+        return json_response(200, self.state.transform_json(request.path_params["liveDeploymentRid"], body))
 
 
 async def _empty_answer(request: Request, error: Exception) -> Response:
     """Unknown route or method: the status alone, with an empty body."""
     status = error.status_code if isinstance(error, StarletteHTTPException) else 500
     return Response(status_code=status)
+
+
+async def _json_body(request: Request) -> object:
+    """The request's JSON body; None when it is empty.
+
+    :raises FoundryError: 400 Default:InvalidArgument when it is not JSON.
+    """
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except ValueError:
+        raise FoundryError("Default:InvalidArgument", parameterName="body", reason="not JSON") from None
 
 
 def _integer(name: str, value: str | None) -> int | None:

@@ -1,29 +1,32 @@
-"""JSON of the emulator's fixed resources: Model Studios, their config versions, model RIDs, model versions.
+"""JSON of the emulator's fixed resources: Model Studios, their config versions, model versions' bodies.
 
-Everything here is derived from a studio's RID and settings, so it is the same on every start. Each
-studio has exactly one config version (1, the latest). The shapes follow ``foundry_sdk``'s
-``ModelStudio``, ``ModelStudioConfigVersion`` and ``ModelVersion``. Pure functions, no state.
+Everything here is derived from its arguments, so it is the same on every start. Each studio has exactly
+one config version (1, the latest). The shapes follow ``foundry_sdk``'s ``ModelStudio``,
+``ModelStudioConfigVersion`` and ``ModelVersion``. Pure functions, no state.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_modelstudio.emulator.ids import derived_rid, derived_uuid
+from airflow_provider_modelstudio.emulator.ids import derived_rid, derived_uuid, studio_output_model_rid
 from airflow_provider_modelstudio.emulator.scenario import StudioSettings
 
 LATEST_CONFIG_VERSION = 1
 CREATED_TIME = "2025-01-15T09:30:00.000Z"
 TRAINER_ID = "ri.models.main.trainer.gradient-boosted-trees-classifier"
-
-
-def model_rid(studio_rid: str, alias: str) -> str:
-    """The fixed model RID behind one output alias of a studio.
-
-    :param studio_rid: the studio.
-    :param alias: the output alias.
-    """
-    return derived_rid("models", "model", studio_rid, alias)
+CUSTOM_CONFIG: dict[str, float | int] = {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 200}
+"""The trainer parameters of every studio's config version, and of its runs' experiments."""
+RUNTIME_CONFIGURATION: dict[str, Any] = {
+    "minReplicas": 1,
+    "maxReplicas": 2,
+    "cpu": 1.0,
+    "memory": "2GiB",
+    "threadCount": 32,
+    "sources": [],
+    "environmentVariables": {},
+}
+"""The runtime configuration of every live deployment."""
 
 
 def studio_owner(studio_rid: str) -> str:
@@ -58,7 +61,7 @@ def config_version_json(studio_rid: str, settings: StudioSettings) -> dict[str, 
         "trainerId": TRAINER_ID,
         "trainer": {"trainerId": TRAINER_ID, "version": "1.4.0"},
         "workerConfig": {
-            "customConfig": {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 200},
+            "customConfig": dict(CUSTOM_CONFIG),
             "inputs": {
                 "training_data": {
                     "type": "dataset",
@@ -69,7 +72,8 @@ def config_version_json(studio_rid: str, settings: StudioSettings) -> dict[str, 
                 }
             },
             "outputs": {
-                alias: {"type": "model", "modelRid": model_rid(studio_rid, alias)} for alias in settings.outputs
+                alias: {"type": "model", "modelRid": studio_output_model_rid(studio_rid, alias)}
+                for alias in settings.outputs
             },
         },
         "resources": {"memory": "8G", "cpu": "2"},
@@ -79,15 +83,18 @@ def config_version_json(studio_rid: str, settings: StudioSettings) -> dict[str, 
     }
 
 
-def model_version_json(rid: str, studio_rid: str, created_time: str) -> dict[str, Any]:
-    """A ``ModelVersion`` made by a Model Studio run.
+def model_version_json(
+    rid: str, source: dict[str, str], created_time: str, linked_experiment: str | None
+) -> dict[str, Any]:
+    """A ``ModelVersion`` (every version has the same model API: a churn classifier).
 
     :param rid: the model version's RID.
-    :param studio_rid: the studio whose run made it.
+    :param source: its ``source`` (``modelStudio``, ``promoted`` or ``sdk``).
     :param created_time: when it was made (ISO-8601).
+    :param linked_experiment: the RID of its experiment; None: no ``linkedExperiment``.
     """
     feature = {"type": "tabular", "name": "customers", "required": True, "format": "PANDAS"}
-    return {
+    version: dict[str, Any] = {
         "rid": rid,
         "modelApi": {
             "inputs": [
@@ -110,5 +117,8 @@ def model_version_json(rid: str, studio_rid: str, created_time: str) -> dict[str
         "condaRequirements": ["python=3.11", "scikit-learn=1.5.1", "pandas=2.2.2"],
         "backingRepositories": [],
         "createdTime": created_time,
-        "source": {"type": "modelStudio", "modelStudioRid": studio_rid},
+        "source": source,
     }
+    if linked_experiment is not None:
+        version["linkedExperiment"] = linked_experiment
+    return version

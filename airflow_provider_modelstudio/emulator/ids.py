@@ -1,7 +1,7 @@
 """Identifiers: RID checks (with the contract's pattern), fresh RIDs, stable derived ids and run ids.
 
 Fresh RIDs use ``uuid4`` (unique across emulators in one process); derived ids (model RIDs, folder RIDs,
-user ids) use ``uuid5`` so they are the same on every start. This module does no I/O.
+user ids, the models behind studio outputs) use ``uuid5`` so they are the same on every start. This module does no I/O.
 """
 
 from __future__ import annotations
@@ -47,6 +47,15 @@ def derived_rid(service: str, kind: str, *parts: str) -> str:
     :param parts: the names the locator is derived from.
     """
     return f"ri.{service}.main.{kind}.{derived_uuid(kind, *parts)}"
+
+
+def studio_output_model_rid(studio_rid: str, alias: str) -> str:
+    """The fixed model RID behind one output alias of a studio (where its runs write model versions).
+
+    :param studio_rid: the studio.
+    :param alias: the output alias.
+    """
+    return derived_rid("models", "model", studio_rid, alias)
 
 
 def run_id(studio_rid: str, config_version: int, build_rid: str) -> str:

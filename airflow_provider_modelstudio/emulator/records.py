@@ -1,4 +1,4 @@
-"""Runs, builds and model versions created by launches, and their JSON as served at a given moment.
+"""Runs and builds created by launches, and their JSON as served at a given moment.
 
 A build's status is computed from the emulator time when it is read (nothing ticks in the background):
 it is ``running_status`` (normally RUNNING) until it ends, then its outcome, or CANCELED when a cancel
@@ -176,19 +176,3 @@ class RunRecord:
                 for output in self.outputs
             }
         return run
-
-
-@dataclass(frozen=True)
-class ModelVersionRecord:
-    """A model version made by a run.
-
-    :param rid: the model version RID.
-    :param model_rid: its model.
-    :param studio_rid: the studio whose run made it.
-    :param created_at: emulator time of the launch.
-    """
-
-    rid: str
-    model_rid: str
-    studio_rid: str
-    created_at: float

@@ -1,4 +1,4 @@
-"""The emulator's scenario: who may call, which studios exist, how their runs end, which faults happen.
+"""The emulator's scenario: who may call, which studios and models exist, how runs and deployments go, faults.
 
 A scenario is plain, immutable data, read from a JSON object with :meth:`Scenario.from_dict` (unknown
 keys are rejected with a message naming them; missing keys take the defaults below) and written back with
@@ -9,6 +9,11 @@ demo and the tests rely on:
 - OAuth2 client ``emulator-client`` / ``emulator-secret`` granted the same scopes;
 - ``ri.models.main.model-studio.demo`` (runs succeed after 5 s), ``...demo-fails`` (runs fail after 5 s)
   and ``...demo-denied`` (launch answers 403), each with config version 1 and one output alias ``model``;
+- retrain-then-deploy: the production model :data:`DEMO_PROD_MODEL` whose version on master,
+  :data:`DEMO_CHAMPION_VERSION`, is promoted from a version of the demo studio's model with val_auc 0.88
+  and val_loss 0.25; the live deployment :data:`DEMO_DEPLOYMENT` follows that branch (ACTIVE, ready, ready
+  again 3 s after a new version lands); the demo studio's runs report val_auc 0.91 / val_loss 0.21,
+  ``...demo-worse`` 0.84 / 0.31, and ``...demo-breaks`` 0.92 / 0.20 but a deployment of its versions fails;
 - tokens live 3600 s, cancellation takes 1 s, seed 0, no faults, no rate limit.
 
 This module does not run anything; the state and the server read it.
@@ -18,18 +23,45 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from airflow_provider_modelstudio.emulator.ids import is_rid
+from airflow_provider_modelstudio.emulator.ids import is_rid, studio_output_model_rid
+from airflow_provider_modelstudio.emulator.model_settings import (
+    LiveDeploymentSettings,
+    ModelSettings,
+    ModelVersionSettings,
+    check_metrics,
+)
+from airflow_provider_modelstudio.emulator.parsing import (
+    ScenarioError,
+    coerce,
+    mapping,
+    number_at_least,
+    parse_flat,
+)
 from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS
 
 DEMO_STUDIO = "ri.models.main.model-studio.demo"
 DEMO_FAILS_STUDIO = "ri.models.main.model-studio.demo-fails"
 DEMO_DENIED_STUDIO = "ri.models.main.model-studio.demo-denied"
+DEMO_WORSE_STUDIO = "ri.models.main.model-studio.demo-worse"
+DEMO_BREAKS_STUDIO = "ri.models.main.model-studio.demo-breaks"
+DEMO_STUDIO_MODEL = studio_output_model_rid(DEMO_STUDIO, "model")
+"""The model DEMO_STUDIO's runs write their versions into (its output ``model``)."""
+DEMO_CHAMPION_SOURCE_VERSION = "ri.models.main.model-version.demo-champion-source"
+"""An earlier version of DEMO_STUDIO_MODEL, whose linked experiment has val_auc 0.88 and val_loss 0.25."""
+DEMO_PROD_MODEL = "ri.models.main.model.demo-production"
+DEMO_CHAMPION_VERSION = "ri.models.main.model-version.demo-champion"
+"""The production model's version on master: promoted from DEMO_CHAMPION_SOURCE_VERSION (no experiment of its own)."""
+DEMO_DEPLOYMENT = "ri.foundry-ml-live.main.live-deployment.demo"
+"""A direct live deployment of DEMO_PROD_MODEL's master branch, serving DEMO_CHAMPION_VERSION."""
+DEMO_METRICS = {"val_auc": 0.91, "val_loss": 0.21}
+DEMO_CHAMPION_METRICS = {"val_auc": 0.88, "val_loss": 0.25}
+DEMO_WORSE_METRICS = {"val_auc": 0.84, "val_loss": 0.31}
+DEMO_BREAKS_METRICS = {"val_auc": 0.92, "val_loss": 0.2}
 STATIC_TOKEN = "emulator-token"
 CLIENT_ID = "emulator-client"
 CLIENT_SECRET = "emulator-secret"
@@ -41,17 +73,6 @@ CREATING_ENDPOINTS: frozenset[str] = frozenset(name for name, endpoint in ENDPOI
 ALL_SCOPES: tuple[str, ...] = tuple(sorted({endpoint.scope for endpoint in ENDPOINTS.values() if endpoint.scope}))
 """Every scope some endpoint of the contract needs."""
 OUTCOMES = ("SUCCEEDED", "FAILED", "CANCELED")
-
-_T = TypeVar("_T")
-
-
-class ScenarioError(ValueError):
-    """A scenario (or a part of one) is not valid; the message says where and why."""
-
-
-def _number_at_least(value: float, minimum: float, where: str) -> None:
-    if value < minimum:
-        raise ScenarioError(f"{where} must be >= {minimum}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,10 @@ class StudioSettings:
     :param outputs: output aliases; each launched run gets one model version per alias.
     :param omit_resolved_outputs: leave ``resolvedOutputs`` out of run JSON (optional in the public docs).
     :param omit_build_status: leave ``buildStatus`` out of run JSON (it is optional).
+    :param metrics: metric name to value: the summary metrics of each run's experiment (see
+        :mod:`.metrics` for how MIN, MAX and LAST are derived); none: experiments without metrics.
+    :param breaks_deployments: a live deployment that rolls out a version this studio made (or a promoted
+        copy of one) goes FAILED.
     """
 
     outcome: str = "SUCCEEDED"
@@ -76,12 +101,15 @@ class StudioSettings:
     outputs: tuple[str, ...] = ("model",)
     omit_resolved_outputs: bool = False
     omit_build_status: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)
+    breaks_deployments: bool = False
 
     def __post_init__(self) -> None:
+        check_metrics(self.metrics, "metrics")
         if self.outcome not in OUTCOMES:
             raise ScenarioError(f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
-        _number_at_least(self.duration_seconds, 0, "duration_seconds")
-        _number_at_least(self.duration_jitter_seconds, 0, "duration_jitter_seconds")
+        number_at_least(self.duration_seconds, 0, "duration_seconds")
+        number_at_least(self.duration_jitter_seconds, 0, "duration_jitter_seconds")
         if len(set(self.outputs)) != len(self.outputs) or "" in self.outputs:
             raise ScenarioError(f"outputs must be distinct non-empty aliases, got {list(self.outputs)}")
 
@@ -92,7 +120,7 @@ class StudioSettings:
         :param data: the settings as a JSON object.
         :param where: where they come from, for error messages.
         """
-        return _parse_flat(cls, data, where)
+        return parse_flat(cls, data, where)
 
 
 @dataclass(frozen=True)
@@ -121,8 +149,8 @@ class RateLimitSettings:
     concurrent: int = 25
 
     def __post_init__(self) -> None:
-        _number_at_least(self.per_second, 1, "per_second")
-        _number_at_least(self.concurrent, 1, "concurrent")
+        number_at_least(self.per_second, 1, "per_second")
+        number_at_least(self.concurrent, 1, "concurrent")
 
 
 @dataclass(frozen=True)
@@ -169,10 +197,10 @@ class FaultSettings:
         total = sum(rate for _, rate in rates)
         if total > 1 + 1e-9:
             raise ScenarioError(f"fault rates add up to {total:g}; at most one fault fires, so keep it <= 1")
-        _number_at_least(self.latency_seconds, 0, "latency_seconds")
-        _number_at_least(self.hang_seconds, 0, "hang_seconds")
+        number_at_least(self.latency_seconds, 0, "latency_seconds")
+        number_at_least(self.hang_seconds, 0, "hang_seconds")
         if self.retry_after_seconds is not None:
-            _number_at_least(self.retry_after_seconds, 0, "retry_after_seconds")
+            number_at_least(self.retry_after_seconds, 0, "retry_after_seconds")
 
     def rates(self) -> tuple[tuple[str, float], ...]:
         """The fault kinds and their rates, in the order they are drawn."""
@@ -196,7 +224,7 @@ class FaultSettings:
         :param data: the settings as a JSON object.
         :param where: where they come from, for error messages.
         """
-        return _parse_flat(cls, data, where)
+        return parse_flat(cls, data, where)
 
 
 def _default_static_tokens() -> dict[str, tuple[str, ...]]:
@@ -209,10 +237,27 @@ def _default_clients() -> dict[str, ClientSettings]:
 
 def _default_studios() -> dict[str, StudioSettings]:
     return {
-        DEMO_STUDIO: StudioSettings(outcome="SUCCEEDED"),
+        DEMO_STUDIO: StudioSettings(outcome="SUCCEEDED", metrics=dict(DEMO_METRICS)),
         DEMO_FAILS_STUDIO: StudioSettings(outcome="FAILED"),
         DEMO_DENIED_STUDIO: StudioSettings(launch_denied=True),
+        DEMO_WORSE_STUDIO: StudioSettings(metrics=dict(DEMO_WORSE_METRICS)),
+        DEMO_BREAKS_STUDIO: StudioSettings(metrics=dict(DEMO_BREAKS_METRICS), breaks_deployments=True),
     }
+
+
+def _default_models() -> dict[str, ModelSettings]:
+    champion_source = ModelVersionSettings(
+        DEMO_CHAMPION_SOURCE_VERSION, studio=DEMO_STUDIO, metrics=dict(DEMO_CHAMPION_METRICS)
+    )
+    champion = ModelVersionSettings(DEMO_CHAMPION_VERSION, promoted_from=DEMO_CHAMPION_SOURCE_VERSION)
+    return {
+        DEMO_STUDIO_MODEL: ModelSettings(versions=(champion_source,)),
+        DEMO_PROD_MODEL: ModelSettings(versions=(champion,)),
+    }
+
+
+def _default_live_deployments() -> dict[str, LiveDeploymentSettings]:
+    return {DEMO_DEPLOYMENT: LiveDeploymentSettings(model=DEMO_PROD_MODEL)}
 
 
 @dataclass(frozen=True)
@@ -227,6 +272,10 @@ class Scenario:
     :param studios: Model Studios by RID.
     :param build_rate_limit: the build read rate limit.
     :param faults: fault settings by endpoint name, or ``"*"`` for every endpoint without its own entry.
+    :param models: models by RID, with their seeded versions (each lands when the scenario is loaded).
+    :param live_deployments: direct live deployments by RID.
+    :param failing_model_versions: a live deployment that rolls out one of these versions (or a promoted
+        copy of one) goes FAILED.
     """
 
     seed: int = 0
@@ -237,15 +286,47 @@ class Scenario:
     studios: dict[str, StudioSettings] = field(default_factory=_default_studios)
     build_rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     faults: dict[str, FaultSettings] = field(default_factory=dict)
+    models: dict[str, ModelSettings] = field(default_factory=_default_models)
+    live_deployments: dict[str, LiveDeploymentSettings] = field(default_factory=_default_live_deployments)
+    failing_model_versions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _number_at_least(self.token_lifetime_seconds, 1, "token_lifetime_seconds")
-        _number_at_least(self.cancel_delay_seconds, 0, "cancel_delay_seconds")
-        for rid in self.studios:
-            if not is_rid(rid):
-                raise ScenarioError(f"studio key {rid!r} is not a well-formed RID")
+        number_at_least(self.token_lifetime_seconds, 1, "token_lifetime_seconds")
+        number_at_least(self.cancel_delay_seconds, 0, "cancel_delay_seconds")
+        for kind, rids in (
+            ("studio key", self.studios),
+            ("model key", self.models),
+            ("live deployment key", self.live_deployments),
+            ("failing_model_versions entry", self.failing_model_versions),
+        ):
+            for rid in rids:
+                if not is_rid(rid):
+                    raise ScenarioError(f"{kind} {rid!r} is not a well-formed RID")
         for endpoint, settings in self.faults.items():
             check_fault_target(endpoint, settings)
+        self._check_seeded_versions()
+        for rid, deployment in self.live_deployments.items():
+            model = self.models.get(deployment.model)
+            if model is None or all(version.branch != deployment.branch for version in model.versions):
+                raise ScenarioError(
+                    f"live_deployments[{rid!r}] follows branch {deployment.branch!r} of model {deployment.model!r}, "
+                    "which has no seeded version there: add the model to 'models' with a version on that branch, "
+                    "or leave the deployment out of 'live_deployments' (given 'models', give 'live_deployments' too)"
+                )
+
+    def _check_seeded_versions(self) -> None:
+        seen: set[str] = set()
+        for model_rid, model in self.models.items():
+            for version in model.versions:
+                where = f"models[{model_rid!r}] version {version.rid!r}"
+                if version.rid in seen:
+                    raise ScenarioError(f"{where} appears twice; version RIDs must be unique")
+                if version.promoted_from is not None and version.promoted_from not in seen:
+                    raise ScenarioError(
+                        f"{where} is promoted from {version.promoted_from!r}, which is not a version seeded "
+                        "before it; list the source version first"
+                    )
+                seen.add(version.rid)
 
     @classmethod
     def default(cls) -> Scenario:
@@ -259,30 +340,41 @@ class Scenario:
         :param data: the scenario.
         :raises ScenarioError: on an unknown key, a wrong type or an out-of-range value.
         """
-        data = _mapping(data, "scenario")
+        data = mapping(data, "scenario")
         plain = {name: value for name, value in data.items() if name not in _NESTED_KEYS}
-        scenario = _parse_flat(cls, plain, "scenario")
+        scenario = parse_flat(cls, plain, "scenario")
         nested: dict[str, Any] = {}
         if "static_tokens" in data:
-            tokens = _mapping(data["static_tokens"], "static_tokens")
+            tokens = mapping(data["static_tokens"], "static_tokens")
             nested["static_tokens"] = {
-                token: _coerce(tuple[str, ...], scopes, f"static_tokens[{token!r}]") for token, scopes in tokens.items()
+                token: coerce(tuple[str, ...], scopes, f"static_tokens[{token!r}]") for token, scopes in tokens.items()
             }
         if "clients" in data:
-            clients = _mapping(data["clients"], "clients")
+            clients = mapping(data["clients"], "clients")
             nested["clients"] = {
-                client: _parse_flat(ClientSettings, settings, f"clients[{client!r}]")
+                client: parse_flat(ClientSettings, settings, f"clients[{client!r}]")
                 for client, settings in clients.items()
             }
         if "studios" in data:
-            studios = _mapping(data["studios"], "studios")
+            studios = mapping(data["studios"], "studios")
             nested["studios"] = {
                 rid: StudioSettings.from_dict(settings, f"studios[{rid!r}]") for rid, settings in studios.items()
             }
         if "build_rate_limit" in data:
-            nested["build_rate_limit"] = _parse_flat(RateLimitSettings, data["build_rate_limit"], "build_rate_limit")
+            nested["build_rate_limit"] = parse_flat(RateLimitSettings, data["build_rate_limit"], "build_rate_limit")
+        if "models" in data:
+            models = mapping(data["models"], "models")
+            nested["models"] = {
+                rid: ModelSettings.from_dict(settings, f"models[{rid!r}]") for rid, settings in models.items()
+            }
+        if "live_deployments" in data:
+            deployments = mapping(data["live_deployments"], "live_deployments")
+            nested["live_deployments"] = {
+                rid: parse_flat(LiveDeploymentSettings, settings, f"live_deployments[{rid!r}]")
+                for rid, settings in deployments.items()
+            }
         if "faults" in data:
-            faults = _mapping(data["faults"], "faults")
+            faults = mapping(data["faults"], "faults")
             nested["faults"] = {
                 endpoint: FaultSettings.from_dict(settings, f"faults[{endpoint!r}]")
                 for endpoint, settings in faults.items()
@@ -327,55 +419,6 @@ def check_fault_target(endpoint: str, settings: FaultSettings) -> None:
         raise ScenarioError(f"drop_after_create applies to {creating} only, not {endpoint!r}")
 
 
-_NESTED_KEYS = frozenset({"static_tokens", "clients", "studios", "build_rate_limit", "faults"})
-
-
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ScenarioError(f"{where} must be a JSON object, not {type(value).__name__}")
-    return value
-
-
-def _parse_flat(cls: type[_T], data: object, where: str) -> _T:
-    """Build the dataclass ``cls`` from a JSON object of scalar and list fields."""
-    values = _mapping(data, where)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    for key in values:
-        if key not in fields:
-            raise ScenarioError(f"unknown key {key!r} in {where}; known keys: {', '.join(sorted(fields))}")
-    for name, spec in fields.items():
-        required = spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
-        if required and name not in values:
-            raise ScenarioError(f"missing key {name!r} in {where}")
-    hints = typing.get_type_hints(cls)
-    coerced = {key: _coerce(hints[key], value, f"{where}.{key}") for key, value in values.items()}
-    try:
-        return cls(**coerced)
-    except ScenarioError as error:
-        raise ScenarioError(f"{where}: {error}") from None
-
-
-def _coerce(hint: object, value: object, where: str) -> Any:
-    """Check ``value`` against a field's type hint and convert it (int to float, list to tuple)."""
-    if hint == float | None and value is None:
-        return None
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise ScenarioError(f"{where} must be true or false, got {value!r}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ScenarioError(f"{where} must be an integer, got {value!r}")
-    if hint in (float, float | None):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise ScenarioError(f"{where} must be a number, got {value!r}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise ScenarioError(f"{where} must be a string, got {value!r}")
-    # The remaining field type is tuple[str, ...].
-    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise ScenarioError(f"{where} must be a list of strings, got {value!r}")
+_NESTED_KEYS = frozenset(
+    {"static_tokens", "clients", "studios", "build_rate_limit", "faults", "models", "live_deployments"}
+)

@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_modelstudio.emulator.ids import new_rid
+from airflow_provider_modelstudio.emulator.model_settings import LiveDeploymentSettings, new_version_settings
+from airflow_provider_modelstudio.emulator.parsing import parse_flat
 from airflow_provider_modelstudio.emulator.scenario import FaultSettings, Scenario, StudioSettings
 from airflow_provider_modelstudio.emulator.state import EmulatorState
 from airflow_provider_modelstudio.foundry.settings import is_loopback_host
@@ -59,7 +62,7 @@ def as_scenario(scenario: Scenario | Mapping[str, Any] | None) -> Scenario:
 
 
 class FoundryEmulator:
-    """A local, fault-injectable Foundry serving the Model Studio and build endpoints.
+    """A local, fault-injectable Foundry serving the Model Studio, build, model and live deployment endpoints.
 
     ``with FoundryEmulator() as emu:`` starts it on ``127.0.0.1`` with a free port.
 
@@ -308,3 +311,86 @@ class FoundryEmulator:
         :param status: the status to report.
         """
         self._state.set_build_status(build_rid, status)
+
+    # Models, experiments and live deployments --------------------------------------------------------------
+
+    def add_model(self, rid: str | None = None, *, promote_denied: bool = False) -> str:
+        """Add a model (or change ``promote_denied`` of an existing one); return its RID.
+
+        :param rid: its RID; None: a fresh ``ri.models.main.model.<uuid>``.
+        :param promote_denied: promoting into it answers 403 PromoteVersionModelPermissionDenied.
+        """
+        model_rid = rid if rid is not None else new_rid("models", "model")
+        self._state.add_model(model_rid, promote_denied)
+        return model_rid
+
+    def add_model_version(self, model_rid: str, **version_settings: Any) -> dict[str, Any]:
+        """Add a version that lands now, e.g. ``add_model_version(model, metrics={"val_auc": 0.9})``; return its
+        ``ModelVersion`` JSON. With ``metrics`` it gets a linked experiment holding them.
+
+        :param model_rid: its model (see :meth:`add_model`).
+        :param version_settings: :class:`~.model_settings.ModelVersionSettings` fields: ``rid`` (default: a
+            fresh one), ``branch``, ``studio`` or ``promoted_from``, ``metrics``, ``breaks_deployments``.
+        :raises KeyError: for an unknown model or ``promoted_from`` version.
+        """
+        settings = new_version_settings(version_settings, f"model version of {model_rid!r}")
+        return self._state.add_model_version(model_rid, settings)
+
+    def add_experiment(
+        self, model_rid: str, metrics: Mapping[str, float], linked_model_version: str | None = None
+    ) -> dict[str, Any]:
+        """Add a SUCCEEDED experiment to a model; return its ``Experiment`` JSON.
+
+        :param model_rid: its model.
+        :param metrics: metric name to last value.
+        :param linked_model_version: the version it names as ``linkedModelVersion``, if any.
+        :raises KeyError: for an unknown model.
+        """
+        return self._state.add_experiment(model_rid, metrics, linked_model_version)
+
+    def add_live_deployment(
+        self, model_rid: str, *, rid: str | None = None, **deployment_settings: Any
+    ) -> dict[str, Any]:
+        """Add a direct live deployment serving (ACTIVE and ready) the latest version on its branch; return its
+        ``LiveDeployment`` JSON.
+
+        :param model_rid: the model it deploys (with a version on the branch).
+        :param rid: its RID; None: a fresh ``ri.foundry-ml-live.main.live-deployment.<uuid>``.
+        :param deployment_settings: :class:`~.model_settings.LiveDeploymentSettings` fields: ``branch``,
+            ``ready_seconds``, ``inference_timeout``, ``start_denied``, ``transform_denied``.
+        """
+        settings = parse_flat(
+            LiveDeploymentSettings, {**deployment_settings, "model": model_rid}, f"live deployment of {model_rid!r}"
+        )
+        return self._state.add_live_deployment(rid or new_rid("foundry-ml-live", "live-deployment"), settings)
+
+    def model_versions(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]:
+        """A model's versions on their branch now (``ModelVersion`` JSON), newest first.
+
+        :param model_rid: the model.
+        :param branch: only this branch; None: all.
+        :raises KeyError: for an unknown model.
+        """
+        return self._state.model_versions(model_rid, branch)
+
+    def experiments(self, model_rid: str) -> list[dict[str, Any]]:
+        """A model's experiments (``Experiment`` JSON as served now), newest first.
+
+        :param model_rid: the model.
+        :raises KeyError: for an unknown model.
+        """
+        return self._state.experiments(model_rid)
+
+    def live_deployments(self) -> dict[str, dict[str, Any]]:
+        """Every live deployment (``LiveDeployment`` JSON as served now) by RID."""
+        return self._state.live_deployments()
+
+    def set_live_deployment_status(self, rid: str, state: str, is_ready: bool) -> None:
+        """Force a deployment's status (e.g. ``"DEGRADED"``) until the next version lands or the next start.
+
+        :param rid: the deployment.
+        :param state: ACTIVE, STARTING, DEGRADED, DISABLED or FAILED.
+        :param is_ready: whether it reports ready.
+        :raises KeyError: for an unknown deployment.
+        """
+        self._state.set_live_deployment_status(rid, state, is_ready)

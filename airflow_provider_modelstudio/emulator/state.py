@@ -1,9 +1,10 @@
 """The emulator's state and the operations behind every endpoint, in plain Python (no HTTP).
 
-:class:`EmulatorState` holds the scenario, the clock, tokens, runs, builds, model versions, fault
-generators, the rate limiter and the counters, all behind one lock, so the server thread and test threads
-can use it together. Endpoint operations return JSON-able dicts or raise :class:`FoundryError` /
-:class:`OAuthError`; the app turns those into HTTP answers. Builds are indexed by RID and runs by studio,
+:class:`EmulatorState` holds the scenario, the clock, tokens, runs, builds, the models, experiments and
+live deployments (a :class:`~.model_registry.ModelRegistry`), fault generators, the rate limiter and the
+counters, all behind one lock, so the server thread and test threads can use it together. Endpoint
+operations return JSON-able dicts or raise :class:`FoundryError` / :class:`OAuthError`; the app turns
+those into HTTP answers. Builds are indexed by RID and runs by studio,
 so no request does work proportional to all runs. Nothing here sleeps or does I/O.
 """
 
@@ -18,15 +19,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_modelstudio.emulator import catalog
-from airflow_provider_modelstudio.emulator.clock import Clock, iso
+from airflow_provider_modelstudio.emulator.clock import Clock
 from airflow_provider_modelstudio.emulator.errors import FoundryError, require_rid
 from airflow_provider_modelstudio.emulator.faults import LATENCY, NO_FAULT, FaultPlan, draw
-from airflow_provider_modelstudio.emulator.ids import new_rid, run_id
+from airflow_provider_modelstudio.emulator.ids import new_rid, run_id, studio_output_model_rid
+from airflow_provider_modelstudio.emulator.model_registry import ModelRegistry, page_size_within
+from airflow_provider_modelstudio.emulator.model_settings import LiveDeploymentSettings, ModelVersionSettings
 from airflow_provider_modelstudio.emulator.ratelimit import RateLimiter
 from airflow_provider_modelstudio.emulator.records import (
     FINAL_STATUSES,
     BuildRecord,
-    ModelVersionRecord,
     RunOutput,
     RunRecord,
 )
@@ -40,7 +42,6 @@ from airflow_provider_modelstudio.emulator.scenario import (
 from airflow_provider_modelstudio.emulator.tokens import Caller, TokenStore, static_token_user
 
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 MAX_BATCH_SIZE = 100
 _RUNS_PAGE_PREFIX = "runs:"
 
@@ -74,16 +75,12 @@ class EmulatorState:
         self._fault_rng = random.Random(scenario.seed)
         self._jitter_rng = random.Random(scenario.seed)
         self._rate_limiter = RateLimiter(scenario.build_rate_limit)
-        self._scenario_models = {
-            catalog.model_rid(rid, alias) for rid, settings in scenario.studios.items() for alias in settings.outputs
-        }
 
     def _forget_everything(self) -> None:
         self._runs: list[RunRecord] = []
         self._runs_by_studio: dict[str, list[RunRecord]] = defaultdict(list)
         self._builds: dict[str, BuildRecord] = {}
-        self._model_versions: dict[str, ModelVersionRecord] = {}
-        self._created_models: set[str] = set()
+        self._models = ModelRegistry(self._scenario, self._clock.now())
         self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._faults_injected: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._launches: Counter[str] = Counter()
@@ -119,7 +116,7 @@ class EmulatorState:
             ends_at=now + duration,
         )
         outputs = tuple(
-            RunOutput(alias, catalog.model_rid(studio_rid, alias), new_rid("models", "model-version"))
+            RunOutput(alias, studio_output_model_rid(studio_rid, alias), new_rid("models", "model-version"))
             for alias in settings.outputs
         )
         run = RunRecord(
@@ -134,11 +131,7 @@ class EmulatorState:
         self._builds[build.rid] = build
         self._runs.append(run)
         self._runs_by_studio[studio_rid].append(run)
-        for output in outputs:
-            self._created_models.add(output.model_rid)
-            self._model_versions[output.model_version_rid] = ModelVersionRecord(
-                output.model_version_rid, output.model_rid, studio_rid, now
-            )
+        self._models.record_run(run, settings, user_id, now)
         return run
 
     # Clock ------------------------------------------------------------------------------------------------
@@ -175,6 +168,7 @@ class EmulatorState:
         """
         with self._lock:
             self._load(scenario)
+            self._models.load(scenario, self._clock.now())
 
     def add_studio(self, studio_rid: str, settings: StudioSettings) -> None:
         """Add or replace one studio of the current scenario.
@@ -184,7 +178,8 @@ class EmulatorState:
         """
         with self._lock:
             self._scenario = self._scenario.with_studio(studio_rid, settings)
-            self._scenario_models.update(catalog.model_rid(studio_rid, alias) for alias in settings.outputs)
+            self._models.scenario = self._scenario
+            self._models.add_studio_models(studio_rid, settings)
 
     def set_faults(self, endpoint: str, settings: FaultSettings) -> None:
         """Replace the fault settings of one endpoint (or ``"*"``).
@@ -209,6 +204,8 @@ class EmulatorState:
                 "tokens_issued": self._tokens_issued,
                 "launches": dict(self._launches),
                 "cancels": dict(self._cancels),
+                "promotions": dict(self._models.promotions),
+                "live_deployment_starts": dict(self._models.starts),
                 "faults_injected": {name: dict(kinds) for name, kinds in self._faults_injected.items()},
             }
 
@@ -260,6 +257,81 @@ class EmulatorState:
         """
         with self._lock:
             self._builds[build_rid].force(status, self._clock.now())
+
+    # Models, experiments and live deployments (the handle and the admin API) ------------------------------
+
+    def add_model(self, model_rid: str, promote_denied: bool = False) -> dict[str, Any]:
+        """Add a model (see :meth:`ModelRegistry.add_model`).
+
+        :param model_rid: its RID.
+        :param promote_denied: promoting into it answers 403.
+        """
+        with self._lock:
+            return self._models.add_model(model_rid, promote_denied=promote_denied)
+
+    def add_model_version(self, model_rid: str, settings: ModelVersionSettings) -> dict[str, Any]:
+        """Add a version that lands now (see :meth:`ModelRegistry.add_version`).
+
+        :param model_rid: its model.
+        :param settings: the version.
+        """
+        with self._lock:
+            return self._models.add_version(model_rid, settings, self._clock.now())
+
+    def add_experiment(
+        self, model_rid: str, metrics: Mapping[str, float], linked_model_version: str | None = None
+    ) -> dict[str, Any]:
+        """Add a SUCCEEDED experiment (see :meth:`ModelRegistry.add_experiment`).
+
+        :param model_rid: its model.
+        :param metrics: its metrics.
+        :param linked_model_version: its ``linkedModelVersion``, if any.
+        """
+        with self._lock:
+            return self._models.add_experiment(
+                model_rid, metrics, linked_model_version=linked_model_version, now=self._clock.now()
+            )
+
+    def add_live_deployment(self, rid: str, settings: LiveDeploymentSettings) -> dict[str, Any]:
+        """Add a live deployment (see :meth:`ModelRegistry.add_deployment`).
+
+        :param rid: its RID.
+        :param settings: how it behaves.
+        """
+        with self._lock:
+            return self._models.add_deployment(rid, settings, self._clock.now())
+
+    def model_versions(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]:
+        """A model's landed versions, newest first.
+
+        :param model_rid: the model.
+        :param branch: only this branch; None: all.
+        """
+        with self._lock:
+            return self._models.versions(model_rid, branch, self._clock.now())
+
+    def experiments(self, model_rid: str) -> list[dict[str, Any]]:
+        """A model's experiments, newest first.
+
+        :param model_rid: the model.
+        """
+        with self._lock:
+            return self._models.experiments(model_rid, self._clock.now())
+
+    def live_deployments(self) -> dict[str, dict[str, Any]]:
+        """Every live deployment as served now, by RID."""
+        with self._lock:
+            return self._models.deployments(self._clock.now())
+
+    def set_live_deployment_status(self, rid: str, state: str, is_ready: bool) -> None:
+        """Force a deployment's status until the next version lands or the next start.
+
+        :param rid: the deployment.
+        :param state: ACTIVE, STARTING, DEGRADED, DISABLED or FAILED.
+        :param is_ready: whether it reports ready.
+        """
+        with self._lock:
+            self._models.force_deployment_status(rid, state, is_ready, self._clock.now())
 
     # Request bookkeeping (the app) ------------------------------------------------------------------------
 
@@ -395,22 +467,6 @@ class EmulatorState:
                 answer["nextPageToken"] = _encode_runs_token(index)
             return answer
 
-    def get_model_version(self, model_rid: str, version_rid: str) -> dict[str, Any]:
-        """``get_model_version``.
-
-        :param model_rid: the model.
-        :param version_rid: the model version.
-        """
-        require_rid("modelRid", model_rid)
-        require_rid("modelVersionRid", version_rid)
-        with self._lock:
-            version = self._model_versions.get(version_rid)
-            if version is not None and version.model_rid == model_rid:
-                return catalog.model_version_json(version.rid, version.studio_rid, iso(version.created_at))
-            if model_rid not in self._scenario_models and model_rid not in self._created_models:
-                raise FoundryError("ModelNotFound", modelRid=model_rid)
-            raise FoundryError("ModelVersionNotFound", modelRid=model_rid, modelVersionRid=version_rid)
-
     def get_build(self, build_rid: str) -> dict[str, Any]:
         """``get_build``.
 
@@ -470,13 +526,100 @@ class EmulatorState:
         with self._lock:
             return {"data": [self._build(build_rid).job_json(self._clock.now())]}
 
+    def get_model(self, model_rid: str) -> dict[str, Any]:
+        """``get_model``.
+
+        :param model_rid: the model.
+        """
+        with self._lock:
+            return self._models.get_model(model_rid)
+
+    def list_model_versions(
+        self, model_rid: str, branch: str | None, page_size: int | None, page_token: str | None
+    ) -> dict[str, Any]:
+        """``list_model_versions``: newest landed first, paged.
+
+        :param model_rid: the model.
+        :param branch: only this branch; None: all.
+        :param page_size: 1..100, default 20.
+        :param page_token: a ``nextPageToken`` from a previous page.
+        """
+        with self._lock:
+            return self._models.list_versions(model_rid, branch, page_size, page_token, self._clock.now())
+
+    def get_model_version(self, model_rid: str, version_rid: str) -> dict[str, Any]:
+        """``get_model_version``.
+
+        :param model_rid: the model.
+        :param version_rid: the model version.
+        """
+        with self._lock:
+            return self._models.get_version(model_rid, version_rid)
+
+    def promote_model_version(self, model_rid: str, body: object) -> dict[str, Any]:
+        """``promote_model_version``.
+
+        :param model_rid: the target model.
+        :param body: the parsed JSON body.
+        """
+        with self._lock:
+            return self._models.promote(model_rid, body, self._clock.now())
+
+    def get_experiment(self, model_rid: str, experiment_rid: str) -> dict[str, Any]:
+        """``get_experiment``.
+
+        :param model_rid: the model.
+        :param experiment_rid: the experiment.
+        """
+        with self._lock:
+            return self._models.get_experiment(model_rid, experiment_rid, self._clock.now())
+
+    def search_experiments(self, model_rid: str, body: object) -> dict[str, Any]:
+        """``search_experiments``.
+
+        :param model_rid: the model.
+        :param body: the parsed JSON body, or None.
+        """
+        with self._lock:
+            return self._models.search_experiments(model_rid, body, self._clock.now())
+
+    def list_live_deployments(self, model_rid: str | None, branch: str | None) -> dict[str, Any]:
+        """``list_live_deployments``.
+
+        :param model_rid: the model (required).
+        :param branch: only this branch; None: all.
+        """
+        with self._lock:
+            return self._models.list_deployments(model_rid, branch, self._clock.now())
+
+    def get_live_deployment(self, rid: str) -> dict[str, Any]:
+        """``get_live_deployment``.
+
+        :param rid: the deployment.
+        """
+        with self._lock:
+            return self._models.get_deployment(rid, self._clock.now())
+
+    def start_live_deployment(self, rid: str) -> None:
+        """``start_live_deployment``.
+
+        :param rid: the deployment.
+        """
+        with self._lock:
+            self._models.start_deployment(rid, self._clock.now())
+
+    def transform_json(self, rid: str, body: object) -> dict[str, Any]:
+        """``transform_json``.
+
+        :param rid: the deployment.
+        :param body: the parsed JSON body.
+        """
+        with self._lock:
+            return self._models.transform_json(rid, body, self._clock.now())
+
 
 def _page_size(page_size: int | None) -> int:
-    if page_size is None:
-        return DEFAULT_PAGE_SIZE
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise FoundryError("InvalidPageSize", pageSize=page_size)
-    return page_size
+    return page_size_within(page_size, DEFAULT_PAGE_SIZE)
 
 
 def _encode_runs_token(index: int) -> str:

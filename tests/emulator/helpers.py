@@ -11,8 +11,14 @@ from airflow_provider_modelstudio.emulator import DEMO_STUDIO, STATIC_TOKEN, Fou
 
 PREVIEW = {"preview": "true"}
 STUDIOS = "/api/v2/models/modelStudios"
+MODELS = "/api/v2/models"
+LIVE = "/api/v2/models/liveDeployments"
 BUILDS = "/api/v2/orchestration/builds"
 TOKEN_PATH = "/multipass/api/oauth2/token"
+RUN_SECONDS = 5
+"""How long the default scenario's runs take, in emulator seconds."""
+READY_SECONDS = 3
+"""How long the default scenario's deployment takes to serve a new version, in emulator seconds."""
 
 
 def api_client(emulator: FoundryEmulator, token: str | None = STATIC_TOKEN, timeout: float = 5.0) -> httpx.Client:
@@ -25,6 +31,28 @@ def launch(http: httpx.Client, studio: str = DEMO_STUDIO) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     run: dict[str, Any] = answer.json()
     return run
+
+
+def trained_version(emulator: FoundryEmulator, http: httpx.Client, studio: str = DEMO_STUDIO) -> dict[str, Any]:
+    """Launch a run, let it finish, and return its model output (``modelRid``, ``modelVersionRid``)."""
+    output: dict[str, Any] = launch(http, studio)["resolvedOutputs"]["model"]
+    emulator.advance(RUN_SECONDS + 1)
+    return output
+
+
+def promote(http: httpx.Client, model_rid: str, version_rid: str, branch: str | None = None) -> dict[str, Any]:
+    body = {"sourceModelVersionRid": version_rid} | ({"branch": branch} if branch else {})
+    answer = http.post(f"{MODELS}/{model_rid}/promoteVersion", params=PREVIEW, json=body)
+    assert answer.status_code == 200, answer.text
+    version: dict[str, Any] = answer.json()
+    return version
+
+
+def live_deployment(http: httpx.Client, rid: str) -> dict[str, Any]:
+    answer = http.get(f"{LIVE}/{rid}", params=PREVIEW)
+    assert answer.status_code == 200, answer.text
+    deployment: dict[str, Any] = answer.json()
+    return deployment
 
 
 def build_status(http: httpx.Client, build_rid: str) -> str:

@@ -8,8 +8,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from airflow_provider_modelstudio.emulator import ADMIN_HEADERS, DEMO_STUDIO, FoundryEmulator
-from tests.emulator.helpers import BUILDS, PREVIEW, STUDIOS, launch
+from airflow_provider_modelstudio.emulator import (
+    ADMIN_HEADERS,
+    DEMO_CHAMPION_VERSION,
+    DEMO_DEPLOYMENT,
+    DEMO_PROD_MODEL,
+    DEMO_STUDIO,
+    FoundryEmulator,
+)
+from tests.emulator.helpers import BUILDS, MODELS, PREVIEW, STUDIOS, launch, live_deployment
 
 
 @pytest.fixture
@@ -136,3 +143,81 @@ def test_admin_cors_preflight_is_not_approved(web_page: httpx.Client) -> None:
 
     assert answer.status_code >= 400
     assert "access-control-allow-origin" not in answer.headers
+
+
+def test_admin_adds_a_model_and_a_version_with_metrics_and_reads_them_back(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
+    model = admin.post("/models", json={}).json()["rid"]
+    version = admin.post(f"/models/{model}/versions", json={"metrics": {"val_auc": 0.8}, "branch": "prod"}).json()
+
+    assert admin.get(f"/models/{model}/versions", params={"branch": "prod"}).json() == [version]
+    assert [e["rid"] for e in admin.get(f"/models/{model}/experiments").json()] == [version["linkedExperiment"]]
+    assert client.get(f"{MODELS}/{model}/versions/{version['rid']}", params=PREVIEW).json() == version
+
+
+def test_admin_adds_an_experiment_linked_to_a_version(admin: httpx.Client) -> None:
+    body = {"metrics": {"f1": 0.6}, "linked_model_version": DEMO_CHAMPION_VERSION}
+
+    experiment = admin.post(f"/models/{DEMO_PROD_MODEL}/experiments", json=body).json()
+
+    assert experiment["linkedModelVersion"] == DEMO_CHAMPION_VERSION
+    assert admin.get(f"/models/{DEMO_PROD_MODEL}/experiments").json() == [experiment]
+
+
+def test_admin_adds_a_live_deployment_and_lists_it(admin: httpx.Client) -> None:
+    rid = "ri.foundry-ml-live.main.live-deployment.admin"
+
+    added = admin.post("/liveDeployments", json={"rid": rid, "model": DEMO_PROD_MODEL, "ready_seconds": 1}).json()
+
+    assert added["modelVersion"]["modelVersionRid"] == DEMO_CHAMPION_VERSION
+    assert set(admin.get("/liveDeployments").json()) == {DEMO_DEPLOYMENT, rid}
+
+
+def test_admin_forces_a_live_deployment_status(client: httpx.Client, admin: httpx.Client) -> None:
+    answer = admin.post(f"/liveDeployments/{DEMO_DEPLOYMENT}/status", json={"state": "DISABLED", "is_ready": False})
+
+    assert answer.status_code == 204
+    assert live_deployment(client, DEMO_DEPLOYMENT)["status"] == {"state": "DISABLED", "isReady": False}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/models/ri.models.main.model.missing/versions", {}),
+        ("GET", "/models/ri.models.main.model.missing/experiments", None),
+        (
+            "POST",
+            "/liveDeployments/ri.foundry-ml-live.main.live-deployment.missing/status",
+            {"state": "ACTIVE", "is_ready": True},
+        ),
+    ],
+    ids=["version of an unknown model", "experiments of an unknown model", "status of an unknown deployment"],
+)
+def test_admin_answers_404_for_something_unknown(
+    admin: httpx.Client, method: str, path: str, body: dict[str, object] | None
+) -> None:
+    assert admin.request(method, path, json=body).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (f"/models/{DEMO_PROD_MODEL}/versions", {"metrics": {"f1": "good"}}, "object of numbers"),
+        (f"/models/{DEMO_PROD_MODEL}/experiments", {"metrics": [0.5]}, "object of numbers"),
+        ("/liveDeployments", {"model": DEMO_PROD_MODEL, "branch": "nightly"}, "no version on branch"),
+        (
+            f"/liveDeployments/{DEMO_DEPLOYMENT}/status",
+            {"state": "SLEEPING", "is_ready": False},
+            "state must be one of",
+        ),
+        ("/models", {"rid": "not-a-rid"}, "not a well-formed RID"),
+    ],
+)
+def test_admin_refuses_bad_input_with_400_saying_why(
+    admin: httpx.Client, path: str, body: dict[str, object], message: str
+) -> None:
+    answer = admin.post(path, json=body)
+
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]

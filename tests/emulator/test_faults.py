@@ -11,13 +11,17 @@ import requests
 
 from airflow_provider_modelstudio.emulator import (
     ADMIN_HEADERS,
+    DEMO_CHAMPION_SOURCE_VERSION,
+    DEMO_CHAMPION_VERSION,
+    DEMO_DEPLOYMENT,
+    DEMO_PROD_MODEL,
     DEMO_STUDIO,
     STATIC_TOKEN,
     FoundryEmulator,
     ScenarioError,
 )
 from tests.conftest import StartEmulator
-from tests.emulator.helpers import BUILDS, PREVIEW, STUDIOS, api_client
+from tests.emulator.helpers import BUILDS, LIVE, MODELS, PREVIEW, STUDIOS, api_client
 
 STUDIO_PATH = f"{STUDIOS}/{DEMO_STUDIO}"
 
@@ -130,6 +134,66 @@ def test_launch_answer_dropped_after_create_still_creates_the_run(emu: FoundryEm
 
     assert len(emu.runs(DEMO_STUDIO)) == 1
     assert emu.counters()["launches"] == {DEMO_STUDIO: 1}
+
+
+def test_promote_answer_dropped_after_create_still_promotes_once(emu: FoundryEmulator, client: httpx.Client) -> None:
+    emu.set_faults("promote_model_version", drop_after_create=1.0)
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post(
+            f"{MODELS}/{DEMO_PROD_MODEL}/promoteVersion",
+            params=PREVIEW,
+            json={"sourceModelVersionRid": DEMO_CHAMPION_SOURCE_VERSION},
+        )
+
+    [promoted, champion] = emu.model_versions(DEMO_PROD_MODEL)
+    assert promoted["source"]["previousModelVersionRid"] == DEMO_CHAMPION_SOURCE_VERSION
+    assert champion["rid"] == DEMO_CHAMPION_VERSION
+    assert emu.counters()["promotions"] == {DEMO_PROD_MODEL: 1}
+
+
+DEPLOY_FAULTS = [
+    ("get_live_deployment", f"GET {LIVE}/{DEMO_DEPLOYMENT}", "rate_503", 503),
+    ("transform_json", f"POST {LIVE}/{DEMO_DEPLOYMENT}/transformJson", "rate_500", 500),
+    ("list_model_versions", f"GET {MODELS}/{DEMO_PROD_MODEL}/versions", "rate_429", 429),
+    ("promote_model_version", f"POST {MODELS}/{DEMO_PROD_MODEL}/promoteVersion", "rate_502", 502),
+]
+
+
+@pytest.mark.parametrize("case", DEPLOY_FAULTS, ids=[case[0] for case in DEPLOY_FAULTS])
+def test_faults_apply_to_the_deploy_half_endpoints(
+    emu: FoundryEmulator, client: httpx.Client, case: tuple[str, str, str, int]
+) -> None:
+    endpoint, request, setting, status = case
+    method, path = request.split(" ")
+    emu.set_faults(endpoint, **{setting: 1.0})
+
+    answer = client.request(method, path, params=PREVIEW, json={"input": {}})
+
+    assert answer.status_code == status
+    assert emu.counters()["faults_injected"] == {endpoint: {setting.removeprefix("rate_"): 1}}
+
+
+def test_a_fault_answered_instead_of_a_promote_promotes_nothing(emu: FoundryEmulator, client: httpx.Client) -> None:
+    emu.set_faults("promote_model_version", rate_503=1.0)
+
+    client.post(
+        f"{MODELS}/{DEMO_PROD_MODEL}/promoteVersion",
+        params=PREVIEW,
+        json={"sourceModelVersionRid": DEMO_CHAMPION_SOURCE_VERSION},
+    )
+
+    assert [version["rid"] for version in emu.model_versions(DEMO_PROD_MODEL)] == [DEMO_CHAMPION_VERSION]
+
+
+def test_a_truncated_experiment_search_answer_is_cut_json(emu: FoundryEmulator, client: httpx.Client) -> None:
+    emu.set_faults("search_experiments", rate_truncated_json=1.0)
+
+    answer = client.post(f"{MODELS}/{DEMO_PROD_MODEL}/experiments/search", params=PREVIEW, json={})
+
+    assert answer.status_code == 200
+    with pytest.raises(ValueError):
+        answer.json()
 
 
 def test_drop_after_create_is_refused_outside_the_creating_endpoints(emu: FoundryEmulator) -> None:

@@ -294,4 +294,12 @@ def test_reset_forgets_runs_and_counters(emu: FoundryEmulator, client: httpx.Cli
     emu.reset()
 
     assert (emu.runs(), emu.builds()) == ([], {})
-    assert emu.counters() == {"requests": {}, "tokens_issued": 0, "launches": {}, "cancels": {}, "faults_injected": {}}
+    assert emu.counters() == {
+        "requests": {},
+        "tokens_issued": 0,
+        "launches": {},
+        "cancels": {},
+        "promotions": {},
+        "live_deployment_starts": {},
+        "faults_injected": {},
+    }

@@ -10,16 +10,30 @@ import httpx
 import pytest
 
 from airflow_provider_modelstudio.emulator import (
+    DEMO_BREAKS_METRICS,
+    DEMO_BREAKS_STUDIO,
+    DEMO_CHAMPION_METRICS,
+    DEMO_CHAMPION_SOURCE_VERSION,
+    DEMO_CHAMPION_VERSION,
     DEMO_DENIED_STUDIO,
+    DEMO_DEPLOYMENT,
     DEMO_FAILS_STUDIO,
+    DEMO_METRICS,
+    DEMO_PROD_MODEL,
     DEMO_STUDIO,
+    DEMO_STUDIO_MODEL,
+    DEMO_WORSE_METRICS,
+    DEMO_WORSE_STUDIO,
     FaultSettings,
     FoundryEmulator,
+    LiveDeploymentSettings,
+    ModelSettings,
+    ModelVersionSettings,
     Scenario,
     ScenarioError,
     StudioSettings,
 )
-from tests.emulator.helpers import PREVIEW, STUDIOS, launch
+from tests.emulator.helpers import MODELS, PREVIEW, STUDIOS, launch, live_deployment
 
 CONTRACT_SCOPES = [
     "api:models-execute",
@@ -133,3 +147,138 @@ def test_add_studio_serves_a_new_studio(emu: FoundryEmulator, client: httpx.Clie
 def test_scenario_from_a_dict_configures_a_new_emulator() -> None:
     with FoundryEmulator(scenario={"static_tokens": {"other-token": ["api:models-read"]}}) as emulator:
         assert emulator.connection() == {"conn_type": "foundry", "host": emulator.url, "password": "other-token"}
+
+
+# The deploy half ----------------------------------------------------------------------------------------
+
+SEEDED = "ri.models.main.model.seeded"
+SEEDED_VERSION = "ri.models.main.model-version.seeded-1"
+
+
+def last_values(experiment: dict[str, Any]) -> dict[str, float]:
+    return {m["seriesName"]: m["value"] for m in experiment["summaryMetrics"] if m["aggregation"] == "LAST"}
+
+
+def test_default_scenario_deployment_serves_the_champion_active_and_ready(client: httpx.Client) -> None:
+    deployment = live_deployment(client, DEMO_DEPLOYMENT)
+
+    assert deployment["modelVersion"] == {"modelRid": DEMO_PROD_MODEL, "modelVersionRid": DEMO_CHAMPION_VERSION}
+    assert (deployment["branch"], deployment["status"]) == ("master", {"state": "ACTIVE", "isReady": True})
+
+
+def test_default_scenario_champion_is_promoted_from_a_version_with_the_champion_metrics(
+    emu: FoundryEmulator, client: httpx.Client
+) -> None:
+    champion = client.get(f"{MODELS}/{DEMO_PROD_MODEL}/versions/{DEMO_CHAMPION_VERSION}", params=PREVIEW).json()
+    source = client.get(f"{MODELS}/{DEMO_STUDIO_MODEL}/versions/{DEMO_CHAMPION_SOURCE_VERSION}", params=PREVIEW).json()
+    experiment = client.get(f"{MODELS}/{DEMO_STUDIO_MODEL}/experiments/{source['linkedExperiment']}", params=PREVIEW)
+
+    assert champion["source"] == {
+        "type": "promoted",
+        "previousModelRid": DEMO_STUDIO_MODEL,
+        "previousModelVersionRid": DEMO_CHAMPION_SOURCE_VERSION,
+    }
+    assert last_values(experiment.json()) == DEMO_CHAMPION_METRICS == {"val_auc": 0.88, "val_loss": 0.25}
+
+
+def test_default_scenario_studios_make_a_better_a_worse_and_a_breaking_candidate() -> None:
+    studios = Scenario.default().studios
+
+    assert (studios[DEMO_STUDIO].metrics, DEMO_METRICS) == (DEMO_METRICS, {"val_auc": 0.91, "val_loss": 0.21})
+    assert studios[DEMO_WORSE_STUDIO].metrics == DEMO_WORSE_METRICS == {"val_auc": 0.84, "val_loss": 0.31}
+    assert studios[DEMO_BREAKS_STUDIO].metrics == DEMO_BREAKS_METRICS
+    assert [rid for rid, studio in studios.items() if studio.breaks_deployments] == [DEMO_BREAKS_STUDIO]
+
+
+def test_default_scenario_deployment_takes_three_seconds_to_serve_a_new_version() -> None:
+    assert Scenario.default().live_deployments[DEMO_DEPLOYMENT].ready_seconds == 3
+
+
+def test_models_and_live_deployments_round_trip_through_the_scenario_dict() -> None:
+    scenario = Scenario.from_dict(
+        {
+            "models": {SEEDED: {"versions": [{"rid": SEEDED_VERSION, "metrics": {"f1": 0.5}}], "promote_denied": True}},
+            "live_deployments": {"ri.foundry-ml-live.main.live-deployment.x": {"model": SEEDED, "ready_seconds": 1}},
+            "failing_model_versions": [SEEDED_VERSION],
+        }
+    )
+
+    assert Scenario.from_dict(scenario.to_dict()) == scenario
+    assert scenario.models[SEEDED] == ModelSettings(
+        versions=(ModelVersionSettings(SEEDED_VERSION, metrics={"f1": 0.5}),), promote_denied=True
+    )
+    assert scenario.live_deployments["ri.foundry-ml-live.main.live-deployment.x"] == LiveDeploymentSettings(
+        model=SEEDED, ready_seconds=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"models": {SEEDED: {"versions": [{"rid": SEEDED_VERSION, "promoted_from": "ri.a.b.c.d"}]}}},
+            "list the source",
+        ),
+        ({"models": {SEEDED: {"versions": [{"rid": SEEDED_VERSION}, {"rid": SEEDED_VERSION}]}}}, "appears twice"),
+        (
+            {
+                "models": {
+                    SEEDED: {
+                        "versions": [{"rid": SEEDED_VERSION, "studio": DEMO_STUDIO, "promoted_from": "ri.a.b.c.d"}]
+                    }
+                }
+            },
+            "not both",
+        ),
+        (
+            {
+                "models": {
+                    SEEDED: {
+                        "versions": [
+                            {"rid": SEEDED_VERSION, "promoted_from": DEMO_CHAMPION_SOURCE_VERSION, "metrics": {"f1": 1}}
+                        ]
+                    }
+                }
+            },
+            "no experiment of its own",
+        ),
+        ({"models": {SEEDED: {"versions": [{"rid": SEEDED_VERSION, "metrics": {"f1": "high"}}]}}}, "object of numbers"),
+        ({"models": {SEEDED: {"versions": [{"rid": SEEDED_VERSION, "brnach": "x"}]}}}, "unknown key 'brnach'"),
+        ({"models": {SEEDED: {"versions": {}}}}, "must be a list"),
+        ({"live_deployments": {"ri.foundry-ml-live.main.live-deployment.x": {"model": SEEDED}}}, "no seeded version"),
+        ({"live_deployments": {"x": {"model": DEMO_PROD_MODEL}}}, "not a well-formed RID"),
+        (
+            {"live_deployments": {"ri.a.b.c.d": {"model": DEMO_PROD_MODEL, "ready_seconds": -1}}},
+            "ready_seconds must be >= 0",
+        ),
+        ({"studios": {DEMO_STUDIO: {"metrics": {"": 1}}}}, "metric names must not be empty"),
+        ({"failing_model_versions": ["v1"]}, "not a well-formed RID"),
+    ],
+)
+def test_invalid_deploy_settings_are_rejected_with_a_reason(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        Scenario.from_dict(data)
+
+
+def test_set_scenario_seeds_new_models_and_keeps_versions_made_so_far(
+    emu: FoundryEmulator, client: httpx.Client
+) -> None:
+    output = launch(client)["resolvedOutputs"]["model"]
+
+    emu.set_scenario({"models": {SEEDED: {"versions": [{"rid": SEEDED_VERSION}]}}, "live_deployments": {}})
+
+    assert [version["rid"] for version in emu.model_versions(SEEDED)] == [SEEDED_VERSION]
+    answer = client.get(f"{MODELS}/{output['modelRid']}/versions/{output['modelVersionRid']}", params=PREVIEW)
+    assert answer.status_code == 200
+
+
+def test_reset_forgets_promotions(emu: FoundryEmulator, client: httpx.Client) -> None:
+    client.post(
+        f"{MODELS}/{DEMO_PROD_MODEL}/promoteVersion",
+        params=PREVIEW,
+        json={"sourceModelVersionRid": DEMO_CHAMPION_SOURCE_VERSION},
+    )
+
+    emu.reset()
+
+    assert [version["rid"] for version in emu.model_versions(DEMO_PROD_MODEL)] == [DEMO_CHAMPION_VERSION]
