@@ -180,15 +180,21 @@ class GateResult:
         )
 
     def summary(self) -> str:
-        """One sentence on the outcome, then the table."""
+        """One sentence on the outcome (and one per experiment that has not SUCCEEDED), then the table."""
         failed = [row for row in self.rows if not row.passed]
         if not failed:
-            head = f"The gate passed {self.candidate.version}: {len(self.rows)} checks passed."
+            head = f"The gate passed {self.candidate.version}: {_checks(len(self.rows))} passed."
         else:
             which = ", ".join(f"{row.metric} {row.threshold}" for row in failed)
-            head = (
-                f"The gate stopped {self.candidate.version}: {len(failed)} of {len(self.rows)} checks failed ({which})."
-            )
+            counts = f"{len(failed)} of {_checks(len(self.rows))}"
+            head = f"The gate stopped {self.candidate.version}: {counts} failed ({which})."
+        read = [self.candidate] + ([self.champion.evidence] if self.champion and self.champion.evidence else [])
+        for evidence in read:
+            if evidence.experiment_status not in (None, "SUCCEEDED"):
+                head += (
+                    f" The {evidence.role}'s experiment {evidence.lineage.experiment_rid} is "
+                    f"{evidence.experiment_status}: its metrics may not be final."
+                )
         return f"{head}\n{self.table()}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -212,6 +218,10 @@ class GateResult:
             "champion": champion,
             "rows": [row.as_dict() for row in self.rows],
         }
+
+
+def _checks(count: int) -> str:
+    return f"{count} check" if count == 1 else f"{count} checks"
 
 
 def run_gate(reader: ModelReader, candidate: VersionRef, spec: GateSpec) -> GateResult:

@@ -141,12 +141,6 @@ class ModelVersionGateOperator(BaseOperator):
             raise as_task_failure(exc, retry_allowed=False) from exc
         outcome = result.as_dict()
         context["ti"].xcom_push(key=gate.GATE_XCOM_KEY, value=outcome["rows"])
-        if outcome["experiment_status"] not in (None, "SUCCEEDED"):
-            self.log.warning(
-                "The candidate's experiment %s is %s, not SUCCEEDED: its metrics may not be final.",
-                outcome["experiment_rid"],
-                outcome["experiment_status"],
-            )
         if result.passed:
             self.log.info("%s", result.summary())
             return outcome

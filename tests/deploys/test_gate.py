@@ -187,3 +187,14 @@ def test_a_missing_metric_of_an_unfinished_experiment_says_it_is_unfinished():
         MissingMetricError, match=r"experiment ri\.models\.main\.experiment\.candidate, which is RUNNING"
     ):
         run_gate(foundry, VersionRef(MODEL, candidate), spec(thresholds={"val_auc": ">= 0.8"}))
+
+
+def test_the_summary_warns_of_an_experiment_that_has_not_succeeded():
+    foundry = FakeFoundry()
+    candidate = foundry.trained("candidate", val_auc_LAST=0.91)
+    foundry.experiments["ri.models.main.experiment.candidate"]["status"] = "FAILED"
+    result = run_gate(foundry, VersionRef(MODEL, candidate), spec(thresholds={"val_auc": ">= 0.8"}))
+    assert result.summary().splitlines()[0] == (
+        f"The gate passed model version {candidate} of model {MODEL}: 1 check passed. The candidate's experiment "
+        "ri.models.main.experiment.candidate is FAILED: its metrics may not be final."
+    )
