@@ -32,6 +32,7 @@ from airflow_provider_modelstudio.emulator.model_settings import (
     LiveDeploymentSettings,
     ModelVersionSettings,
 )
+from airflow_provider_modelstudio.emulator.parsing import ScenarioError
 from airflow_provider_modelstudio.emulator.records import RunRecord
 from airflow_provider_modelstudio.emulator.scenario import Scenario, StudioSettings
 
@@ -74,7 +75,17 @@ class ModelRegistry:
 
         :param scenario: the scenario.
         :param now: emulator time (seeded versions land now).
+        :raises ScenarioError: when a seeded version's RID is already a version of another model or branch
+            (nothing is changed then).
         """
+        for model_rid, model in scenario.models.items():
+            for version in model.versions:
+                known = self._versions.get(version.rid)
+                if known is not None and (known.model_rid, known.branch) != (model_rid, version.branch):
+                    raise ScenarioError(
+                        f"models[{model_rid!r}] version {version.rid!r} is already a version of model "
+                        f"{known.model_rid!r} on branch {known.branch!r}; give the seeded version another rid"
+                    )
         self.scenario = scenario
         for studio_rid, settings in scenario.studios.items():
             self.add_studio_models(studio_rid, settings)

@@ -162,13 +162,15 @@ class EmulatorState:
             self._forget_everything()
 
     def set_scenario(self, scenario: Scenario) -> None:
-        """Serve another scenario from now on; existing runs, builds and counters stay.
+        """Serve another scenario from now on; existing runs, builds, models, versions, experiments, live
+        deployments and counters stay, its new seeded ones are added, and deployments take its settings.
 
         :param scenario: the new scenario (its faults replace the current ones; seeds restart).
+        :raises ScenarioError: when one of its seeded versions clashes with an existing one (nothing changes).
         """
         with self._lock:
-            self._load(scenario)
             self._models.load(scenario, self._clock.now())
+            self._load(scenario)
 
     def add_studio(self, studio_rid: str, settings: StudioSettings) -> None:
         """Add or replace one studio of the current scenario.

@@ -282,3 +282,17 @@ def test_reset_forgets_promotions(emu: FoundryEmulator, client: httpx.Client) ->
     emu.reset()
 
     assert [version["rid"] for version in emu.model_versions(DEMO_PROD_MODEL)] == [DEMO_CHAMPION_VERSION]
+
+
+def test_set_scenario_refuses_a_seeded_version_that_is_already_another_models_and_changes_nothing(
+    emu: FoundryEmulator,
+) -> None:
+    clash = {"models": {SEEDED: {"versions": [{"rid": DEMO_CHAMPION_VERSION}]}}, "live_deployments": {}, "seed": 5}
+
+    with pytest.raises(ScenarioError, match="already a version of model"):
+        emu.set_scenario(clash)
+
+    assert (emu.model_versions(DEMO_PROD_MODEL)[0]["rid"], emu.live_deployments().keys()) == (
+        DEMO_CHAMPION_VERSION,
+        {DEMO_DEPLOYMENT},
+    )
