@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import structlog
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
@@ -27,6 +28,13 @@ from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILU
 from airflow_provider_modelstudio.triggers.poller import BuildPoller
 
 KILL_CANCEL_RETRY = {"max_attempts": 3, "backoff_initial": 0.5, "backoff_max": 2.0, "max_elapsed": 10.0}
+
+_STATUS_LOG = structlog.wrap_logger(
+    None, logger_factory_args=(f"{__name__}.ModelStudioRunTrigger",), cache_logger_on_first_use=False
+)
+"""The status lines of every wait, under the name ``self.log`` has. One logger for all triggers (a logger of
+its own costs each waiting trigger about 1 KB); not cached, so each line follows the logging configuration of
+the moment, and the triggerer's context variables still say which trigger and task it belongs to."""
 
 
 class ModelStudioRunTrigger(BaseTrigger):
@@ -97,7 +105,7 @@ class ModelStudioRunTrigger(BaseTrigger):
             self.build_rid,
             poller.hook.build_url(self.build_rid),
             policy.poll_interval,
-            self.log,
+            _STATUS_LOG,
             started_at=self.started_at,
             heartbeat=policy.heartbeat,
         )

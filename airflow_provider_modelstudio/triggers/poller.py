@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import weakref
 from typing import Any
 
@@ -34,7 +35,8 @@ Check = str | FoundryError
 class Subscription:
     """One trigger's mailbox: the latest check, handed over as soon as the trigger asks for it.
 
-    Deliberately small (thousands live in one triggerer): a slot and at most one pending future.
+    Deliberately small (thousands live in one triggerer): a slot and at most one pending future, and no
+    coroutine of its own while a trigger waits.
     """
 
     __slots__ = ("_latest", "_waiter", "interval")
@@ -51,13 +53,15 @@ class Subscription:
         else:
             self._latest = check
 
-    async def next(self) -> Check:
-        """The newest check not yet read, waiting for the next poll when there is none."""
+    def next(self) -> asyncio.Future[Check]:
+        """To await: the newest check not yet read, or when there is none, the next poll's."""
+        future: asyncio.Future[Check] = asyncio.get_running_loop().create_future()
         if self._latest is not None:
             check, self._latest = self._latest, None
-            return check
-        self._waiter = asyncio.get_running_loop().create_future()
-        return await self._waiter
+            future.set_result(check)
+        else:
+            self._waiter = future
+        return future
 
 
 class BuildPoller:
@@ -75,7 +79,8 @@ class BuildPoller:
     def __init__(self, hook: ModelStudioHook, key: PollerKey) -> None:
         self.hook = hook
         self.key = key
-        self._subscribers: dict[str, set[Subscription]] = {}
+        self._subscribers: dict[str, list[Subscription]] = {}
+        """Per build RID (lists: almost always one subscriber, and a one-item list is a third of a set)."""
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -100,15 +105,16 @@ class BuildPoller:
     def subscribe(self, build_rid: str, interval: float) -> Subscription:
         """Start receiving checks of ``build_rid`` at least every ``interval`` seconds."""
         subscription = Subscription(interval)
-        self._subscribers.setdefault(build_rid, set()).add(subscription)
+        self._subscribers.setdefault(build_rid, []).append(subscription)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._poll_forever())
         return subscription
 
     def unsubscribe(self, build_rid: str, subscription: Subscription) -> None:
         """Stop checks to ``subscription``; the poller shuts down when nobody is left."""
-        subscriptions = self._subscribers.get(build_rid, set())
-        subscriptions.discard(subscription)
+        subscriptions = self._subscribers.get(build_rid, [])
+        if subscription in subscriptions:
+            subscriptions.remove(subscription)
         if not subscriptions:
             self._subscribers.pop(build_rid, None)
         if not self._subscribers:
@@ -152,7 +158,8 @@ class BuildPoller:
                 self._deliver(rid, FoundryError(f"Foundry did not return build {rid}."))
             else:
                 status = statuses[rid]
-                self._deliver(rid, status if status is not None else _unusable(rid))
+                # interned: thousands of waits keep their last status, and there are only a few distinct ones
+                self._deliver(rid, sys.intern(status) if status is not None else _unusable(rid))
 
     def _deliver(self, rid: str, check: Check) -> None:
         for subscription in self._subscribers.get(rid, ()):
