@@ -31,8 +31,27 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": integration, "python-modules": [f"{_PKG}.hooks.modelstudio"]}],
-        "operators": [{"integration-name": integration, "python-modules": [f"{_PKG}.operators.modelstudio"]}],
-        "sensors": [{"integration-name": integration, "python-modules": [f"{_PKG}.sensors.modelstudio"]}],
-        "triggers": [{"integration-name": integration, "python-modules": [f"{_PKG}.triggers.modelstudio"]}],
-        "extra-links": [f"{_PKG}.links.foundry.FoundryBuildLink"],
+        "operators": [
+            {
+                "integration-name": integration,
+                "python-modules": [f"{_PKG}.operators.modelstudio", f"{_PKG}.operators.models"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": integration,
+                "python-modules": [f"{_PKG}.sensors.modelstudio", f"{_PKG}.sensors.models"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": integration,
+                "python-modules": [f"{_PKG}.triggers.modelstudio", f"{_PKG}.triggers.models"],
+            }
+        ],
+        "extra-links": [
+            f"{_PKG}.links.foundry.FoundryBuildLink",
+            f"{_PKG}.links.foundry.FoundryModelVersionLink",
+            f"{_PKG}.links.foundry.FoundryLiveDeploymentLink",
+        ],
     }

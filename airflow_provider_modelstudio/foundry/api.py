@@ -54,12 +54,19 @@ def _json_object(what: str) -> Callable[[Any], dict[str, Any]]:
     def read(answer: Any) -> dict[str, Any]:
         if not isinstance(answer, dict):
             raise FoundryError(
-                f"{what} answered {answer!r:.200} instead of a JSON object. Check that the host is your Foundry's "
+                f"{what} answered {_kind_of(answer)} instead of a JSON object. Check that the host is your Foundry's "
                 "API gateway, not a proxy's page."
             )
         return answer
 
     return read
+
+
+def _kind_of(answer: Any) -> str:
+    """What an answer is, without quoting it (an answer may echo a secret)."""
+    if answer is None:
+        return "nothing"
+    return f"a JSON {type(answer).__name__}"
 
 
 def _optional_object(answer: Any) -> dict[str, Any] | None:

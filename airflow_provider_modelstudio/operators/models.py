@@ -7,20 +7,34 @@ parsed (templated ones when the task runs), and the work is done there. Heavy mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_modelstudio._compat import default_deferrable
 from airflow_provider_modelstudio.deploys import gate_arguments
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
+from airflow_provider_modelstudio.links.foundry import (
+    LIVE_DEPLOYMENT_URL_XCOM_KEY,
+    MODEL_VERSION_URL_XCOM_KEY,
+    FoundryLiveDeploymentLink,
+    FoundryModelVersionLink,
+)
 from airflow_provider_modelstudio.runs import arguments
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_modelstudio.deploys.serving import DeploymentView
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+
+DEPLOY_STATE_KEY = "deploy_state"
+"""XCom (and task state store) key of a deploy's progress: the promotion, the phase, what went wrong."""
 
 
 class ModelVersionGateOperator(BaseOperator):
@@ -148,3 +162,344 @@ class ModelVersionGateOperator(BaseOperator):
         if self.on_failure == "skip":
             raise AirflowSkipException(result.summary())
         raise AirflowFailException(result.summary())
+
+
+class PromoteModelVersionOperator(BaseOperator):
+    """Promote a model version into a target model and branch, once.
+
+    Idempotent: a retry, or a lost answer, finds the copy already promoted from the same version and adopts
+    it; one task never makes two copies. Pushes ``promoted_version_rid`` and ``previous_version_rid`` (the
+    version the branch had before: the rollback point) to XCom and returns both with the target.
+
+    :param model_rid: the target model (templated)
+    :param model_version_rid: the version to promote (templated)
+    :param branch: the target branch; None for the model's default (templated)
+    :param foundry_conn_id: a connection of type ``foundry`` (templated)
+    :param retry: retry bounds of each Foundry request, plain numbers
+    """
+
+    template_fields: Sequence[str] = ("model_rid", "model_version_rid", "branch", "foundry_conn_id")
+    operator_extra_links = (FoundryModelVersionLink(),)
+    ui_color = "#fce5cd"
+
+    def __init__(
+        self,
+        *,
+        model_rid: str,
+        model_version_rid: str,
+        branch: str | None = None,
+        foundry_conn_id: str = DEFAULT_CONN_ID,
+        retry: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        arguments.check_model_rid(model_rid, field="model_rid", rendered=False)
+        arguments.check_model_version_rid(model_version_rid, field="model_version_rid", rendered=False)
+        arguments.check_conn_id(foundry_conn_id)
+        self.model_rid = model_rid
+        self.model_version_rid = model_version_rid
+        self.branch = branch
+        self.foundry_conn_id = foundry_conn_id
+        self.retry = arguments.check_retry(retry)
+        self.foundry_model_version_url: str | None = None
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_modelstudio.deploys.promotion import promote
+        from airflow_provider_modelstudio.foundry.errors import FoundryError
+        from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+        from airflow_provider_modelstudio.runs.errors import as_task_failure
+
+        arguments.check_model_rid(self.model_rid, field="model_rid", rendered=True)
+        arguments.check_model_version_rid(self.model_version_rid, field="model_version_rid", rendered=True)
+        hook = ModelStudioHook(self.foundry_conn_id, retry=self.retry)
+        try:
+            promotion = promote(hook, self.model_rid, self.model_version_rid, self.branch or None, self.log)
+        except FoundryError as exc:
+            raise as_task_failure(exc, retry_allowed=False) from exc
+        result = promotion.to_dict()
+        self.foundry_model_version_url = hook.settings.model_version_url(self.model_rid, promotion.promoted_version_rid)
+        context["ti"].xcom_push(key=MODEL_VERSION_URL_XCOM_KEY, value=self.foundry_model_version_url)
+        context["ti"].xcom_push(key="promoted_version_rid", value=promotion.promoted_version_rid)
+        context["ti"].xcom_push(key="previous_version_rid", value=promotion.previous_version_rid)
+        return result
+
+
+class DeployModelVersionOperator(BaseOperator):
+    """Deploy a model version to a direct live deployment: promote, wait until served, smoke test, roll back.
+
+    1. Promotes the version onto the branch the deployment follows (idempotent, as
+       :class:`PromoteModelVersionOperator`), noting the version the branch had before.
+    2. Waits until the deployment serves the copy and is ready (in the worker, or deferred to the triggerer).
+    3. Optionally calls ``transformJson`` with ``smoke_test_input`` and checks the output.
+    4. When the deployment goes FAILED/DISABLED, is not ready within ``timeout``, or the smoke test fails, it
+       rolls back: promotes the previous version again, waits until that is served, and fails the task
+       saying what happened and what serves traffic now. It does not roll back what it did not deploy, and
+       it does not retry a failed deploy.
+
+    Returns ``live_deployment_rid``, ``model_rid``, ``branch``, ``candidate_version_rid``,
+    ``promoted_version_rid``, ``previous_version_rid``, ``served_version_rid``, ``state``,
+    ``smoke_test_output``, ``smoke_test_latency_ms`` and ``rolled_back``; the same dict goes to XCom under
+    ``deploy_result`` when the task fails after a rollback.
+
+    :param live_deployment_rid: a direct live deployment (templated)
+    :param model_version_rid: the version to deploy (templated)
+    :param smoke_test_input: the ``input`` of a ``transformJson`` call once the version is served; None skips it
+    :param smoke_test_check: expected output values (a dict) or a callable ``output -> bool`` (worker only)
+    :param rollback_on_failure: promote the previous version back when the deploy fails
+    :param accept_degraded: a DEGRADED deployment serving the version counts as ready
+    :param timeout: seconds to wait for the deployment to serve the version (and again for a rollback)
+    :param poll_interval: seconds between checks of the deployment
+    :param deferrable: wait in the triggerer (default: Airflow's ``[operators] default_deferrable``)
+    :param foundry_conn_id: a connection of type ``foundry`` (templated)
+    :param retry: retry bounds of each Foundry request, plain numbers
+    """
+
+    template_fields: Sequence[str] = ("live_deployment_rid", "model_version_rid", "smoke_test_input", "foundry_conn_id")
+    operator_extra_links = (FoundryLiveDeploymentLink(), FoundryModelVersionLink())
+    ui_color = "#f4cccc"
+
+    def __init__(
+        self,
+        *,
+        live_deployment_rid: str,
+        model_version_rid: str,
+        smoke_test_input: dict[str, Any] | None = None,
+        smoke_test_check: dict[str, Any] | Callable[[dict[str, Any]], bool] | None = None,
+        rollback_on_failure: bool = True,
+        accept_degraded: bool = False,
+        timeout: float | timedelta = 1800.0,
+        poll_interval: float = 15.0,
+        deferrable: bool | None = None,
+        foundry_conn_id: str = DEFAULT_CONN_ID,
+        retry: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        arguments.check_live_deployment_rid(live_deployment_rid, rendered=False)
+        arguments.check_model_version_rid(model_version_rid, field="model_version_rid", rendered=False)
+        arguments.check_conn_id(foundry_conn_id)
+        if smoke_test_check is not None and smoke_test_input is None:
+            raise FoundryConfigError(
+                "smoke_test_check needs smoke_test_input too: pass the input of the inference call to check, e.g. "
+                'smoke_test_input={"features": [1.0, 2.0]}.'
+            )
+        if smoke_test_check is not None and not (callable(smoke_test_check) or isinstance(smoke_test_check, dict)):
+            raise FoundryConfigError(
+                f"smoke_test_check={smoke_test_check!r} must be a dict of expected output values or a callable "
+                "taking the output and returning True when it is acceptable."
+            )
+        self.live_deployment_rid = live_deployment_rid
+        self.model_version_rid = model_version_rid
+        self.smoke_test_input = smoke_test_input
+        self.smoke_test_check = smoke_test_check
+        self.rollback_on_failure = rollback_on_failure
+        self.accept_degraded = accept_degraded
+        self.timeout = arguments.check_seconds("timeout", timeout)
+        self.poll_interval = arguments.check_seconds("poll_interval", poll_interval)
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.foundry_conn_id = foundry_conn_id
+        self.retry = arguments.check_retry(retry)
+        self.foundry_live_deployment_url: str | None = None
+        self.foundry_model_version_url: str | None = None
+
+    @cached_property
+    def hook(self) -> ModelStudioHook:
+        from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+
+        return ModelStudioHook(self.foundry_conn_id, retry=self.retry)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        arguments.check_live_deployment_rid(self.live_deployment_rid, rendered=True)
+        arguments.check_model_version_rid(self.model_version_rid, field="model_version_rid", rendered=True)
+        self.foundry_live_deployment_url = self.hook.settings.live_deployment_url(self.live_deployment_rid)
+        context["ti"].xcom_push(key=LIVE_DEPLOYMENT_URL_XCOM_KEY, value=self.foundry_live_deployment_url)
+        return self._guarded(context, lambda: self._deploy(context))
+
+    def _deploy(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_modelstudio.deploys.promotion import promote
+        from airflow_provider_modelstudio.deploys.serving import DeploymentView
+
+        earlier = self._remembered(context)
+        if earlier is not None:
+            expected = earlier.get("rollback_version_rid") if earlier["phase"] == "rollback" else None
+            self.log.warning(
+                "Resuming the %s that an earlier try of this task started (%s); not promoting again.",
+                earlier["phase"],
+                earlier["promoted_version_rid"],
+            )
+            self._save(context, earlier)
+            return self._serve(context, earlier, expected or earlier["promoted_version_rid"])
+        deployment = DeploymentView.of(
+            self.hook.get_live_deployment(self.live_deployment_rid), self.live_deployment_rid
+        )
+        if deployment.branch is None or deployment.model_rid is None:
+            raise FoundryConfigError(
+                f"live_deployment_rid={self.live_deployment_rid!r} is not a direct deployment following a branch of a "
+                "model, so promoting a version does not deploy it. Use a direct live deployment."
+            )
+        promotion = promote(self.hook, deployment.model_rid, self.model_version_rid, deployment.branch, self.log)
+        state = {**promotion.to_dict(), "phase": "deploy", "problem": None}
+        self._save(context, state)
+        return self._serve(context, state, promotion.promoted_version_rid)
+
+    def _save(self, context: Context, state: dict[str, Any]) -> None:
+        """Keep the deploy's progress for the resumed task (XCom) and for a retry (Airflow 3.3's task state store)."""
+        context["ti"].xcom_push(key=DEPLOY_STATE_KEY, value=state)
+        self.foundry_model_version_url = self.hook.settings.model_version_url(
+            state["model_rid"], state["promoted_version_rid"]
+        )
+        context["ti"].xcom_push(key=MODEL_VERSION_URL_XCOM_KEY, value=self.foundry_model_version_url)
+        store = context.get("task_state_store")
+        if store is not None:
+            store.set(DEPLOY_STATE_KEY, state)
+
+    def _remembered(self, context: Context) -> dict[str, Any] | None:
+        """The unfinished deploy of this version an earlier try left in the task state store (Airflow 3.3+)."""
+        store = context.get("task_state_store")
+        state = store.get(DEPLOY_STATE_KEY) if store is not None else None
+        if isinstance(state, dict) and state.get("candidate_version_rid") == self.model_version_rid:
+            return state
+        return None
+
+    def _load(self, context: Context) -> dict[str, Any]:
+        ti = context["ti"]
+        state = ti.xcom_pull(task_ids=ti.task_id, key=DEPLOY_STATE_KEY, map_indexes=ti.map_index)
+        if not isinstance(state, dict) or "phase" not in state:
+            raise FoundryError(
+                f"The deploy resumed but its XCom {DEPLOY_STATE_KEY!r} holds no deploy state ({state!r:.200}). Check "
+                f"live deployment {self.live_deployment_rid} in Foundry."
+            )
+        return state
+
+    def _serve(self, context: Context, state: dict[str, Any], expected: str) -> dict[str, Any]:
+        """Wait until ``expected`` is served, then go on with the phase the state names."""
+        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed, DeploymentNotReady, wait_until_served
+        from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+
+        policy = WaitPolicy(self.poll_interval, time.time() + self.timeout, heartbeat=0)
+        if self.deferrable:
+            from airflow_provider_modelstudio.triggers.models import LiveDeploymentTrigger
+
+            self.defer(
+                trigger=LiveDeploymentTrigger(
+                    live_deployment_rid=self.live_deployment_rid,
+                    expected_version_rid=expected,
+                    foundry_conn_id=self.foundry_conn_id,
+                    poll_interval=policy.poll_interval,
+                    deadline=policy.deadline,
+                    accept_degraded=self.accept_degraded,
+                    retry=self.retry,
+                ),
+                method_name="execute_complete",
+            )
+        try:
+            view = wait_until_served(
+                self.hook,
+                self.live_deployment_rid,
+                expected,
+                policy,
+                accept_degraded=self.accept_degraded,
+                log=self.log,
+            )
+        except (DeploymentFailed, DeploymentNotReady) as exc:
+            return self._served_or_not(context, state, None, str(exc))
+        return self._served_or_not(context, state, view, None)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the deployment trigger fired: the same result, or failure, as waiting in the worker."""
+        from airflow_provider_modelstudio.deploys.events import read_deployment_event
+
+        def resume() -> dict[str, Any]:
+            state = self._load(context)
+            payload = read_deployment_event(event)
+            view = payload["view"]
+            if payload["kind"] == "timeout":
+                return self._served_or_not(
+                    context,
+                    state,
+                    None,
+                    f"not serving the version ready within {self.timeout:g} s ({payload['message']})",
+                )
+            if payload["verdict"] == "failed":
+                return self._served_or_not(context, state, None, f"live deployment {view.rid} is {view.describe()}")
+            return self._served_or_not(context, state, view, None)
+
+        return self._guarded(context, resume)
+
+    def _served_or_not(
+        self, context: Context, state: dict[str, Any], view: DeploymentView | None, problem: str | None
+    ) -> dict[str, Any]:
+        """Next step once a wait ended: smoke test after a deploy, or finish a rollback."""
+        from airflow_provider_modelstudio.deploys.smoke import SmokeTestFailed, run_smoke_test
+
+        if state["phase"] == "rollback":
+            return self._rolled_back(context, state, view, problem)
+        smoke: Any = None
+        if problem is None and view is not None and self.smoke_test_input is not None:
+            try:
+                smoke = run_smoke_test(
+                    self.hook, self.live_deployment_rid, self.smoke_test_input, self.smoke_test_check
+                )
+                self.log.info("Smoke test answered %s in %.0f ms.", smoke.output, smoke.latency_ms)
+            except SmokeTestFailed as exc:
+                problem = str(exc)
+        if problem is None and view is not None:
+            return self._result(state, view, smoke, rolled_back=False)
+        return self._roll_back(context, state, problem or "the deploy failed")
+
+    def _roll_back(self, context: Context, state: dict[str, Any], problem: str) -> dict[str, Any]:
+        from airflow_provider_modelstudio.deploys.promotion import promote
+
+        previous = state["previous_version_rid"]
+        if not self.rollback_on_failure or previous is None:
+            why = "rollback_on_failure=False" if previous is not None else "the branch had no earlier version"
+            raise FoundryError(
+                f"Deploying {state['candidate_version_rid']} (as {state['promoted_version_rid']}) to "
+                f"{self.live_deployment_rid} failed: {problem}. Not rolled back ({why}); look at the deployment in "
+                "Foundry."
+            )
+        self.log.warning("Deploy failed (%s); rolling back to %s.", problem, previous)
+        back = promote(self.hook, state["model_rid"], previous, state["branch"], self.log)
+        state = {**state, "phase": "rollback", "problem": problem, "rollback_version_rid": back.promoted_version_rid}
+        self._save(context, state)
+        return self._serve(context, state, back.promoted_version_rid)
+
+    def _rolled_back(
+        self, context: Context, state: dict[str, Any], view: DeploymentView | None, problem: str | None
+    ) -> dict[str, Any]:
+        result = self._result(state, view, None, rolled_back=True)
+        context["ti"].xcom_push(key="deploy_result", value=result)
+        now = (
+            f"it serves {view.version_rid} (a copy of {state['previous_version_rid']}) again, {view.describe()}"
+            if view is not None and problem is None
+            else f"the rollback did not finish either ({problem}); look at the deployment in Foundry now"
+        )
+        raise FoundryError(
+            f"Deploying {state['candidate_version_rid']} (as {state['promoted_version_rid']}) to "
+            f"{self.live_deployment_rid} failed: {state['problem']}. Rolled back: {now}."
+        )
+
+    def _result(
+        self, state: dict[str, Any], view: DeploymentView | None, smoke: Any, *, rolled_back: bool
+    ) -> dict[str, Any]:
+        return {
+            "live_deployment_rid": self.live_deployment_rid,
+            "model_rid": state["model_rid"],
+            "branch": state["branch"],
+            "candidate_version_rid": state["candidate_version_rid"],
+            "promoted_version_rid": state["promoted_version_rid"],
+            "previous_version_rid": state["previous_version_rid"],
+            "served_version_rid": view.version_rid if view else None,
+            "state": view.state if view else None,
+            "smoke_test_output": smoke.output if smoke else None,
+            "smoke_test_latency_ms": smoke.latency_ms if smoke else None,
+            "rolled_back": rolled_back,
+        }
+
+    def _guarded(self, context: Context, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        from airflow_provider_modelstudio.runs.errors import as_task_failure
+
+        try:
+            return step()
+        except FoundryError as exc:
+            raise as_task_failure(exc, retry_allowed=False) from exc

@@ -374,7 +374,7 @@ def _deny_status_checks(monkeypatch):
 def test_giving_up_on_a_refused_status_check_cancels_the_build_and_says_so(foundry_connection, monkeypatch):
     foundry_connection.add_studio(SLOW, duration_seconds=3600)
     _deny_status_checks(monkeypatch)
-    with pytest.raises(AirflowFailException, match="gave up on build .* cancelled by this task because") as failure:
+    with pytest.raises(AirflowFailException, match=r"gave up on build .* cancelled by this task because") as failure:
         operator(model_studio_rid=SLOW).execute(context(StateStore()))
     (run,) = foundry_connection.runs(SLOW)
     assert foundry_connection.counters()["cancels"] == {run["buildRid"]: 1}

@@ -1,0 +1,174 @@
+"""DeployModelVersionOperator against the emulator: promote, wait until served, smoke test, roll back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow_provider_modelstudio._compat import AirflowFailException
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+from airflow_provider_modelstudio.foundry.promote import promoted_from
+from airflow_provider_modelstudio.operators.models import DeployModelVersionOperator
+from airflow_provider_modelstudio.triggers.models import LiveDeploymentTrigger
+from tests.deploy_helpers import DEMO_BREAKS_STUDIO, DEMO_DEPLOYMENT, DEMO_PROD_MODEL, served, trained_candidate
+from tests.lifecycle_helpers import FAST, StateStore, TaskDeferred, context, run_trigger
+
+REAL_SLEEP = time.sleep
+SMOKE_INPUT = {"tenure_months": 12, "monthly_charges": 70.5}
+
+
+def operator(candidate, **kwargs):
+    kwargs.setdefault("poll_interval", 0.05)
+    kwargs.setdefault("timeout", 30)
+    kwargs.setdefault("deferrable", False)
+    kwargs.setdefault("retry", FAST)
+    return DeployModelVersionOperator(
+        task_id="deploy", live_deployment_rid=DEMO_DEPLOYMENT, model_version_rid=candidate, **kwargs
+    )
+
+
+def run_deferred(op, ctx):
+    """Run a deferrable operator through every deferral, the way dag.test() does."""
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(ctx)
+    while True:
+        trigger = deferred.value.trigger
+        assert isinstance(trigger, LiveDeploymentTrigger)
+        event = run_trigger(trigger)
+        try:
+            return op.execute_complete(ctx, event)
+        except TaskDeferred as again:
+            deferred = pytest.ExceptionInfo.from_exc_info((type(again), again, again.__traceback__))
+
+
+def copies_of(emulator, candidate):
+    return [v for v in emulator.model_versions(DEMO_PROD_MODEL) if promoted_from(v, candidate)]
+
+
+def test_a_good_version_is_promoted_served_and_smoke_tested(foundry_connection):
+    candidate = trained_candidate(foundry_connection)
+    before = served(foundry_connection)[0]
+    result = operator(candidate, smoke_test_input=SMOKE_INPUT).execute(context())
+    (copy,) = copies_of(foundry_connection, candidate)
+    assert result["promoted_version_rid"] == copy["rid"] == result["served_version_rid"]
+    assert result["previous_version_rid"] == before
+    assert result["rolled_back"] is False
+    assert result["state"] == "ACTIVE"
+    assert isinstance(result["smoke_test_output"], dict)
+    assert result["smoke_test_latency_ms"] >= 0
+    assert served(foundry_connection) == (copy["rid"], "ACTIVE", True)
+
+
+def test_deferrable_and_worker_modes_return_the_same_result(foundry_connection):
+    varying = {
+        "promoted_version_rid",
+        "served_version_rid",
+        "previous_version_rid",
+        "candidate_version_rid",
+        "smoke_test_latency_ms",
+        "smoke_test_output",
+    }
+    in_worker = operator(trained_candidate(foundry_connection), smoke_test_input=SMOKE_INPUT).execute(context())
+    deferred = run_deferred(
+        operator(trained_candidate(foundry_connection), smoke_test_input=SMOKE_INPUT, deferrable=True), context()
+    )
+    assert set(in_worker) == set(deferred)
+    assert {k: v for k, v in in_worker.items() if k not in varying} == {
+        k: v for k, v in deferred.items() if k not in varying
+    }
+    assert deferred["previous_version_rid"] == in_worker["promoted_version_rid"]
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_a_version_that_breaks_the_deployment_is_rolled_back_and_the_task_says_what_serves(
+    foundry_connection, deferrable
+):
+    before = served(foundry_connection)[0]
+    candidate = trained_candidate(foundry_connection, DEMO_BREAKS_STUDIO)
+    op = operator(candidate, deferrable=deferrable)
+    ctx = context()
+    with pytest.raises(AirflowFailException) as failure:
+        run_deferred(op, ctx) if deferrable else op.execute(ctx)
+    now_serving, state, ready = served(foundry_connection)
+    rollback_copy = next(v for v in foundry_connection.model_versions(DEMO_PROD_MODEL) if promoted_from(v, before))
+    assert (now_serving, state, ready) == (rollback_copy["rid"], "ACTIVE", True)
+    message = str(failure.value)
+    assert "Rolled back" in message and now_serving in message and "FAILED" in message
+    assert ctx["ti"].pushed["deploy_result"]["rolled_back"] is True
+
+
+def test_a_failed_smoke_test_rolls_back(foundry_connection):
+    before = served(foundry_connection)[0]
+    candidate = trained_candidate(foundry_connection)
+    op = operator(candidate, smoke_test_input=SMOKE_INPUT, smoke_test_check={"prediction": "impossible"})
+    with pytest.raises(AirflowFailException, match="smoke test"):
+        op.execute(context())
+    now_serving = served(foundry_connection)[0]
+    assert promoted_from(
+        next(v for v in foundry_connection.model_versions(DEMO_PROD_MODEL) if v["rid"] == now_serving), before
+    )
+
+
+def test_without_rollback_a_failed_deploy_says_it_was_not_rolled_back(foundry_connection):
+    candidate = trained_candidate(foundry_connection, DEMO_BREAKS_STUDIO)
+    with pytest.raises(AirflowFailException, match="Not rolled back"):
+        operator(candidate, rollback_on_failure=False).execute(context())
+    assert served(foundry_connection)[1] == "FAILED"
+
+
+def test_a_lost_promote_answer_makes_one_promoted_version(foundry_connection):
+    candidate = trained_candidate(foundry_connection)
+    foundry_connection.set_faults("promote_model_version", drop_after_create=1.0)
+    result = operator(candidate).execute(context())
+    (copy,) = copies_of(foundry_connection, candidate)
+    assert result["promoted_version_rid"] == copy["rid"]
+
+
+def test_a_retry_after_a_worker_crash_mid_deploy_does_not_promote_again(foundry_connection, monkeypatch):
+    candidate = trained_candidate(foundry_connection)
+    store = StateStore()
+
+    class WorkerCrashed(BaseException):
+        pass
+
+    def crash(_seconds):
+        raise WorkerCrashed
+
+    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", crash)
+    with pytest.raises(WorkerCrashed):
+        operator(candidate).execute(context(store))
+    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", REAL_SLEEP)
+    result = operator(candidate).execute(context(store))
+    (copy,) = copies_of(foundry_connection, candidate)
+    assert result["promoted_version_rid"] == copy["rid"] == result["served_version_rid"]
+
+
+def test_a_retry_without_a_state_store_adopts_the_promotion_of_an_earlier_try(foundry_connection, monkeypatch):
+    candidate = trained_candidate(foundry_connection)
+
+    class WorkerCrashed(BaseException):
+        pass
+
+    def crash(_seconds):
+        raise WorkerCrashed
+
+    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", crash)
+    with pytest.raises(WorkerCrashed):
+        operator(candidate).execute(context())
+    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", REAL_SLEEP)
+    result = operator(candidate).execute(context())
+    assert len(copies_of(foundry_connection, candidate)) == 1
+    assert result["served_version_rid"] == result["promoted_version_rid"]
+
+
+def test_a_smoke_test_check_without_an_input_is_refused_when_the_dag_is_parsed():
+    with pytest.raises(FoundryConfigError, match="smoke_test_check needs smoke_test_input"):
+        operator("ri.models.main.model-version.v", smoke_test_check={"prediction": 1})
+
+
+def test_a_malformed_deployment_rid_is_refused_when_the_dag_is_parsed():
+    with pytest.raises(FoundryConfigError, match="live_deployment_rid="):
+        DeployModelVersionOperator(
+            task_id="deploy", live_deployment_rid="deployment-1", model_version_rid="ri.models.main.model-version.v"
+        )
