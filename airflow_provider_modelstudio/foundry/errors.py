@@ -141,7 +141,11 @@ class FoundryApiError(FoundryError):
         return self._message(with_hint=False)
 
     def _message(self, *, with_hint: bool = True) -> str:
-        head = self.error_name or type(self).__name__
+        """What happened, then the hint. The message itself names Foundry's ``errorName`` only when the class
+        does not already (Python prints the class name before it); the summary, quoted inside other messages,
+        always names one."""
+        name = self.error_name or type(self).__name__
+        head = "" if with_hint and name == type(self).__name__ else f"{name}: "
         facts = [f"errorInstanceId {self.error_instance_id}"] if self.error_instance_id else []
         if self.parameters:
             facts.append(", ".join(f"{k}={v}" for k, v in sorted(self.parameters.items())))
@@ -149,7 +153,7 @@ class FoundryApiError(FoundryError):
         if facts:
             where += f" ({'; '.join(facts)})"
         tail = " ".join(part for part in (self.detail, self.hint if with_hint else "") if part)
-        return f"{head}: {where}" + (f": {tail}" if tail else "")
+        return f"{head}{where}" + (f": {tail}" if tail else "")
 
 
 class FoundryBadRequest(FoundryApiError):

@@ -2,7 +2,9 @@
 
 The stored form is a public contract (users write it in environment variables and secrets backends):
 
-- ``host``: the hostname, optionally with scheme and port (``http://`` only for loopback hosts)
+- ``host``: the hostname, optionally with scheme and port. ``http://`` only for loopback hosts; no scheme
+  means ``https://``, except for a loopback host (the local emulator, which serves plain http), where it
+  means ``http://``: write ``https://`` for a TLS endpoint on loopback
 - ``password``: the static token, or the OAuth2 client secret
 - ``login``: the OAuth2 client id (empty for token auth)
 - ``extra``: ``auth_type`` (``token`` | ``oauth2``), ``scopes`` (space-separated), ``timeout`` (seconds),
@@ -85,6 +87,11 @@ class FoundrySettings:
     build_url_template: str = DEFAULT_BUILD_URL_TEMPLATE
     model_version_url_template: str = DEFAULT_MODEL_VERSION_URL_TEMPLATE
     live_deployment_url_template: str = DEFAULT_LIVE_DEPLOYMENT_URL_TEMPLATE
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the host is plain ``http://`` on loopback: the local emulator, never Foundry itself."""
+        return urlsplit(self.base_url).scheme == "http"
 
     @property
     def connect_timeout(self) -> float:
@@ -233,13 +240,19 @@ def is_loopback_host(hostname: str) -> bool:
 
 
 def normalise_host(cid: str, host: str | None, port: int | None = None) -> str:
-    """Turn what a user typed in the host field into ``scheme://host[:port]``."""
+    """Turn what a user typed in the host field into ``scheme://host[:port]``.
+
+    Without a scheme: ``https://``, or ``http://`` for a loopback host (``airflow connections add
+    --conn-host 127.0.0.1 --conn-port 8765`` reaches the local emulator). An http request to loopback never
+    leaves the machine.
+    """
     text = (host or "").strip()
     if not text:
         raise FoundryConfigError(
             f"Connection {cid!r}: host is empty. Enter your Foundry hostname, e.g. example.palantirfoundry.com."
         )
-    if "://" not in text:
+    scheme_given = "://" in text
+    if not scheme_given:
         text = "https://" + text
     example = "enter only the hostname, e.g. example.palantirfoundry.com"
     try:
@@ -248,6 +261,8 @@ def normalise_host(cid: str, host: str | None, port: int | None = None) -> str:
     except ValueError as exc:
         raise FoundryConfigError(f"Connection {cid!r}: host={host!r} is not a hostname ({exc}); {example}.") from exc
     scheme = parts.scheme.lower()
+    if not scheme_given and is_loopback_host(hostname):
+        scheme = "http"
     if scheme not in ("https", "http") or not _is_hostname(hostname):
         raise FoundryConfigError(f"Connection {cid!r}: host={host!r} is not a hostname; {example}.")
     if parts.path.strip("/") or parts.query or parts.fragment:

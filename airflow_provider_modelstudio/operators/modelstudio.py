@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from airflow_provider_modelstudio.runs.waiting import WaitPolicy
 
 CANCEL_RETRY = {"max_attempts": 2, "backoff_initial": 0.5, "backoff_max": 1.0, "max_elapsed": 10.0}
+DEFAULT_POLL_INTERVAL = 30.0
+"""Seconds between status checks unless given: training runs take minutes to hours."""
+LOCAL_POLL_INTERVAL = 1.0
+"""The default against a plain-http loopback host: only the local emulator is reached that way, and its runs
+take seconds, so a 30 s interval would make a 5 s run take 30."""
 
 
 class LaunchModelStudioOperator(BaseOperator):
@@ -44,7 +49,8 @@ class LaunchModelStudioOperator(BaseOperator):
     :param wait_for_completion: wait until the run's build is final; otherwise return right after launch
     :param deferrable: wait in the triggerer, freeing the worker slot (default: Airflow's
         ``[operators] default_deferrable``)
-    :param poll_interval: seconds between status checks
+    :param poll_interval: seconds between status checks; None: :data:`DEFAULT_POLL_INTERVAL`, or
+        :data:`LOCAL_POLL_INTERVAL` when the connection's host is ``http://`` on loopback (the local emulator)
     :param timeout: seconds to wait for the run before cancelling it (when ``cancel_on_kill``) and failing;
         None waits without limit. Separate from ``execution_timeout``, which is honoured too.
     :param cancel_on_kill: cancel the build when the task is killed, marked failed, times out or gives up
@@ -68,7 +74,7 @@ class LaunchModelStudioOperator(BaseOperator):
         foundry_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
         deferrable: bool | None = None,
-        poll_interval: float = 30.0,
+        poll_interval: float | None = None,
         timeout: float | timedelta | None = None,
         cancel_on_kill: bool = True,
         fail_on_missing_model_output: bool = True,
@@ -83,14 +89,17 @@ class LaunchModelStudioOperator(BaseOperator):
         arguments.check_conn_id(foundry_conn_id)
         self.model_studio_rid = model_studio_rid
         self.foundry_conn_id = foundry_conn_id
-        self.wait_for_completion = wait_for_completion
+        self.wait_for_completion = arguments.check_flag("wait_for_completion", wait_for_completion)
+        deferrable = arguments.check_optional_flag("deferrable", deferrable)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.poll_interval = arguments.check_seconds("poll_interval", poll_interval)
+        self.poll_interval = None if poll_interval is None else arguments.check_seconds("poll_interval", poll_interval)
         self.timeout = arguments.check_optional_seconds("timeout", timeout)
-        self.cancel_on_kill = cancel_on_kill
-        self.fail_on_missing_model_output = fail_on_missing_model_output
-        self.retry_on_run_failure = retry_on_run_failure
-        self.reattach_to_running_run = reattach_to_running_run
+        self.cancel_on_kill = arguments.check_flag("cancel_on_kill", cancel_on_kill)
+        self.fail_on_missing_model_output = arguments.check_flag(
+            "fail_on_missing_model_output", fail_on_missing_model_output
+        )
+        self.retry_on_run_failure = arguments.check_flag("retry_on_run_failure", retry_on_run_failure)
+        self.reattach_to_running_run = arguments.check_flag("reattach_to_running_run", reattach_to_running_run)
         self.status_log_interval = arguments.check_non_negative_seconds("status_log_interval", status_log_interval)
         self.retry = arguments.check_retry(retry)
         self._active_build_rid: str | None = None
@@ -109,7 +118,7 @@ class LaunchModelStudioOperator(BaseOperator):
         try:
             return self._execute(context)
         except FoundryError as exc:
-            raise self._give_up(exc, context) from exc
+            raise self._give_up(exc, context) from None
 
     def _execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_modelstudio.foundry.shapes import build_status
@@ -145,7 +154,7 @@ class LaunchModelStudioOperator(BaseOperator):
         watch = StatusWatch(
             build_rid,
             build_url,
-            self.poll_interval,
+            self._poll_interval(),
             self.log,
             started_at=self._started_at(run),
             heartbeat=self.status_log_interval,
@@ -200,7 +209,12 @@ class LaunchModelStudioOperator(BaseOperator):
         if self.execution_timeout and start is not None:
             limit = self.execution_timeout.total_seconds()
             deadlines.append(start.timestamp() + limit - min(30.0, limit * 0.05))
-        return WaitPolicy(self.poll_interval, min(deadlines, default=None), heartbeat=self.status_log_interval)
+        return WaitPolicy(self._poll_interval(), min(deadlines, default=None), heartbeat=self.status_log_interval)
+
+    def _poll_interval(self) -> float:
+        if self.poll_interval is not None:
+            return self.poll_interval
+        return LOCAL_POLL_INTERVAL if self.hook.settings.is_local else DEFAULT_POLL_INTERVAL
 
     def _defer(self, run: Run, policy: WaitPolicy, context: Context) -> None:
         from airflow_provider_modelstudio.runs import ownership
@@ -232,7 +246,7 @@ class LaunchModelStudioOperator(BaseOperator):
             self._active_build_rid = None
             return self._finish(self._launched_run(context, payload["build_rid"]), payload["status"], build_url)
         except FoundryError as exc:
-            raise self._give_up(exc, context) from exc
+            raise self._give_up(exc, context) from None
 
     def _launched_run(self, context: Context, build_rid: str) -> Run:
         """The run this task pushed to XCom at launch (a resumed task runs in a fresh process)."""
@@ -251,9 +265,10 @@ class LaunchModelStudioOperator(BaseOperator):
         return run
 
     def _finish(self, run: Run, status: str, build_url: str) -> dict[str, Any]:
+        from airflow_provider_modelstudio.runs.progress import report_success
         from airflow_provider_modelstudio.runs.result import finish
 
-        return finish(
+        result = finish(
             run,
             status,
             studio_rid=self.model_studio_rid,
@@ -261,6 +276,8 @@ class LaunchModelStudioOperator(BaseOperator):
             fail_on_missing_model_output=self.fail_on_missing_model_output,
             cancelled_because=self._cancelled_because,
         )
+        report_success(self.log, result, self.hook.settings.model_version_url)
+        return result
 
     def _timed_out(self, build_rid: str, build_url: str) -> Exception:
         from airflow_provider_modelstudio.runs.errors import RunTimedOutError
@@ -284,7 +301,8 @@ class LaunchModelStudioOperator(BaseOperator):
         return ownership.cancel_build(hook, build_rid, why=why, log=self.log)
 
     def _give_up(self, exc: Exception, context: Context) -> BaseException:
-        """The exception the task raises for ``exc``, after deciding what becomes of a build it was waiting on.
+        """The exception the task raises (``from None``) for ``exc``, after deciding what becomes of a build it
+        was waiting on.
 
         A build a retry can reattach to is left running when the trouble was transient; any other wait this
         task gives up on is cancelled (when ``cancel_on_kill``), so no run is left without an owner.
@@ -292,7 +310,7 @@ class LaunchModelStudioOperator(BaseOperator):
         from airflow_provider_modelstudio._compat import AirflowFailException
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs import ownership
-        from airflow_provider_modelstudio.runs.errors import as_task_failure, is_transient
+        from airflow_provider_modelstudio.runs.errors import as_task_failure, failure_message, is_transient
 
         assert isinstance(exc, FoundryError)
         build_rid = self._active_build_rid
@@ -300,7 +318,7 @@ class LaunchModelStudioOperator(BaseOperator):
             return as_task_failure(exc, retry_allowed=self.retry_on_run_failure)
         if is_transient(exc) and ownership.can_reattach(context, reattach_to_running_run=self.reattach_to_running_run):
             self.log.warning("Build %s was left running: a retry of this task reattaches to it.", build_rid)
-            return exc
+            return exc.with_traceback(None)
         if is_transient(exc):
             reason = (
                 "a retry of this task could not reattach to it (Airflow < 3.3 without reattach_to_running_run=True) "
@@ -309,9 +327,9 @@ class LaunchModelStudioOperator(BaseOperator):
         else:
             reason = "the task could not go on waiting for it"
         outcome = self._let_go(build_rid, reason)
-        failure = AirflowFailException(f"{exc} The task gave up on build {build_rid}, which was {outcome}.")
-        failure.__cause__ = exc
-        return failure
+        return AirflowFailException(
+            f"{failure_message(exc)} The task gave up on build {build_rid}, which was {outcome}."
+        )
 
     def on_kill(self) -> None:
         """Cancel the build the worker is waiting on (best effort, short timeout)."""

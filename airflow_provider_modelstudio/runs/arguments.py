@@ -1,9 +1,10 @@
 """Checks of task arguments shared by the operator and the sensor: at DAG parse time for literal values,
-at execute time for templated ones. Each error names the argument, the value and the fix."""
+at execute time for values known only then (Jinja templates, another task's output, DAG params). Each error
+names the argument, the value and the fix."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
 from airflow_provider_modelstudio.foundry.rids import (
@@ -15,10 +16,33 @@ from airflow_provider_modelstudio.foundry.rids import (
     validate_rid,
 )
 
+if TYPE_CHECKING:
+    from airflow_provider_modelstudio.foundry.shapes import Run
+
 
 def is_template(value: Any) -> bool:
-    """Whether a value will only be known after Jinja rendering."""
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
+    """Whether a value will only be known when the task runs: a Jinja template, or something Airflow resolves
+    then (``other_task.output``, ``dag.param(...)``)."""
+    from airflow.sdk.definitions._internal.mixins import ResolveMixin
+
+    return isinstance(value, ResolveMixin) or (isinstance(value, str) and ("{{" in value or "{%" in value))
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``True`` or ``False``, nothing else: the string ``"false"`` would otherwise count as true."""
+    if not isinstance(value, bool):
+        raise FoundryConfigError(f"{name}={value!r} must be True or False (a bool, not {type(value).__name__}).")
+    return value
+
+
+def check_optional_flag(name: str, value: Any) -> bool | None:
+    """Like :func:`check_flag`, None allowed (the default applies)."""
+    if value is None:
+        return None
+    try:
+        return check_flag(name, value)
+    except FoundryConfigError as exc:
+        raise FoundryConfigError(f"{exc} Or None for the default.") from None
 
 
 def check_seconds(name: str, value: Any) -> float:
@@ -89,6 +113,30 @@ def check_model_rid(value: Any, *, field: str, rendered: bool) -> None:
 def check_model_version_rid(value: Any, *, field: str, rendered: bool) -> None:
     if rendered or not is_template(value):
         validate_rid(value, MODEL_VERSION, field=field)
+
+
+def read_run(value: Any) -> Run:
+    """The run inside a sensor's ``run`` argument (a ``LaunchModelStudioOperator`` result)."""
+    from airflow_provider_modelstudio.foundry.shapes import run_of
+
+    run = run_of(value)
+    if run is None:
+        raise FoundryConfigError(
+            f"run={value!r:.200} is not a LaunchModelStudioOperator result; pass run=launch.output, or build_rid=..."
+        )
+    return run
+
+
+def check_run(value: Any, *, rendered: bool) -> None:
+    """Validate a sensor's ``run`` unless it is known only when the task runs."""
+    if rendered or not is_template(value):
+        read_run(value)
+
+
+def check_text(name: str, value: Any) -> None:
+    """A non-empty string (or a value known only when the task runs)."""
+    if not is_template(value) and (not isinstance(value, str) or not value.strip()):
+        raise FoundryConfigError(f"{name}={value!r} must be a non-empty string.")
 
 
 def check_conn_id(value: Any) -> None:

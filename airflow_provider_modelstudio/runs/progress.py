@@ -1,4 +1,5 @@
-"""What a person watching a wait reads: each status change, a heartbeat while nothing changes, the link.
+"""What a person watching a wait reads: each status change, a heartbeat while nothing changes, the link, and
+one line naming the new model version when the run succeeded.
 
 Elapsed time counts from the run's ``startedTime`` (so it survives a triggerer restart or a reattach), or
 from when the watch began when Foundry gave no start time. Heartbeats grow sparser as the run ages (at most
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_provider_modelstudio.runs.status import Verdict, is_unknown, judge
@@ -112,3 +114,33 @@ class StatusWatch:
             return False
         quiet = now - self._last_line
         return quiet >= max(self.heartbeat, HEARTBEAT_GROWTH * (now - self.started_at))
+
+
+def report_success(log: logging.Logger | Any, result: dict[str, Any], version_url: Callable[[str, str], str]) -> None:
+    """Log the one line that says what a successful run produced: each new model version and its link.
+
+    :param log: where to log
+    :param result: the task's result (see :mod:`.result`)
+    :param version_url: the link of a model version, from its model RID and version RID
+    """
+    outputs = result["model_outputs"]
+    produced = [
+        (alias, output["model_version_rid"], _link(output, version_url))
+        for alias, output in outputs.items()
+        if output["model_version_rid"]
+    ]
+    run = f"Run {result['run_id']} of {result['model_studio_rid'] or 'its studio'}"
+    if not produced:
+        log.info("%s %s without a model output. %s", run, result["build_status"], result["build_url"])
+    elif len(produced) == 1:
+        _alias, version, link = produced[0]
+        log.info("%s %s: new model version %s%s", run, result["build_status"], version, link)
+    else:
+        versions = "; ".join(f"{alias}: {version}{link}" for alias, version, link in produced)
+        log.info("%s %s: new model versions %s", run, result["build_status"], versions)
+
+
+def _link(output: Mapping[str, Any], version_url: Callable[[str, str], str]) -> str:
+    if not output.get("model_rid"):
+        return ""
+    return f" {version_url(output['model_rid'], output['model_version_rid'])}"

@@ -74,17 +74,26 @@ class ModelStudioRunSensor(BaseSensorOperator):
             )
         if run_id is not None and model_studio_rid is None:
             raise FoundryConfigError(f"run_id={run_id!r} needs model_studio_rid too, to look the run up.")
+        if run is not None:
+            arguments.check_run(run, rendered=False)
         if build_rid is not None:
             arguments.check_build_rid(build_rid, field="build_rid", rendered=False)
+        if model_studio_rid is not None:
+            arguments.check_studio_rid(model_studio_rid, rendered=False)
+        if run_id is not None:
+            arguments.check_text("run_id", run_id)
         arguments.check_conn_id(foundry_conn_id)
         self.run = run
         self.build_rid = build_rid
         self.model_studio_rid = model_studio_rid
         self.run_id = run_id
         self.foundry_conn_id = foundry_conn_id
+        deferrable = arguments.check_optional_flag("deferrable", deferrable)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.fail_on_missing_model_output = fail_on_missing_model_output
-        self.retry_on_run_failure = retry_on_run_failure
+        self.fail_on_missing_model_output = arguments.check_flag(
+            "fail_on_missing_model_output", fail_on_missing_model_output
+        )
+        self.retry_on_run_failure = arguments.check_flag("retry_on_run_failure", retry_on_run_failure)
         self.status_log_interval = arguments.check_non_negative_seconds("status_log_interval", status_log_interval)
         self.retry = arguments.check_retry(retry)
         self._watch: StatusWatch | None = None
@@ -99,17 +108,13 @@ class ModelStudioRunSensor(BaseSensorOperator):
 
     def _target(self) -> tuple[Run, str | None]:
         """The run (as far as known) and its studio, from the rendered arguments."""
-        from airflow_provider_modelstudio.foundry.shapes import Run, run_of
+        from airflow_provider_modelstudio.foundry.shapes import Run
 
         if self.run is not None:
-            run = run_of(self.run)
-            if run is None:
-                raise FoundryConfigError(
-                    f"run={self.run!r:.200} is not a LaunchModelStudioOperator result; pass run=launch.output, or "
-                    "build_rid=..."
-                )
-            return run, self.run.get("model_studio_rid") or self.model_studio_rid
+            return arguments.read_run(self.run), self.run.get("model_studio_rid") or self.model_studio_rid
         arguments.check_build_rid(self.build_rid, field="build_rid", rendered=True)
+        if self.model_studio_rid is not None:
+            arguments.check_studio_rid(self.model_studio_rid, rendered=True)
         bare = Run(
             run_id=self.run_id,
             build_rid=str(self.build_rid),
@@ -129,6 +134,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
         return WaitPolicy(self.poke_interval, deadline, heartbeat=self.status_log_interval)
 
     def execute(self, context: Context) -> Any:
+        from airflow_provider_modelstudio._compat import AirflowFailException
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs.errors import as_task_failure
 
@@ -141,7 +147,9 @@ class ModelStudioRunSensor(BaseSensorOperator):
                 return done.xcom_value
             self._defer()
         except FoundryError as exc:
-            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from None
+        except AirflowFailException as exc:  # a run failure, judged in poke (see _finish): without poke's frames
+            raise exc.with_traceback(None) from None
 
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_modelstudio.foundry.errors import FoundryError
@@ -188,6 +196,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
     def _finish(self, run: Run, studio: str | None, status: str, build_url: str) -> dict[str, Any]:
         from airflow_provider_modelstudio.foundry.shapes import read_runs
         from airflow_provider_modelstudio.runs.errors import RunFailedError, as_task_failure
+        from airflow_provider_modelstudio.runs.progress import report_success
         from airflow_provider_modelstudio.runs.result import finish
 
         if self.run_id is not None and studio is not None and self.run is None:
@@ -197,7 +206,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
                 raise FoundryConfigError(f"run_id={self.run_id!r} is not a run of {studio}.")
             run = found[0]
         try:
-            return finish(
+            result = finish(
                 run,
                 status,
                 studio_rid=studio,
@@ -205,7 +214,11 @@ class ModelStudioRunSensor(BaseSensorOperator):
                 fail_on_missing_model_output=self.fail_on_missing_model_output,
             )
         except RunFailedError as exc:
-            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+            # Raised here rather than left to execute(): a FoundryError out of poke would be swallowed by
+            # silent_fail=True and poked again forever.
+            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from None
+        report_success(self.log, result, self.hook.settings.model_version_url)
+        return result
 
     def _defer(self) -> None:
         from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
@@ -241,4 +254,4 @@ class ModelStudioRunSensor(BaseSensorOperator):
             run, studio = self._target()
             return self._finish(run, studio, payload["status"], build_url)
         except FoundryError as exc:
-            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from exc
+            raise as_task_failure(exc, retry_allowed=self.retry_on_run_failure) from None

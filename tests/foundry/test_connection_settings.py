@@ -410,10 +410,24 @@ def test_uri_connection_with_nested_http_scheme_for_loopback(set_connection: Any
     assert s.timeout == 0.5
 
 
-def test_uri_connection_with_plain_loopback_host_defaults_to_https(set_connection: Any) -> None:
-    # Without a scheme in the host the provider assumes https, so this form does not reach a local emulator.
+def test_uri_connection_with_plain_loopback_host_means_http(set_connection: Any) -> None:
+    # Without a scheme a loopback host means http: the local emulator, which serves no TLS.
     set_connection(raw=f"foundry://:{TOKEN}@127.0.0.1:8123")
-    assert hook_settings().base_url == "https://127.0.0.1:8123"
+    assert hook_settings().base_url == "http://127.0.0.1:8123"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "127.0.0.2"])
+def test_a_loopback_host_without_scheme_and_a_separate_port_means_http(host: str) -> None:
+    # What `airflow connections add --conn-host 127.0.0.1 --conn-port 8765` stores.
+    assert settings(host=host, port=8765).base_url == f"http://{host}:8765"
+
+
+def test_a_loopback_host_keeps_an_explicit_https_scheme() -> None:
+    assert settings(host="https://127.0.0.1", port=8443).base_url == "https://127.0.0.1:8443"
+
+
+def test_a_host_without_scheme_that_is_not_loopback_means_https() -> None:
+    assert settings(host="example.palantirfoundry.com").base_url == "https://example.palantirfoundry.com"
 
 
 def test_hook_reads_the_connection_once(set_connection: Any, mocker: Any) -> None:

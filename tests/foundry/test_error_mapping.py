@@ -4,6 +4,7 @@ readable exception naming the request, the status, Foundry's identifiers and the
 from __future__ import annotations
 
 import json
+import traceback
 from typing import Any
 
 import pytest
@@ -86,9 +87,10 @@ def test_named_errors_map_to_their_classes(
     assert error.status_code == status
 
 
-def test_message_names_method_path_status_error_name_instance_id_and_parameters() -> None:
-    message = str(from_body(404, envelope("ModelStudioNotFound", "NOT_FOUND", studioRid=STUDIO)))
-    assert message.startswith("ModelStudioNotFound: ")
+def test_printed_error_names_method_path_status_error_name_instance_id_and_parameters() -> None:
+    error = from_body(404, envelope("ModelStudioNotFound", "NOT_FOUND", studioRid=STUDIO))
+    message = "".join(traceback.format_exception_only(error))  # what a person reads under a traceback
+    assert message.startswith("airflow_provider_modelstudio.foundry.errors.ModelStudioNotFound: POST ")
     assert f"POST {PATH} -> 404" in message
     assert f"errorInstanceId {INSTANCE}" in message
     assert f"studioRid={STUDIO}" in message
@@ -202,9 +204,19 @@ def test_oauth2_error_without_description_is_read() -> None:
     assert "invalid_scope" in str(error)
 
 
-def test_summary_is_the_message_without_the_hint() -> None:
+def test_printed_error_names_its_class_once() -> None:
     error = from_body(404, envelope("ModelStudioNotFound", "NOT_FOUND", studioRid=STUDIO))
-    assert str(error) == f"{error.summary}: {errors.ModelStudioNotFound.hint}"
+    assert "".join(traceback.format_exception_only(error)).count("ModelStudioNotFound") == 1
+
+
+def test_message_keeps_foundrys_error_name_when_the_class_does_not_say_it() -> None:
+    error = from_body(403, envelope("ApiUsageDenied", "PERMISSION_DENIED", missingScope="api:models-write"))
+    assert str(error).startswith("ApiUsageDenied: POST ")
+
+
+def test_summary_is_the_message_without_the_hint_naming_the_error() -> None:
+    error = from_body(404, envelope("ModelStudioNotFound", "NOT_FOUND", studioRid=STUDIO))
+    assert f"ModelStudioNotFound: {error}" == f"{error.summary}: {errors.ModelStudioNotFound.hint}"
     assert f"POST {PATH} -> 404" in error.summary
     assert errors.ModelStudioNotFound.hint not in error.summary
 

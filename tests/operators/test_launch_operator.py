@@ -436,3 +436,58 @@ def test_the_deferred_wait_starts_its_clock_at_the_runs_start(foundry_connection
 def test_a_retry_typo_fails_when_the_dag_is_parsed():
     with pytest.raises(FoundryConfigError, match="max_attempt"):
         operator(retry={"max_attempt": 3})
+
+
+# Parse-time checks, the default poll interval, the success line ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "wait_for_completion",
+        "deferrable",
+        "cancel_on_kill",
+        "fail_on_missing_model_output",
+        "retry_on_run_failure",
+        "reattach_to_running_run",
+    ],
+)
+def test_a_flag_given_as_a_string_is_refused_when_the_dag_is_parsed(name):
+    with pytest.raises(FoundryConfigError, match=f"{name}='false' must be True or False"):
+        operator(**{name: "false"})
+
+
+def test_a_retry_typo_is_refused_when_the_dag_is_parsed():
+    with pytest.raises(FoundryConfigError, match="max_attempt"):
+        operator(retry={"max_attempt": 3})
+
+
+def test_the_studio_may_be_another_tasks_output():
+    from airflow.sdk import DAG, task
+
+    with DAG("upstream_studio", schedule=None):
+
+        @task
+        def pick() -> str:
+            return DEMO
+
+        launch = operator(model_studio_rid=pick())
+    assert launch.upstream_task_ids == {"pick"}
+
+
+def test_the_default_poll_interval_against_the_local_emulator_is_one_second(foundry_connection):
+    op = operator(poll_interval=None)
+    assert op._poll_interval() == 1.0
+
+
+def test_the_default_poll_interval_against_foundry_is_thirty_seconds(set_connection):
+    set_connection(host="example.palantirfoundry.com", password="some-token-1")
+    assert operator(poll_interval=None)._poll_interval() == 30.0
+
+
+def test_a_success_logs_one_line_naming_the_new_model_version_and_its_link(foundry_connection, capsys):
+    result = operator().execute(context())
+    lines = [line for line in capsys.readouterr().out.splitlines() if "new model version" in line]
+    assert len(lines) == 1
+    assert result["model_version_rid"] in lines[0]
+    assert f"{foundry_connection.url}/workspace/models/{result['model_rid']}/versions/" in lines[0]

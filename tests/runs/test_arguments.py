@@ -32,3 +32,38 @@ def test_a_templated_rid_is_checked_only_once_rendered():
 def test_a_literal_bad_rid_is_refused_at_once():
     with pytest.raises(FoundryConfigError, match=r"ri\.models\.<instance>\.model-studio\.<locator>"):
         arguments.check_studio_rid("my-studio", rendered=False)
+
+
+@pytest.mark.parametrize("value", ["false", 0, 1, None])
+def test_a_flag_must_be_a_bool_not_something_python_would_take_as_one(value):
+    with pytest.raises(FoundryConfigError, match=r"deferrable=.* must be True or False"):
+        arguments.check_flag("deferrable", value)
+
+
+def test_an_optional_flag_accepts_none_for_the_default():
+    assert arguments.check_optional_flag("deferrable", None) is None
+    with pytest.raises(FoundryConfigError, match="Or None for the default"):
+        arguments.check_optional_flag("deferrable", "yes")
+
+
+def test_another_tasks_output_is_checked_only_once_resolved():
+    from airflow.sdk import DAG, task
+
+    with DAG("args", schedule=None):
+
+        @task
+        def pick() -> str:
+            return "ri.models.main.model-studio.demo"
+
+        arguments.check_studio_rid(pick(), rendered=False)
+
+
+def test_a_literal_run_must_be_a_launch_result():
+    with pytest.raises(FoundryConfigError, match="run=\\['x'\\] is not a LaunchModelStudioOperator result"):
+        arguments.check_run(["x"], rendered=False)
+
+
+@pytest.mark.parametrize("value", ["", "  ", 42])
+def test_text_must_be_a_non_empty_string(value):
+    with pytest.raises(FoundryConfigError, match=r"run_id=.* must be a non-empty string"):
+        arguments.check_text("run_id", value)

@@ -79,3 +79,43 @@ def test_a_status_change_is_always_logged(clock, caplog):
 def test_the_clock_reads_hours_minutes_seconds():
     assert progress.clock(3 * 3600 + 2 * 60 + 1) == "3:02:01"
     assert progress.clock(-5) == "0:00:00"
+
+
+def result_with(outputs, status="SUCCEEDED"):
+    return {
+        "run_id": "r1",
+        "model_studio_rid": "ri.models.main.model-studio.s",
+        "build_status": status,
+        "build_url": "https://f/b",
+        "model_outputs": outputs,
+    }
+
+
+def version_link(model_rid, version_rid):
+    return f"https://f/{model_rid}/{version_rid}"
+
+
+def test_a_success_logs_one_line_naming_the_new_model_version_and_its_link(caplog):
+    caplog.set_level(logging.INFO)
+    output = {"model_rid": "m", "model_version_rid": "v", "experiment_rid": None}
+    progress.report_success(logging.getLogger("t"), result_with({"model": output}), version_link)
+    assert lines(caplog) == ["Run r1 of ri.models.main.model-studio.s SUCCEEDED: new model version v https://f/m/v"]
+
+
+def test_a_success_with_several_outputs_names_each_version_by_alias_on_one_line(caplog):
+    caplog.set_level(logging.INFO)
+    outputs = {
+        "churn": {"model_rid": "m1", "model_version_rid": "v1", "experiment_rid": None},
+        "uplift": {"model_rid": "m2", "model_version_rid": "v2", "experiment_rid": None},
+    }
+    progress.report_success(logging.getLogger("t"), result_with(outputs), version_link)
+    assert lines(caplog) == [
+        "Run r1 of ri.models.main.model-studio.s SUCCEEDED: new model versions "
+        "churn: v1 https://f/m1/v1; uplift: v2 https://f/m2/v2"
+    ]
+
+
+def test_a_success_without_model_output_says_so_with_the_build_link(caplog):
+    caplog.set_level(logging.INFO)
+    progress.report_success(logging.getLogger("t"), result_with({}), version_link)
+    assert lines(caplog) == ["Run r1 of ri.models.main.model-studio.s SUCCEEDED without a model output. https://f/b"]

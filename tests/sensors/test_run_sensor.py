@@ -120,9 +120,16 @@ def test_sensor_refuses_a_malformed_build_rid_at_parse_time():
         sensor(build_rid="build-1")
 
 
-def test_sensor_refuses_a_run_that_is_not_an_operator_result(foundry_connection):
+def test_sensor_refuses_a_run_that_is_not_an_operator_result_at_parse_time():
+    with pytest.raises(FoundryConfigError, match="not a LaunchModelStudioOperator result"):
+        sensor(run={"something": 1})
+
+
+def test_sensor_refuses_a_rendered_run_that_is_not_an_operator_result(foundry_connection):
+    s = sensor(run="{{ ti.xcom_pull(task_ids='launch') }}")
+    s.run = {"something": 1}  # what the template rendered to
     with pytest.raises(AirflowFailException, match="not a LaunchModelStudioOperator result"):
-        sensor(run={"something": 1}).execute(context())
+        s.execute(context())
 
 
 def test_run_id_without_studio_is_refused():
@@ -148,3 +155,26 @@ def test_poking_through_persistent_failures_gives_up_at_the_same_limit_as_other_
         assert s.poke(context()).is_done is False
     with pytest.raises(PollingFailedError, match=f"{MAX_CONSECUTIVE_POLL_FAILURES} failed check"):
         s.poke(context())
+
+
+def test_sensor_refuses_a_malformed_studio_rid_at_parse_time():
+    with pytest.raises(FoundryConfigError, match="model_studio_rid='studio'"):
+        sensor(build_rid="ri.foundry.main.build.b", model_studio_rid="studio", run_id="abc")
+
+
+def test_sensor_refuses_an_empty_run_id_at_parse_time():
+    with pytest.raises(FoundryConfigError, match="run_id='' must be a non-empty string"):
+        sensor(build_rid="ri.foundry.main.build.b", model_studio_rid=DEMO, run_id="")
+
+
+def test_sensor_refuses_a_flag_given_as_a_string_at_parse_time():
+    with pytest.raises(FoundryConfigError, match="deferrable='true' must be True or False"):
+        sensor(build_rid="ri.foundry.main.build.b", deferrable="true")
+
+
+def test_a_sensed_success_logs_one_line_naming_the_new_model_version(foundry_connection, capsys):
+    run = launched()
+    result = poke_until_done(sensor(run=run), context(), foundry_connection)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "new model version" in line]
+    assert len(lines) == 1
+    assert result["model_version_rid"] in lines[0]
