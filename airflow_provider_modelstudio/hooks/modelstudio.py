@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_PROBE_BUILD_RID = "ri.foundry.main.build.00000000-0000-0000-0000-000000000000"
-
 
 class ModelStudioHook(BaseHook):
     """Talks to Palantir Foundry's Model Studio and build APIs through a ``foundry`` connection.
@@ -240,12 +238,17 @@ class ModelStudioHook(BaseHook):
     # Airflow's connection UI ----------------------------------------------------------------------------------
 
     def test_connection(self) -> tuple[bool, str]:
-        """One cheap authenticated call (a getBatch of no known build); the exact reason on failure."""
+        """Check the credentials and every scope this provider needs with one harmless request per scope (see
+        :mod:`.connection_check`); on failure, the exact reason or the missing scopes and what needs each."""
+        from airflow_provider_modelstudio.hooks.connection_check import missing_scopes, missing_scopes_message
+
         try:
             settings = self.settings
-            self._run(api.get_builds_batch([_PROBE_BUILD_RID]))
+            missing = missing_scopes(self._run)
         except FoundryError as exc:
             return False, str(exc)
+        if missing:
+            return False, missing_scopes_message(settings, missing)
         return True, f"Connected to {settings.base_url} with {settings.auth_type} authentication."
 
     @classmethod
