@@ -1,9 +1,10 @@
 """The example DAGs: they import cleanly, have the documented tasks, and run end to end against the
-emulator with ``dag.test()`` (deferred waits run their trigger inline); the README shows one of them
+emulator with ``dag.test()`` (deferred waits run their trigger inline); the README shows two of them
 verbatim."""
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from pathlib import Path
@@ -11,7 +12,18 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_modelstudio._compat import AirflowFailException
+from airflow_provider_modelstudio.emulator import (
+    DEMO_BREAKS_STUDIO,
+    DEMO_CHAMPION_METRICS,
+    DEMO_CHAMPION_VERSION,
+    DEMO_PROD_MODEL,
+    DEMO_WORSE_STUDIO,
+)
+from airflow_provider_modelstudio.foundry.promote import promoted_from
+from tests.deploy_helpers import served
 from tests.example_dags.conftest import EXAMPLE_DAGS, dag_bag, task_states, xcom
+from tests.lifecycle_helpers import context
 
 DEMO = "ri.models.main.model-studio.demo"
 DEMO_FAILS = "ri.models.main.model-studio.demo-fails"
@@ -24,7 +36,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 EXPECTED_TASKS = {
     "modelstudio_quickstart": {"train", "use_new_version"},
-    "retrain_then_deploy": {"launch_training", "quality_gate", "deploy"},
+    "retrain_then_deploy": {"train", "gate", "deploy"},
     "launch_and_sense": {"launch_training", "wait_for_training", "report"},
     "retrain_many": {"retrain", "collect"},
 }
@@ -37,6 +49,16 @@ def only_run(emu: Any, studio: str) -> dict[str, Any]:
 
 def new_version(run: dict[str, Any]) -> str:
     return run["resolvedOutputs"]["model"]["modelVersionRid"]
+
+
+def copies_of(emu: Any, version_rid: str) -> list[dict[str, Any]]:
+    """The production model's versions promoted from ``version_rid``."""
+    return [v for v in emu.model_versions(DEMO_PROD_MODEL) if promoted_from(v, version_rid)]
+
+
+def verdicts(dag_run: Any) -> list[str]:
+    """The verdicts of the gate's table, as the gate pushed it to XCom."""
+    return [row["verdict"] for row in xcom(dag_run, "gate", key="gate")]
 
 
 # Integrity ---------------------------------------------------------------------------------------------
@@ -70,20 +92,67 @@ def test_the_readme_shows_the_quickstart_dag_verbatim() -> None:
 
 
 @pytest.mark.usefixtures("airflow_db")
-def test_retrain_then_deploy_hands_the_new_model_version_to_deploy(
+def test_retrain_then_deploy_trains_gates_and_serves_the_new_model_version(
     example_dags: dict[str, Any], foundry_connection: Any
 ) -> None:
     run = example_dags["retrain_then_deploy"].test()
-    assert run.state == "success", task_states(run)
+    assert task_states(run) == {"train": "success", "gate": "success", "deploy": "success"}
+    assert run.state == "success"
     emulated = only_run(foundry_connection, DEMO)
-    launched = xcom(run, "launch_training")
+    launched = xcom(run, "train")
     assert launched["build_status"] == "SUCCEEDED"
     assert launched["run_id"] == emulated["runId"]
     assert launched["model_studio_rid"] == DEMO
     assert launched["model_version_rid"] == new_version(emulated)
-    assert xcom(run, "launch_training", key="model_version_rid") == new_version(emulated)
-    assert xcom(run, "quality_gate") == new_version(emulated)
-    assert xcom(run, "deploy") == new_version(emulated)
+    assert xcom(run, "train", key="model_version_rid") == new_version(emulated)
+    gate = xcom(run, "gate")
+    assert (gate["passed"], gate["model_version_rid"]) == (True, new_version(emulated))
+    assert gate["champion"]["model_version_rid"] == DEMO_CHAMPION_VERSION
+    assert verdicts(run) == ["PASS"] * 4
+    deployed = xcom(run, "deploy")
+    (copy,) = copies_of(foundry_connection, new_version(emulated))
+    assert deployed["candidate_version_rid"] == new_version(emulated)
+    assert deployed["promoted_version_rid"] == deployed["served_version_rid"] == copy["rid"]
+    assert (deployed["previous_version_rid"], deployed["rolled_back"]) == (DEMO_CHAMPION_VERSION, False)
+    assert 0 <= deployed["smoke_test_output"]["prediction"] < 1
+    assert served(foundry_connection) == (copy["rid"], "ACTIVE", True)
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_a_candidate_worse_than_the_champion_is_stopped_at_the_gate_and_nothing_is_deployed(
+    example_dags: dict[str, Any], foundry_connection: Any
+) -> None:
+    run = example_dags["retrain_then_deploy"].test(run_conf={"model_studio_rid": DEMO_WORSE_STUDIO})
+    assert task_states(run) == {"train": "success", "gate": "failed", "deploy": "upstream_failed"}
+    assert run.state == "failed"
+    rows = xcom(run, "gate", key="gate")
+    assert [(row["metric"], row["check"], row["verdict"]) for row in rows] == [
+        ("val_auc:LAST", "threshold", "FAIL"),
+        ("val_loss:LAST", "threshold", "FAIL"),
+        ("val_auc:LAST", "champion", "FAIL"),
+        ("val_loss:LAST", "champion", "FAIL"),
+    ]
+    champion = [DEMO_CHAMPION_METRICS["val_auc"], DEMO_CHAMPION_METRICS["val_loss"]]
+    assert [row["champion"] for row in rows[2:]] == champion
+    assert served(foundry_connection) == (DEMO_CHAMPION_VERSION, "ACTIVE", True)
+    assert [v["rid"] for v in foundry_connection.model_versions(DEMO_PROD_MODEL)] == [DEMO_CHAMPION_VERSION]
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_a_version_that_breaks_the_deployment_is_rolled_back_to_the_champion(
+    example_dags: dict[str, Any], foundry_connection: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    run = example_dags["retrain_then_deploy"].test(run_conf={"model_studio_rid": DEMO_BREAKS_STUDIO})
+    assert task_states(run) == {"train": "success", "gate": "success", "deploy": "failed"}
+    assert run.state == "failed"
+    candidate = new_version(only_run(foundry_connection, DEMO_BREAKS_STUDIO))
+    (rollback_copy,) = copies_of(foundry_connection, DEMO_CHAMPION_VERSION)
+    result = xcom(run, "deploy", key="deploy_result")
+    assert (result["candidate_version_rid"], result["previous_version_rid"]) == (candidate, DEMO_CHAMPION_VERSION)
+    assert (result["served_version_rid"], result["rolled_back"]) == (rollback_copy["rid"], True)
+    assert served(foundry_connection) == (rollback_copy["rid"], "ACTIVE", True)
+    out, err = capfd.readouterr()
+    assert f"Rolled back: it serves {rollback_copy['rid']} (a copy of {DEMO_CHAMPION_VERSION}) again" in out + err
 
 
 @pytest.mark.usefixtures("airflow_db")
@@ -93,16 +162,17 @@ def test_a_failed_training_run_fails_the_launch_task_and_stops_the_pipeline(
     run = example_dags["retrain_then_deploy"].test(run_conf={"model_studio_rid": DEMO_FAILS})
     assert run.state == "failed"
     assert task_states(run) == {
-        "launch_training": "failed",
-        "quality_gate": "upstream_failed",
+        "train": "failed",
+        "gate": "upstream_failed",
         "deploy": "upstream_failed",
     }
     emulated = only_run(foundry_connection, DEMO_FAILS)
     # The run is in XCom although the task failed, so a person can find it.
-    assert xcom(run, "launch_training", key="run_id") == emulated["runId"]
+    assert xcom(run, "train", key="run_id") == emulated["runId"]
     out, err = capfd.readouterr()
     assert f"{DEMO_FAILS} run {emulated['runId']} (build {emulated['buildRid']}" in out + err
     assert "ended FAILED" in out + err
+    assert served(foundry_connection) == (DEMO_CHAMPION_VERSION, "ACTIVE", True)
 
 
 @pytest.mark.usefixtures("airflow_db")
@@ -146,22 +216,20 @@ def test_the_quickstart_runs(example_dags: dict[str, Any], foundry_connection: A
     assert xcom(run, "use_new_version") == new_version(only_run(foundry_connection, DEMO))
 
 
-def test_the_quality_gate_stops_a_version_that_is_not_from_the_launched_studio(
+def test_the_gate_refuses_a_training_result_with_several_model_outputs(
     example_dags: dict[str, Any], foundry_connection: Any
 ) -> None:
     from airflow_provider_modelstudio.foundry.shapes import read_run
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
     from airflow_provider_modelstudio.runs.result import build_result
 
-    gate = example_dags["retrain_then_deploy"].get_task("quality_gate").python_callable
     run = ModelStudioHook().launch_model_studio(DEMO)
     result = build_result(read_run(run, what="launch"), build_status="SUCCEEDED", build_url="", model_studio_rid=DEMO)
-    assert gate(result) == new_version(run)
-    with pytest.raises(ValueError, match=f"comes from '{DEMO}', not the studio we launched"):
-        gate({**result, "model_studio_rid": DEMO_FAILS})
     two_outputs = {"a": result["model_outputs"]["model"], "b": result["model_outputs"]["model"]}
-    with pytest.raises(ValueError, match="Expected one model output"):
-        gate({**result, "model_outputs": two_outputs, "model_version_rid": {"a": "x", "b": "y"}})
+    gate = copy.copy(example_dags["retrain_then_deploy"].get_task("gate"))
+    gate.candidate = {**result, "model_outputs": two_outputs, "model_version_rid": {"a": "x", "b": "y"}}
+    with pytest.raises(AirflowFailException, match=r"candidate is a run with several model outputs \(a, b\)"):
+        gate.execute(context())
 
 
 # The README's other code -------------------------------------------------------------------------------
