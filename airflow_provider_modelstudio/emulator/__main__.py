@@ -1,9 +1,10 @@
 """Command line: ``python -m airflow_provider_modelstudio.emulator [--port 0] [--scenario FILE.json] ...``.
 
 Starts the emulator in the foreground. The first line printed is exactly
-``Foundry emulator listening on http://<host>:<port>``; the next lines give ``AIRFLOW_CONN_FOUNDRY_DEFAULT``
-values for the static token and for OAuth2. Ctrl-C or SIGTERM stops it with exit status 0. It refuses a
-non-loopback ``--host`` unless ``--allow-remote`` is given: the emulator has no real security.
+``Foundry emulator listening on http://<host>:<port>``; the next lines are ready-to-paste
+``export AIRFLOW_CONN_FOUNDRY_DEFAULT=...`` lines for the static token and for OAuth2. Ctrl-C or SIGTERM
+stops it with exit status 0. It refuses a non-loopback ``--host`` unless ``--allow-remote`` is given: the
+emulator has no real security.
 """
 
 from __future__ import annotations
@@ -86,11 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         print(f"Foundry emulator listening on {emulator.url}", flush=True)
+        print("# Paste into the shell that runs Airflow:")
         if scenario.static_tokens:
-            print(f"AIRFLOW_CONN_FOUNDRY_DEFAULT='{emulator.connection_env('token')}'")
+            print(f"export AIRFLOW_CONN_FOUNDRY_DEFAULT='{emulator.connection_env('token')}'")
         if scenario.clients:
             print("# or, with OAuth2 client credentials:")
-            print(f"AIRFLOW_CONN_FOUNDRY_DEFAULT='{emulator.connection_env('oauth2')}'")
+            print(f"export AIRFLOW_CONN_FOUNDRY_DEFAULT='{emulator.connection_env('oauth2')}'")
         print("# Ctrl-C stops the emulator.", flush=True)
         stop.wait()
     finally:

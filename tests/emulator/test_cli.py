@@ -77,12 +77,12 @@ def test_cli_stops_with_status_0_on_ctrl_c(cli: Cli) -> None:
 def test_cli_prints_the_airflow_connections_after_the_first_line(cli: Cli) -> None:
     match = FIRST_LINE.match(cli.read_line())
     assert match
-    lines = [cli.read_line() for _ in range(3)]
+    lines = [cli.read_line() for _ in range(4)]
 
     values = [
         json.loads(line.split("=", 1)[1].strip("'"))
         for line in lines
-        if line.startswith("AIRFLOW_CONN_FOUNDRY_DEFAULT=")
+        if line.startswith("export AIRFLOW_CONN_FOUNDRY_DEFAULT=")
     ]
 
     assert values == [
@@ -125,3 +125,22 @@ def test_cli_rejects_a_scenario_with_an_unknown_key(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "unknown key 'studio'" in result.stderr
+
+
+def test_cli_export_lines_connect_when_pasted_into_a_shell(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+
+    cli.read_line()
+    exports = [line for line in (cli.read_line() for _ in range(4)) if line.startswith("export ")]
+    for line in exports:
+        shell = subprocess.run(
+            ["bash", "-c", f"{line}\nprintenv AIRFLOW_CONN_FOUNDRY_DEFAULT"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        monkeypatch.setenv("AIRFLOW_CONN_FOUNDRY_DEFAULT", shell.stdout.strip())
+        ok, message = ModelStudioHook().test_connection()
+        assert ok, (line, message)
+    assert len(exports) == 2
