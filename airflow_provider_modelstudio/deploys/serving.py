@@ -112,11 +112,7 @@ def wait_until_served(
         try:
             view = DeploymentView.of(hook.get_live_deployment(deployment_rid), deployment_rid)
         except FoundryError as exc:
-            ending = failures.failed(exc)
-            if ending is exc:
-                raise
-            if ending is not None:
-                raise ending from exc
+            failures.absorb(exc)
             log.warning(
                 "Check %d of live deployment %s failed (%s); will check again.", failures.count, deployment_rid, exc
             )

@@ -87,6 +87,14 @@ class FailedChecks:
             return PollingFailedError(f"Stopped waiting after {self.count} failed check(s) of {self.what}: {problem}")
         return None
 
+    def absorb(self, problem: FoundryError) -> None:
+        """Count a failed check of a wait in the worker: raise what ends the wait, or return to wait on."""
+        ending = self.failed(problem)
+        if ending is problem:
+            raise problem
+        if ending is not None:
+            raise ending from problem
+
 
 def wait_in_worker(
     hook: ModelStudioHook,
@@ -116,11 +124,7 @@ def wait_in_worker(
             if status is None:
                 raise PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
         except FoundryError as exc:
-            ending = failures.failed(exc)
-            if ending is exc:
-                raise
-            if ending is not None:
-                raise ending from exc
+            failures.absorb(exc)
             watch.log.warning("Status check %d failed (%s); will check again.", failures.count, exc)
         else:
             failures.passed()

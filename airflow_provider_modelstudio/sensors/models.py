@@ -99,11 +99,7 @@ class LiveDeploymentSensor(BaseSensorOperator):
         try:
             view = DeploymentView.of(self.hook.get_live_deployment(self.live_deployment_rid), self.live_deployment_rid)
         except FoundryError as exc:
-            ending = self._failures.failed(exc)
-            if ending is exc:
-                raise
-            if ending is not None:
-                raise ending from exc
+            self._failures.absorb(exc)
             self.log.warning(
                 "Check %d of %s failed (%s); will check again.", self._failures.count, self.live_deployment_rid, exc
             )

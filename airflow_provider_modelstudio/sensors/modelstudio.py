@@ -179,11 +179,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
             if status is None:
                 raise PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
         except FoundryError as exc:
-            ending = self._failures.failed(exc)
-            if ending is exc:
-                raise
-            if ending is not None:
-                raise ending from exc
+            self._failures.absorb(exc)
             self.log.warning(
                 "Status check %d of build %s failed (%s); will check again.", self._failures.count, build_rid, exc
             )

@@ -22,9 +22,9 @@ from airflow_provider_modelstudio.deploys.serving import DeploymentView, Serving
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-from airflow_provider_modelstudio.runs.errors import PollingFailedError, is_transient
+from airflow_provider_modelstudio.runs.errors import PollingFailedError
 from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, FailedChecks, WaitPolicy
-from airflow_provider_modelstudio.triggers.poller import Subscription
+from airflow_provider_modelstudio.triggers.poller import Ended, Subscription, next_usable
 
 WatchKey = tuple[str, str, str]
 
@@ -166,19 +166,11 @@ class LiveDeploymentTrigger(BaseTrigger):
         last = ""
         try:
             while True:
-                try:
-                    async with asyncio.timeout(policy.remaining()):
-                        check = await subscription.next()
-                except TimeoutError:
-                    yield self._event("timeout", message=f"still {last or 'unknown'}")
+                check = await next_usable(subscription, policy, failures)
+                if isinstance(check, Ended):
+                    message = check.message or f"still {last or 'unknown'}"
+                    yield self._event(check.kind, message=message, transient=check.transient)
                     return
-                if isinstance(check, FoundryError):
-                    ending = failures.failed(check, all_transient=True)
-                    if ending is not None:
-                        yield self._event("error", message=str(ending), transient=is_transient(check))
-                        return
-                    continue
-                failures.passed()
                 assert isinstance(check, DeploymentView)
                 if check.describe() != last:
                     last = check.describe()

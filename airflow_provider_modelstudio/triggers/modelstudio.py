@@ -11,7 +11,6 @@ not launch runs, does not carry the run, and does not build results: the task do
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,12 +19,11 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
-from airflow_provider_modelstudio.runs.errors import is_transient
 from airflow_provider_modelstudio.runs.events import EventKind, make_event
 from airflow_provider_modelstudio.runs.progress import StatusWatch
 from airflow_provider_modelstudio.runs.status import Verdict
 from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, FailedChecks, WaitPolicy
-from airflow_provider_modelstudio.triggers.poller import BuildPoller
+from airflow_provider_modelstudio.triggers.poller import BuildPoller, Ended, next_usable
 
 KILL_CANCEL_RETRY = {"max_attempts": 3, "backoff_initial": 0.5, "backoff_max": 2.0, "max_elapsed": 10.0}
 
@@ -113,19 +111,11 @@ class ModelStudioRunTrigger(BaseTrigger):
         subscription = poller.subscribe(self.build_rid, policy.poll_interval)
         try:
             while True:
-                try:
-                    async with asyncio.timeout(policy.remaining()):
-                        check = await subscription.next()
-                except TimeoutError:
-                    yield self._event("timeout", message=f"Build {self.build_rid} was still not final.")
+                check = await next_usable(subscription, policy, failures)
+                if isinstance(check, Ended):
+                    message = check.message or f"Build {self.build_rid} was still not final."
+                    yield self._event(check.kind, message=message, transient=check.transient)
                     return
-                if isinstance(check, FoundryError):
-                    ending = failures.failed(check, all_transient=True)
-                    if ending is not None:
-                        yield self._event("error", message=str(ending), transient=is_transient(check))
-                        return
-                    continue
-                failures.passed()
                 if watch.observe(check) is not Verdict.WAIT:
                     yield self._event("final", status=check)
                     return

@@ -18,11 +18,13 @@ import json
 import logging
 import sys
 import weakref
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-from airflow_provider_modelstudio.runs.errors import PollingFailedError
+from airflow_provider_modelstudio.runs.errors import PollingFailedError, is_transient
+from airflow_provider_modelstudio.runs.waiting import FailedChecks, WaitPolicy
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,34 @@ class Subscription:
         else:
             self._waiter = future
         return future
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Why a trigger's wait ended without a usable check: the deadline, or too many failed checks."""
+
+    kind: Literal["timeout", "error"]
+    message: str = ""
+    transient: bool = False
+
+
+async def next_usable(subscription: Subscription, policy: WaitPolicy, failures: FailedChecks) -> Any:
+    """The next check that is not a failure, or :class:`Ended` at the policy's deadline or failure limit.
+
+    Every failure counts against the wait's own limit (one bad answer never ends every wait sharing it).
+    """
+    while True:
+        try:
+            async with asyncio.timeout(policy.remaining()):
+                check = await subscription.next()
+        except TimeoutError:
+            return Ended("timeout")
+        if not isinstance(check, FoundryError):
+            failures.passed()
+            return check
+        ending = failures.failed(check, all_transient=True)
+        if ending is not None:
+            return Ended("error", str(ending), is_transient(check))
 
 
 class BuildPoller:
