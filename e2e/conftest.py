@@ -30,6 +30,8 @@ DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
 TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600.0
 SECRETS_TEST_MODULE = "test_secrets.py"
 TEST_TIMEOUT_SECONDS = 600
+# The example DAG in dags/ (retrain_then_deploy.py, a link to example_dags/) checks its waits this often.
+POLL_SECONDS = "1"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -76,6 +78,7 @@ def airflow(emulator: FoundryEmulator, tmp_path_factory: pytest.TempPathFactory)
         home=tmp_path_factory.mktemp("airflow-home"),
         dags_folder=DAGS_FOLDER,
         connection=emulator.connection("oauth2"),
+        extra_env={"MODELSTUDIO_POLL_SECONDS": POLL_SECONDS},
     )
     with stop_signals_interrupt(), deployment:
         deployment.wait_for_dags(DAG_IDS)

@@ -1,0 +1,1 @@
+../../example_dags/retrain_then_deploy.py
