@@ -6,7 +6,7 @@ VENV := .venv
 VENV_LOWEST := .venv-af31
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install test lint typecheck pytest pytest-lowest e2e demo bench soak clean
+.PHONY: install test lint typecheck pytest pytest-lowest e2e demo airflow bench soak clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ e2e: $(VENV)/.installed
 # The example DAG retrain_then_deploy against the emulator; SCENARIO=worse, rollback or failure for the others.
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py $(if $(SCENARIO),--scenario $(SCENARIO))
+
+# Airflow's four services on loopback with the emulator, the example DAGs and a foundry_default connection, until
+# Ctrl-C. PORT=8081 picks another port for the UI (default 8080).
+airflow: $(VENV)/.installed
+	$(VENV)/bin/python scripts/airflow_deployment.py $(if $(PORT),--port $(PORT))
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/pip install $(PIP_QUIET) -e ".[bench]"

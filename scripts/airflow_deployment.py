@@ -2,12 +2,13 @@
 
 :class:`AirflowDeployment` runs ``airflow api-server``, ``scheduler`` (LocalExecutor), ``dag-processor`` and
 ``triggerer`` as separate processes on a throw-away ``AIRFLOW_HOME`` with SQLite, tuned for a 2-core machine,
-with a ``foundry_default`` connection (OAuth2 client credentials) in the environment of every process.
+with a ``foundry_default`` connection (OAuth2 client credentials) in the environment of every process, or in
+the deployment's database, where the UI shows it.
 :class:`AirflowApi` talks to its REST API (``/api/v2``, no token: every user is an admin). Every service runs in
 its own process group with its output in ``AIRFLOW_HOME/logs/services/<name>.log``; leaving the ``with`` block
 stops all of them and every process they started (task processes included), whatever happened.
 
-    python scripts/airflow_deployment.py                 # emulator + Airflow with example_dags/, until Ctrl-C
+    python scripts/airflow_deployment.py                 # `make airflow`: emulator + Airflow with example_dags/
     python scripts/airflow_deployment.py --dags e2e/dags --port 8080 --home /tmp/airflow-e2e
 
 It is not a production setup (SQLite, every user an admin, secrets generated per start) and binds loopback only.
@@ -20,6 +21,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -35,6 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
@@ -55,6 +58,9 @@ TRIGGERER_HEARTBEAT_SECONDS = 1
 # A SIGKILLed triggerer's triggers move to the next one once its last heartbeat is this old (default 30 s).
 TRIGGERER_HEALTH_THRESHOLD_SECONDS = 8
 API_TIMEOUT = 30.0
+CLI_TIMEOUT = 120.0
+CONN_ID = "foundry_default"
+STUDIO_RID = re.compile(r"ri\.models\.[a-z0-9-]+\.model-studio\.[A-Za-z0-9._-]*[A-Za-z0-9]")
 
 _T = TypeVar("_T")
 
@@ -292,6 +298,8 @@ class AirflowDeployment:
     :param connection: the ``foundry_default`` connection as JSON (``conn_type``, ``host``, ``login``, ...).
     :param port: the api-server's port; 0 picks a free one.
     :param extra_env: more environment variables for every service (e.g. ``MODELSTUDIO_POLL_SECONDS``).
+    :param connection_in_db: store the connection in the database with ``airflow connections add`` (the UI shows
+        and edits it there) instead of the services' environment (where the UI cannot see it).
     """
 
     home: Path
@@ -299,6 +307,7 @@ class AirflowDeployment:
     connection: Mapping[str, Any]
     port: int = 0
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    connection_in_db: bool = False
     _services: dict[str, _Service] = field(default_factory=dict, init=False, repr=False)
     _secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
@@ -331,10 +340,11 @@ class AirflowDeployment:
     def environment(self) -> dict[str, str]:
         """The environment of every service: this process's without any Airflow setting, plus the deployment's."""
         env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+        if not self.connection_in_db:
+            env[f"AIRFLOW_CONN_{CONN_ID.upper()}"] = json.dumps(dict(self.connection))
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW_CONN_FOUNDRY_DEFAULT": json.dumps(dict(self.connection)),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -380,7 +390,12 @@ class AirflowDeployment:
         :raises DeploymentError: when the migration fails or a service exits or stays unhealthy.
         """
         self.home.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        self.run_cli("db", "migrate", timeout=MIGRATE_TIMEOUT)
+        if self.connection_in_db:
+            add = ("connections", "add", CONN_ID, "--conn-json", json.dumps(dict(self.connection)))
+            if self.run_cli(*add, check=False) != 0:  # a kept home holds it from last time
+                self.run_cli("connections", "delete", CONN_ID)
+                self.run_cli(*add)
         env = self.environment()
         for name in SERVICES:
             self._spawn(name, env)
@@ -473,6 +488,26 @@ class AirflowDeployment:
             details = "\n".join(f"{e['filename']}: {e['stack_trace']}" for e in errors) or "none"
             raise DeploymentError(f"{error}; not parsed: {', '.join(missing())}; import errors: {details}") from None
 
+    def wait_for_dag_files(self, timeout: float = START_TIMEOUT) -> list[str]:
+        """Wait until every Python file of the DAGs folder has a parsed DAG or an import error.
+
+        :param timeout: seconds.
+        :return: the DAG ids, sorted.
+        :raises DeploymentError: naming the files still not parsed.
+        """
+        files = {str(path) for path in self.dags_folder.rglob("*.py") if not path.name.startswith("_")}
+
+        def parsed() -> list[str] | None:
+            dags = self.api.request("GET", "/api/v2/dags", query={"limit": 1000})["dags"]
+            errors = self.api.request("GET", "/api/v2/importErrors")["import_errors"]
+            seen = {dag["fileloc"] for dag in dags} | {error["filename"] for error in errors}
+            return sorted(dag["dag_id"] for dag in dags) if files <= seen else None
+
+        try:
+            return wait_until("every DAG file to be parsed", parsed, timeout)
+        except TimeoutError as error:
+            raise DeploymentError(f"{error}; see {self.service_log('dag-processor')}") from None
+
     def files_containing(self, needles: Mapping[str, str]) -> dict[str, list[str]]:
         """Search every file under ``home`` (logs and the database included) for secrets.
 
@@ -504,25 +539,36 @@ class AirflowDeployment:
             except subprocess.TimeoutExpired:
                 _signal_group(service, signal.SIGKILL)
 
-    def _migrate(self) -> None:
-        log = self.home / "logs" / "services" / "db-migrate.log"
+    def run_cli(self, *args: str, timeout: float = CLI_TIMEOUT, check: bool = True) -> int:
+        """Run one ``airflow`` command with the deployment's environment; its output goes to
+        ``logs/services/cli-<command>.log``.
+
+        :param args: the command's arguments, e.g. ``("db", "migrate")``.
+        :param timeout: seconds before giving up.
+        :param check: raise when it exits non-zero.
+        :return: its exit status.
+        :raises DeploymentError: when it takes too long, or fails with ``check``; the message holds its log's tail.
+        """
+        command = f"airflow {' '.join(args[:2])}"
+        log = self.home / "logs" / "services" / f"cli-{'-'.join(args[:2])}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as output:
             try:
                 result = subprocess.run(
-                    [sys.executable, "-m", "airflow", "db", "migrate"],
+                    [sys.executable, "-m", "airflow", *args],
                     env=self.environment(),
                     stdout=output,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     cwd=self.home,
-                    timeout=MIGRATE_TIMEOUT,
+                    timeout=timeout,
                     check=False,
                 )
             except subprocess.TimeoutExpired:
-                raise DeploymentError(f"`airflow db migrate` took over {MIGRATE_TIMEOUT:g} s; see {log}") from None
-        if result.returncode != 0:
-            raise DeploymentError(f"`airflow db migrate` failed (status {result.returncode}); {log}:\n{_tail(log)}")
+                raise DeploymentError(f"`{command}` took over {timeout:g} s; see {log}") from None
+        if check and result.returncode != 0:
+            raise DeploymentError(f"`{command}` failed (status {result.returncode}); {log}:\n{_tail(log)}")
+        return result.returncode
 
     def _spawn(self, name: str, env: Mapping[str, str]) -> None:
         service = self._services[name]
@@ -636,31 +682,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def studios_named_in(folder: Path) -> set[str]:
+    """Every Model Studio RID written in the Python files of ``folder``.
+
+    :param folder: a DAGs folder.
+    """
+    found: set[str] = set()
+    for path in folder.rglob("*.py"):
+        found.update(STUDIO_RID.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the emulator and the deployment, print where to click, run until Ctrl-C or SIGTERM.
+
+    Every Model Studio RID written in the DAG files exists in the emulator (the default scenario's studios as
+    they are, any other one with runs that succeed after 5 s); the connection ``foundry_default`` is stored in
+    the deployment's database, so the UI lists it, and the UI's connection Test button is enabled.
 
     :param argv: the arguments (default: ``sys.argv[1:]``).
     :return: the exit status.
     """
-    from airflow_provider_modelstudio.emulator import FoundryEmulator
+    from airflow_provider_modelstudio.emulator import FoundryEmulator, Scenario
 
     args = _parser().parse_args(argv)
     home = args.home or Path(tempfile.mkdtemp(prefix="airflow-modelstudio-"))
     try:
         with stop_signals_interrupt(), FoundryEmulator() as emulator:
+            for studio in sorted(studios_named_in(args.dags) - set(Scenario.default().studios)):
+                emulator.add_studio(studio)
             deployment = AirflowDeployment(
                 home=home,
                 dags_folder=args.dags,
                 connection=emulator.connection("oauth2"),
                 port=args.port,
-                extra_env={"MODELSTUDIO_POLL_SECONDS": args.poll_seconds},
+                extra_env={"MODELSTUDIO_POLL_SECONDS": args.poll_seconds, "AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
+                connection_in_db=True,
             )
-            print(f"Starting Airflow in {home} (logs: {home / 'logs' / 'services'}) ...", flush=True)
+            print(f"Starting Airflow {version('apache-airflow')} in {home} (about a minute) ...", flush=True)
             with deployment:
-                print(f"Foundry emulator: {emulator.url}")
-                print(f"Airflow UI:       {deployment.url}  (no login: every user is an admin)")
-                print("Connection foundry_default: OAuth2 client credentials against the emulator.")
-                print("Ctrl-C stops everything.", flush=True)
+                dag_ids = deployment.wait_for_dag_files()
+                print(
+                    "\n".join(
+                        (
+                            f"Airflow UI         {deployment.url}",
+                            "Login              none: every visitor is an admin (Airflow's simple auth manager)",
+                            f"Foundry emulator   {emulator.url}",
+                            f"Connection         {CONN_ID} (Admin > Connections), OAuth2 client of the emulator",
+                            f"DAGs               {', '.join(dag_ids)} from {args.dags}",
+                            f"Service logs       {home / 'logs' / 'services'}",
+                            "Ctrl-C stops everything.",
+                        )
+                    ),
+                    flush=True,
+                )
                 while True:
                     time.sleep(3600)
     except KeyboardInterrupt:
