@@ -11,7 +11,7 @@ _PKG = "airflow_provider_modelstudio"
 
 
 def get_provider_info() -> dict[str, Any]:
-    """The provider's description: connection type, form, hooks, operators, sensors, triggers, links."""
+    """The provider's description: connection type, form, hooks, operators, sensors, triggers, asset URIs, links."""
     integration = "Palantir Foundry Model Studio"
     return {
         "package-name": "airflow-provider-modelstudio",
@@ -47,6 +47,14 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": integration,
                 "python-modules": [f"{_PKG}.triggers.modelstudio", f"{_PKG}.triggers.models"],
+            }
+        ],
+        "asset-uris": [
+            {
+                "schemes": ["foundry"],
+                "handler": f"{_PKG}.assets.sanitize_uri",
+                "factory": f"{_PKG}.assets.create_asset",
+                "to_openlineage_converter": f"{_PKG}.assets.convert_asset_to_openlineage",
             }
         ],
         "extra-links": [

@@ -19,6 +19,12 @@ from airflow_provider_modelstudio._compat import default_deferrable
 from airflow_provider_modelstudio.deploys import gate_arguments
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
+from airflow_provider_modelstudio.lineage import (
+    ModelVersionLineage,
+    deployment_lineage,
+    gate_lineage,
+    promotion_lineage,
+)
 from airflow_provider_modelstudio.links.foundry import (
     LIVE_DEPLOYMENT_URL_XCOM_KEY,
     MODEL_VERSION_URL_XCOM_KEY,
@@ -37,7 +43,7 @@ DEPLOY_STATE_KEY = "deploy_state"
 """XCom (and task state store) key of a deploy's progress: the promotion, the phase, what went wrong."""
 
 
-class ModelVersionGateOperator(BaseOperator):
+class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
     """Let a candidate model version through only when its metrics meet thresholds and beat a champion.
 
     Reads the experiment linked from the candidate version (following promoted copies back to the version
@@ -154,6 +160,7 @@ class ModelVersionGateOperator(BaseOperator):
         except FoundryError as exc:
             raise as_task_failure(exc, retry_allowed=False) from exc
         outcome = result.as_dict()
+        self.announce_model_versions(context, gate_lineage(outcome, self.hook.settings.base_url))
         context["ti"].xcom_push(key=gate.GATE_XCOM_KEY, value=outcome["rows"])
         if result.passed:
             self.log.info("%s", result.summary())
@@ -164,7 +171,7 @@ class ModelVersionGateOperator(BaseOperator):
         raise AirflowFailException(result.summary())
 
 
-class PromoteModelVersionOperator(BaseOperator):
+class PromoteModelVersionOperator(BaseOperator, ModelVersionLineage):
     """Promote a model version into a target model and branch, once.
 
     Idempotent: a retry, or a lost answer, finds the copy already promoted from the same version and adopts
@@ -217,6 +224,7 @@ class PromoteModelVersionOperator(BaseOperator):
         except FoundryError as exc:
             raise as_task_failure(exc, retry_allowed=False) from exc
         result = promotion.to_dict()
+        self.announce_model_versions(context, promotion_lineage(result, hook.settings.base_url))
         self.foundry_model_version_url = hook.settings.model_version_url(self.model_rid, promotion.promoted_version_rid)
         context["ti"].xcom_push(key=MODEL_VERSION_URL_XCOM_KEY, value=self.foundry_model_version_url)
         context["ti"].xcom_push(key="promoted_version_rid", value=promotion.promoted_version_rid)
@@ -224,7 +232,7 @@ class PromoteModelVersionOperator(BaseOperator):
         return result
 
 
-class DeployModelVersionOperator(BaseOperator):
+class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
     """Deploy a model version to a direct live deployment: promote, wait until served, smoke test, roll back.
 
     1. Promotes the version onto the branch the deployment follows (idempotent, as
@@ -444,7 +452,9 @@ class DeployModelVersionOperator(BaseOperator):
             except SmokeTestFailed as exc:
                 problem = str(exc)
         if problem is None and view is not None:
-            return self._result(state, view, smoke, rolled_back=False)
+            result = self._result(state, view, smoke, rolled_back=False)
+            self.announce_model_versions(context, deployment_lineage(result, self.hook.settings.base_url))
+            return result
         return self._roll_back(context, state, problem or "the deploy failed")
 
     def _roll_back(self, context: Context, state: dict[str, Any], problem: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_modelstudio._compat import default_deferrable
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
+from airflow_provider_modelstudio.lineage import ModelVersionLineage, training_lineage
 from airflow_provider_modelstudio.links.foundry import FoundryBuildLink
 from airflow_provider_modelstudio.runs import arguments
 
@@ -37,7 +38,7 @@ LOCAL_POLL_INTERVAL = 1.0
 take seconds, so a 30 s interval would make a 5 s run take 30."""
 
 
-class LaunchModelStudioOperator(BaseOperator):
+class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
     """Launch a training run of a Foundry Model Studio with its latest configuration.
 
     Pushes ``run_id``, ``build_rid``, ``job_rid``, ``config_version``, ``model_version_rid``, ``build_url``
@@ -131,6 +132,7 @@ class LaunchModelStudioOperator(BaseOperator):
         self.foundry_build_url = ""
         self._active_build_rid = None
         arguments.check_studio_rid(self.model_studio_rid, rendered=True)
+        self.check_model_outlets(makes_versions=self.wait_for_completion)
         run = self._launch_or_reattach(context)
         build_rid = run["build_rid"]
         status = run["build_status"] or "RUNNING"
@@ -170,7 +172,7 @@ class LaunchModelStudioOperator(BaseOperator):
             except RunTimedOutError as exc:
                 raise self._timed_out(build_rid, build_url) from exc
         self._active_build_rid = None
-        return self._finish(run, status, build_url)
+        return self._finish(context, run, status, build_url)
 
     def _launch_or_reattach(self, context: Context) -> Run:
         from airflow_provider_modelstudio.foundry.shapes import read_run
@@ -244,7 +246,9 @@ class LaunchModelStudioOperator(BaseOperator):
             if payload["kind"] == "timeout":
                 raise self._timed_out(payload["build_rid"], build_url)
             self._active_build_rid = None
-            return self._finish(self._launched_run(context, payload["build_rid"]), payload["status"], build_url)
+            return self._finish(
+                context, self._launched_run(context, payload["build_rid"]), payload["status"], build_url
+            )
         except FoundryError as exc:
             raise self._give_up(exc, context) from None
 
@@ -264,10 +268,20 @@ class LaunchModelStudioOperator(BaseOperator):
             )
         return run
 
-    def _finish(self, run: Run, status: str, build_url: str) -> dict[str, Any]:
+    def _finish(self, context: Context, run: Run, status: str, build_url: str) -> dict[str, Any]:
         from airflow_provider_modelstudio.runs.progress import report_success
         from airflow_provider_modelstudio.runs.result import finish
 
+        self.announce_model_versions(
+            context,
+            training_lineage(
+                run,
+                status,
+                model_studio_rid=self.model_studio_rid,
+                hook=self.hook,
+                output_required=self.fail_on_missing_model_output,
+            ),
+        )
         result = finish(
             run,
             status,
