@@ -6,7 +6,8 @@ pipeline: draw the fault plan, ask the build read rate limit (for the endpoints 
 ``build_read``), wait out latency or a hang, answer a fault or else check the bearer token, the endpoint's
 scope and ``preview=true`` and run the state operation, then apply after-the-fact faults (cut the body,
 drop the connection after a launch) and count the answer. Unknown routes answer 404 with an empty body,
-like a Foundry without the endpoint. The admin API under ``/_emulator/`` lives in :mod:`.admin`.
+like a Foundry without the endpoint. The admin API under ``/_emulator/`` lives in :mod:`.admin`, the pages the
+provider's links open in :mod:`.pages`.
 
 The outermost wrapper (:class:`EmulatorApp`) puts uvicorn's transport into the scope so that
 :class:`~.responses.DropConnection` can close the connection without an answer.
@@ -30,6 +31,7 @@ from airflow_provider_modelstudio.emulator import faults
 from airflow_provider_modelstudio.emulator.admin import add_admin_routes
 from airflow_provider_modelstudio.emulator.errors import FoundryError, OAuthError
 from airflow_provider_modelstudio.emulator.faults import FaultPlan
+from airflow_provider_modelstudio.emulator.pages import add_page_routes
 from airflow_provider_modelstudio.emulator.responses import TRANSPORT_KEY, DropConnection, json_response
 from airflow_provider_modelstudio.emulator.routing import route_path, routing_order
 from airflow_provider_modelstudio.emulator.state import EmulatorState
@@ -80,6 +82,7 @@ class EmulatorApp:
         if unserved:
             raise RuntimeError(f"the emulator has no handler for the contract's endpoints {unserved}; add one each")
         add_admin_routes(self.api, state)
+        add_page_routes(self.api, state)
         for endpoint in routing_order(ENDPOINTS.values()):
             route = self._route(endpoint, handlers[endpoint.name])
             self.api.add_api_route(route_path(endpoint), route, methods=[endpoint.method])
