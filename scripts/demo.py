@@ -89,7 +89,7 @@ SCENARIOS = {
     "worse": Scenario(
         DEMO_WORSE_STUDIO,
         {TRAIN: "success", GATE: "failed", DEPLOY: "upstream_failed"},
-        "the new model version is worse than the champion: the gate stopped it, nothing was promoted, and the "
+        "the new model version is worse than the champion, so the gate stopped it; nothing was promoted and the "
         "live deployment still serves the champion.",
     ),
     "rollback": Scenario(
@@ -435,7 +435,7 @@ def show_gate(outcome: Outcome) -> None:
         return
     passed = all(row["verdict"] == "PASS" for row in rows)
     field_line("quality gate", "passed" if passed else "stopped the new model version")
-    field_line("champion", f"{outcome.before.version_rid} (what {DEMO_DEPLOYMENT} served)")
+    field_line("champion", f"{outcome.before.version_rid} (served before the run)")
     for line in gate_table(rows):
         say(f"    {line}")
 

@@ -88,6 +88,11 @@ def test_the_readme_shows_the_quickstart_dag_verbatim() -> None:
     assert f"```python\n{source}```" in README.read_text(encoding="utf-8")
 
 
+def test_the_readme_shows_the_retrain_then_deploy_dag_verbatim() -> None:
+    source = (EXAMPLE_DAGS / "retrain_then_deploy.py").read_text(encoding="utf-8")
+    assert f"```python\n{source}```" in README.read_text(encoding="utf-8")
+
+
 # End to end against the emulator ------------------------------------------------------------------------
 
 
