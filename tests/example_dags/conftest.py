@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -36,6 +37,8 @@ BUNDLE_CONFIG = [
         "kwargs": {"path": str(WAIT_MODE_DAGS)},
     },
 ]
+PARSE_CONNECTION_VAR = "AIRFLOW_CONN_FOUNDRY_DEFAULT"
+PARSE_CONNECTION = json.dumps({"conn_type": "foundry", "host": "http://127.0.0.1:9", "password": "parse-only"})
 ENV = {
     "MODELSTUDIO_POLL_SECONDS": POLL_SECONDS,
     "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(BUNDLE_CONFIG),
@@ -44,12 +47,18 @@ ENV = {
 
 
 def dag_bag(folder: Path | str = EXAMPLE_DAGS) -> Any:
-    """A DagBag of ``folder`` without Airflow's own examples (3.3 removed ``include_examples``)."""
+    """A DagBag of ``folder`` without Airflow's own examples (3.3 removed ``include_examples``).
+
+    ``foundry_default`` is defined while parsing (a placeholder, unless the test set one): a DAG naming a model's
+    asset reads its host when parsed.
+    """
     from airflow.models import DagBag
 
-    if "include_examples" in inspect.signature(DagBag).parameters:
-        return DagBag(dag_folder=str(folder), include_examples=False)  # type: ignore[call-arg]  # Airflow < 3.3
-    return DagBag(dag_folder=str(folder))
+    connection = os.environ.get(PARSE_CONNECTION_VAR, PARSE_CONNECTION)
+    with mock.patch.dict(os.environ, {PARSE_CONNECTION_VAR: connection}):
+        if "include_examples" in inspect.signature(DagBag).parameters:
+            return DagBag(dag_folder=str(folder), include_examples=False)  # type: ignore[call-arg]  # Airflow < 3.3
+        return DagBag(dag_folder=str(folder))
 
 
 @pytest.fixture(scope="session")
