@@ -245,7 +245,7 @@ def test_the_gate_refuses_a_training_result_with_several_model_outputs(
 
 def readme_connection_values() -> list[str]:
     values = re.findall(r"^export AIRFLOW_CONN_FOUNDRY_DEFAULT='(.+)'$", README.read_text(encoding="utf-8"), re.M)
-    assert len(values) == 7, values
+    assert len(values) == 10, values
     return values
 
 
@@ -254,10 +254,11 @@ def test_the_readme_connections_for_the_emulator_connect(
 ) -> None:
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
-    local = [value for value in readme_connection_values() if "127.0.0.1:PORT" in value]
-    assert len(local) == 3
+    local = [value for value in readme_connection_values() if "127.0.0.1:" in value]
+    assert len(local) == 6  # three with PORT; the emulator's printed two and the five-minute run's one, with 8765
     for value in local:
-        monkeypatch.setenv("AIRFLOW_CONN_FOUNDRY_DEFAULT", value.replace("PORT", str(foundry_emulator.port)))
+        port = str(foundry_emulator.port)
+        monkeypatch.setenv("AIRFLOW_CONN_FOUNDRY_DEFAULT", value.replace("PORT", port).replace("8765", port))
         ok, message = ModelStudioHook().test_connection()
         assert ok, (value, message)
         assert message.startswith(f"Connected to {foundry_emulator.url} with ")
