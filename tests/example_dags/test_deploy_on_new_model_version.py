@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.assets import model_asset
-from airflow_provider_modelstudio.emulator import DEMO_PROD_MODEL, DEMO_STUDIO, DEMO_STUDIO_MODEL
+from airflow_provider_modelstudio.emulator import (
+    DEMO_CHAMPION_SOURCE_VERSION,
+    DEMO_DEPLOYMENT,
+    DEMO_PROD_MODEL,
+    DEMO_STUDIO,
+    DEMO_STUDIO_MODEL,
+)
 from airflow_provider_modelstudio.foundry.promote import promoted_from
 from tests.deploy_helpers import served
 from tests.example_dags import asset_runs
@@ -20,6 +26,8 @@ from tests.example_dags.conftest import EXAMPLE_DAGS, dag_bag, task_states, xcom
 
 CONSUMER = "deploy_on_new_model_version"
 PRODUCER = "train_and_announce"
+PROMOTION_TARGET = "ri.models.main.model.announce-target"
+"""The model ``promote_and_announce`` promotes into (importing that DAG file would parse it)."""
 
 
 @pytest.fixture
@@ -104,3 +112,32 @@ def test_a_failed_training_run_announces_nothing_and_triggers_nothing(
     assert [e for e in asset_runs.asset_events(new_versions_uri()) if e["source_run_id"] == dag_run.run_id] == []
     assert asset_runs.queued_for(CONSUMER) == 0
     assert [run for run in asset_runs.asset_triggered_runs(CONSUMER) if run.run_id not in earlier] == []
+
+
+# Promotions and deploys announce the copies they made ----------------------------------------------------------
+
+
+def test_a_promotion_announces_the_copy_on_the_target_branch(dags: dict[str, Any], foundry_connection: Any) -> None:
+    foundry_connection.add_model(PROMOTION_TARGET)
+
+    dag_run = dags["promote_and_announce"].test()
+
+    assert dag_run.state == "success"
+    (copy,) = foundry_connection.model_versions(PROMOTION_TARGET, "staging")
+    uri = model_asset(PROMOTION_TARGET, branch="staging").uri
+    (event,) = [e for e in asset_runs.asset_events(uri) if e["source_run_id"] == dag_run.run_id]
+    assert event["extra"]["model_version_rid"] == copy["rid"]
+    assert event["extra"]["model_rid"] == PROMOTION_TARGET
+    assert event["extra"]["made_by"] == "promotion"
+    assert event["extra"]["source_model_version_rid"] == DEMO_CHAMPION_SOURCE_VERSION
+
+
+def test_a_deploy_announces_the_copy_the_live_deployment_serves(dags: dict[str, Any], foundry_connection: Any) -> None:
+    dag_run = dags["deploy_and_announce"].test()
+
+    assert dag_run.state == "success"
+    uri = model_asset(DEMO_PROD_MODEL).uri
+    (event,) = [e for e in asset_runs.asset_events(uri) if e["source_run_id"] == dag_run.run_id]
+    assert event["extra"]["model_version_rid"] == served(foundry_connection)[0]
+    assert event["extra"]["live_deployment_rid"] == DEMO_DEPLOYMENT
+    assert event["extra"]["source_model_version_rid"] == DEMO_CHAMPION_SOURCE_VERSION
