@@ -56,7 +56,7 @@ airflow: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/pip install $(PIP_QUIET) -e ".[bench]"
-	$(VENV)/bin/python bench/run.py
+	nice -n 10 $(VENV)/bin/python bench/run.py
 
 soak: $(VENV)/.installed
 	MODELSTUDIO_SOAK=1 $(VENV)/bin/python -m pytest -q tests/reliability

@@ -1,10 +1,14 @@
 """The waiting process of the "waiting at scale" benchmark (started by ``bench/run.py``, one process per case).
 
-It imports everything first, writes ``--ready-file``, then reads one line from stdin: the path of a JSON file
-with the runs to wait on (created by the emulator process just before). Then it waits on all of them in
-one asyncio event loop, as a triggerer does, in one of two ways:
+It imports everything first, and warms up what loads on first use (one connection lookup and one request to
+the emulator's admin API: a triggerer has Airflow's connection machinery and an async HTTP backend loaded
+before its first trigger runs, so their modules are not counted as the waits' memory), writes
+``--ready-file``, then reads one line from stdin: the path of a JSON file
+with the build RIDs of the runs to wait on (created by the emulator process just before; a deferred task's
+trigger carries its build RID, not the run). Then it waits on all of them in one asyncio event loop, as a
+triggerer does, in one of two ways:
 
-- ``trigger``: one real :class:`ModelStudioRunTrigger` per run (they share the provider's getBatch poller);
+- ``trigger``: one real :class:`ModelStudioRunTrigger` per build (they share the provider's getBatch poller);
 - ``baseline``: one coroutine per run that calls ``GET /v2/orchestration/builds/{rid}`` itself every
   interval through the same :class:`AsyncFoundryClient` (one shared client, one shared token: the most
   favourable setting for one-request-per-run polling), and logs status changes the same way.
@@ -16,6 +20,10 @@ every run is waited on, and writes everything to ``--result-file`` as JSON. Boun
 
 With ``--rounds K`` it stops after K further full poll rounds (for a steady-state measurement at a long
 interval, on builds that do not finish meanwhile) and cancels the waits, as a triggerer does on shutdown.
+With ``--trace-memory TOP`` (trigger mode, with ``--rounds``) it traces allocations with ``tracemalloc`` from
+just before the waits start, and right before it stops them writes the TOP source lines holding the most
+memory (tracing slows the process and adds its own memory: such a case measures where memory goes, not
+how much RSS or CPU a wait costs).
 """
 
 from __future__ import annotations
@@ -23,10 +31,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import linecache
 import logging
 import resource
 import sys
+import sysconfig
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +56,7 @@ from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrig
 from airflow_provider_modelstudio.triggers.poller import BuildPoller
 
 _LOG = logging.getLogger("bench.baseline")
+REPOSITORY = Path(__file__).resolve().parent.parent
 RETRY = {"max_attempts": 5, "backoff_initial": 0.5, "backoff_max": 5.0, "max_elapsed": 60.0}
 SAMPLE_EVERY = 0.2
 BASELINE_IN_FLIGHT = 20
@@ -58,7 +70,8 @@ class Recorder:
         self.expected = expected
         self.process = psutil.Process()
         self.samples: list[tuple[float, float, int]] = []
-        self.events: list[dict[str, Any]] = []
+        self.events: list[tuple[str, float, str, str | None, str]] = []
+        """(build RID, UNIX time, kind, status, message): tuples, so that the bookkeeping stays small."""
         self.rounds: list[dict[str, Any]] = []
         self.first_full_round: dict[str, Any] = {}
         self.cycles: list[tuple[float, float]] = []
@@ -129,24 +142,18 @@ def instrument_poller(recorder: Recorder, admin: httpx.AsyncClient, full_rounds_
     return enough
 
 
-async def wait_with_trigger(run: dict[str, Any], studio: str, interval: float, recorder: Recorder) -> None:
-    trigger = ModelStudioRunTrigger(build_rid=run["buildRid"], poll_interval=interval, retry=RETRY)
+async def wait_with_trigger(build_rid: str, interval: float, recorder: Recorder) -> None:
+    trigger = ModelStudioRunTrigger(build_rid=build_rid, poll_interval=interval, retry=RETRY)
     async for event in trigger.run():
         payload = event.payload
         recorder.events.append(
-            {
-                "build_rid": payload["build_rid"],
-                "at": time.time(),
-                "kind": payload["kind"],
-                "status": payload["status"],
-                "message": payload["message"][:300],
-            }
+            (payload["build_rid"], time.time(), payload["kind"], payload["status"], payload["message"][:300])
         )
         return
 
 
 async def wait_with_baseline(
-    run: dict[str, Any], client: AsyncFoundryClient, interval: float, recorder: Recorder, in_flight: asyncio.Semaphore
+    rid: str, client: AsyncFoundryClient, interval: float, recorder: Recorder, in_flight: asyncio.Semaphore
 ) -> None:
     """One-request-per-run polling, the way peer providers' triggers poll.
 
@@ -154,7 +161,6 @@ async def wait_with_baseline(
     queue inside httpx's connection pool, whose queue handling grows with the queue's length, and the
     baseline would look worse than the approach itself is.
     """
-    rid = run["buildRid"]
     watch = StatusWatch(rid, client.settings.build_url(rid), interval, _LOG)
     number = 0
     failures = 0
@@ -167,27 +173,51 @@ async def wait_with_baseline(
             failures += 1
             recorder.request_done(number)
             if not is_transient(exc) or failures >= 10:
-                recorder.events.append(
-                    {"build_rid": rid, "at": time.time(), "kind": "error", "status": None, "message": str(exc)[:300]}
-                )
+                recorder.events.append((rid, time.time(), "error", None, str(exc)[:300]))
                 return
         else:
             failures = 0
             status = build.get("status")
             final = watch.observe(status) is not Verdict.WAIT
             if final:
-                recorder.events.append(
-                    {"build_rid": rid, "at": time.time(), "kind": "final", "status": status, "message": ""}
-                )
+                recorder.events.append((rid, time.time(), "final", status, ""))
             recorder.request_done(number)
             if final:
                 return
         await asyncio.sleep(interval)
 
 
-async def run_case(args: argparse.Namespace, runs_text: str, recorder: Recorder) -> dict[str, Any]:
-    runs: list[dict[str, Any]] = json.loads(runs_text)
-    recorder.expected = len(runs)
+def _short_path(filename: str) -> str:
+    """A source file's path relative to its site-packages, this repository or the standard library."""
+    for root in (*sysconfig.get_paths().values(), str(REPOSITORY)):
+        if filename.startswith(root + "/"):
+            return filename[len(root) + 1 :]
+    return filename
+
+
+def memory_trace(snapshot: tracemalloc.Snapshot, waits: int, top: int) -> dict[str, Any]:
+    """The source lines holding the most traced memory at the snapshot, with what they hold per wait."""
+    statistics = snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)]).statistics("lineno")
+    lines = []
+    for stat in statistics[:top]:
+        frame = stat.traceback[0]
+        lines.append(
+            {
+                "where": f"{_short_path(frame.filename)}:{frame.lineno}",
+                "code": linecache.getline(frame.filename, frame.lineno).strip()[:100],
+                "bytes_per_wait": stat.size / waits,
+                "blocks_per_wait": stat.count / waits,
+            }
+        )
+    return {"traced_bytes": sum(stat.size for stat in statistics), "waits": waits, "top": lines}
+
+
+async def run_case(args: argparse.Namespace, rids_text: str, recorder: Recorder) -> dict[str, Any]:
+    build_rids: list[str] = json.loads(rids_text)
+    recorder.expected = len(build_rids)
+    trace: dict[str, Any] | None = None
+    if args.trace_memory:
+        tracemalloc.start()
     sampler = asyncio.create_task(recorder.sampler())
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=args.admin_url, headers=ADMIN_HEADERS, timeout=30) as admin:
@@ -195,13 +225,13 @@ async def run_case(args: argparse.Namespace, runs_text: str, recorder: Recorder)
         enough = asyncio.Event()
         if args.mode == "trigger":
             enough = instrument_poller(recorder, admin, None if args.rounds is None else args.rounds + 1)
-            waits = [wait_with_trigger(run, args.studio, args.interval, recorder) for run in runs]
+            waits = [wait_with_trigger(rid, args.interval, recorder) for rid in build_rids]
         else:
             client = AsyncFoundryClient(
                 await ModelStudioHook("foundry_default").asettings(), retry=RetryPolicy.from_value(RETRY)
             )
             in_flight = asyncio.Semaphore(BASELINE_IN_FLIGHT)
-            waits = [wait_with_baseline(run, client, args.interval, recorder, in_flight) for run in runs]
+            waits = [wait_with_baseline(rid, client, args.interval, recorder, in_flight) for rid in build_rids]
         tasks = [asyncio.create_task(wait) for wait in waits]
         if args.mode == "baseline":
 
@@ -216,6 +246,9 @@ async def run_case(args: argparse.Namespace, runs_text: str, recorder: Recorder)
         done, _ = await asyncio.wait({everything, stopper}, timeout=args.max_seconds, return_when="FIRST_COMPLETED")
         timed_out = not done
         stopped_early = stopper in done and everything not in done
+        if args.trace_memory:
+            trace = memory_trace(tracemalloc.take_snapshot(), len(build_rids), args.trace_memory)
+            tracemalloc.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(everything, return_exceptions=True)
@@ -230,21 +263,35 @@ async def run_case(args: argparse.Namespace, runs_text: str, recorder: Recorder)
         await asyncio.sleep(0.1)  # let the poller close its client
     sampler.cancel()
     await asyncio.gather(sampler, return_exceptions=True)
-    return {"started": started, "ended": ended, "timed_out": timed_out, "stopped_early": stopped_early}
+    return {
+        "started": started,
+        "ended": ended,
+        "timed_out": timed_out,
+        "stopped_early": stopped_early,
+        "memory_trace": trace,
+    }
+
+
+async def warm_up(admin_url: str) -> None:
+    """Load the modules a triggerer has loaded before its first trigger: connection lookup, async HTTP."""
+    await ModelStudioHook("foundry_default").asettings()
+    async with httpx.AsyncClient(base_url=admin_url, headers=ADMIN_HEADERS, timeout=30) as admin:
+        await admin_counters(admin)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=("trigger", "baseline"), required=True)
     parser.add_argument("--interval", type=float, required=True)
-    parser.add_argument("--studio", required=True)
     parser.add_argument("--admin-url", required=True)
     parser.add_argument("--ready-file", required=True)
     parser.add_argument("--result-file", required=True)
     parser.add_argument("--max-seconds", type=float, default=120.0)
     parser.add_argument("--rounds", type=int, default=None, help="stop after this many full rounds (trigger mode)")
+    parser.add_argument("--trace-memory", type=int, default=0, metavar="TOP", help="trace allocations (see above)")
     args = parser.parse_args()
 
+    asyncio.run(warm_up(args.admin_url))
     Path(args.ready_file).write_text("ready")
     line = sys.stdin.readline().strip()
     if not line:

@@ -42,7 +42,10 @@ except ImportError:  # Airflow < 3.2
 
 
 class TaskInstance:
-    """The bits of a task instance the operator and sensor use outside a scheduler."""
+    """The bits of a task instance the operator and sensor use outside a scheduler (one task's own XComs)."""
+
+    task_id = "bench"
+    map_index = -1
 
     def __init__(self, first_try: datetime | None = None) -> None:
         self.pushed: dict[str, Any] = {}
@@ -51,6 +54,12 @@ class TaskInstance:
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value
+
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int | None = None) -> Any:
+        """This task's own value (a resumed deferrable task reads what it pushed at launch)."""
+        if task_ids != self.task_id or map_indexes != self.map_index:
+            raise ValueError(f"the benchmark's task instance holds only its own XComs, not {task_ids!r}")
+        return self.pushed.get(key)
 
     def get_first_reschedule_date(self, context: Any) -> datetime | None:
         return self.first_try
