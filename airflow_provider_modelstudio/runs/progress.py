@@ -71,9 +71,6 @@ class StatusWatch:
         self.warned_unknown: set[str] = set()
         self._last_line = 0.0
 
-    def elapsed(self) -> float:
-        return time.time() - self.started_at
-
     def observe(self, status: object) -> Verdict:
         """Record a status; log it when it changed or a heartbeat is due; judge it."""
         verdict = judge(status)

@@ -1,0 +1,46 @@
+"""Handing a wait to the triggerer: the trigger carries every setting of the wait, and the task resumes in
+``execute_complete``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_modelstudio.runs.deferral import defer_wait
+from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+
+
+class Task:
+    """Records what ``defer`` was called with."""
+
+    def defer(self, *, trigger: Any, method_name: str) -> None:
+        self.trigger = trigger
+        self.method_name = method_name
+
+
+def test_the_trigger_carries_every_setting_of_the_wait() -> None:
+    task = Task()
+    retry = {"max_attempts": 2, "backoff_initial": 0.1, "backoff_max": 1.0, "max_elapsed": 5.0}
+    defer_wait(
+        task,  # type: ignore[arg-type]
+        build_rid="ri.foundry.main.build.b",
+        foundry_conn_id="foundry_other",
+        policy=WaitPolicy(12.0, deadline=1234.5, max_consecutive_failures=4, heartbeat=7.0),
+        retry=retry,
+        started_at=1000.0,
+        cancel_on_kill=False,
+        keep_for_next_try=True,
+    )
+    assert task.method_name == "execute_complete"
+    _path, kwargs = task.trigger.serialize()
+    assert kwargs == {
+        "build_rid": "ri.foundry.main.build.b",
+        "foundry_conn_id": "foundry_other",
+        "poll_interval": 12.0,
+        "deadline": 1234.5,
+        "max_consecutive_failures": 4,
+        "heartbeat": 7.0,
+        "retry": retry,
+        "cancel_on_kill": False,
+        "keep_for_next_try": True,
+        "started_at": 1000.0,
+    }
