@@ -480,7 +480,8 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         result = self._result(state, view, None, rolled_back=True)
         context["ti"].xcom_push(key="deploy_result", value=result)
         now = (
-            f"it serves {view.version_rid} (a copy of {state['previous_version_rid']}) again, {view.describe()}"
+            f"it serves {view.version_rid} (a copy of {state['previous_version_rid']}) again, {view.state} and "
+            f"{'ready' if view.ready else 'not ready'}"
             if view is not None and problem is None
             else f"the rollback did not finish either ({problem}); look at the deployment in Foundry now"
         )
