@@ -1,0 +1,1 @@
+../../example_dags/deploy_on_new_model_version.py
