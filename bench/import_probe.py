@@ -35,6 +35,7 @@ HIDDEN_MODULES = ("openlineage", "openlineage_sql", "airflow.providers.openlinea
 """Module names (with their submodules) that ``--hide-openlineage`` makes unimportable."""
 HIDDEN_DISTRIBUTION_PART = "openlineage"
 """Distributions whose name contains this are not listed under ``--hide-openlineage``."""
+PROVIDER_PACKAGE = "airflow_provider_modelstudio"
 _SPECIAL_MAPPINGS = ("[vvar]", "[vdso]", "[vsyscall]")
 _MADV_POPULATE_WRITE = 23
 
@@ -126,6 +127,7 @@ def _measure_in_child(modules: list[str]) -> dict[str, Any]:
         "new_modules": len(new),
         "requests": "requests" in new,
         "openlineage": sorted(name for name in new if is_openlineage_module(name)),
+        "provider_modules": sorted(name for name in new if name.startswith(f"{PROVIDER_PACKAGE}.")),
     }
 
 

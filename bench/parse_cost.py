@@ -73,6 +73,7 @@ class Row:
     new_modules: int = 0
     imports_requests: bool = False
     openlineage_modules: set[str] = field(default_factory=set)
+    provider_modules: set[str] = field(default_factory=set)
 
     @property
     def median_ms(self) -> float | None:
@@ -87,6 +88,7 @@ class Row:
         self.new_modules = max(self.new_modules, sample.get("new_modules", 0))
         self.imports_requests |= sample.get("requests", False)
         self.openlineage_modules.update(sample.get("openlineage", ()))
+        self.provider_modules.update(sample.get("provider_modules", ()))
 
 
 @dataclass

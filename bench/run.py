@@ -269,6 +269,15 @@ def machine_facts() -> list[str]:
     ]
 
 
+def _loaded(cost: parse_cost.ParseCost) -> str:
+    """``row: module, module; row: ...`` for our single-module rows, names relative to the package."""
+    rows = [r for r in cost.rows if r.variant == parse_cost.WITHOUT and r.name in parse_cost.OUR_MODULES]
+    prefix = f"{parse_cost.OURS}."
+    return "; ".join(
+        f"`{r.name}`: " + ", ".join(f"`{m.removeprefix(prefix)}`" for m in sorted(r.provider_modules)) for r in rows
+    )
+
+
 def report_parse(cost: parse_cost.ParseCost) -> tuple[list[str], dict[str, Any]]:
     with_ol = cost.openlineage_installed
     per_round = parse_cost.SAMPLES_PER_PROCESS
@@ -331,6 +340,7 @@ def report_parse(cost: parse_cost.ParseCost) -> tuple[list[str], dict[str, Any]]
         "standard-library modules Airflow loads anyway) and is part of that baseline, not of the rows above.",
         f"- *{parse_cost.ALL_OURS}*: what a DAG file importing every task module of ours pays at once (shared modules "
         "counted once).",
+        f"- Modules of this provider that each row newly imports (where to look when a row grows): {_loaded(cost)}.",
         f"- *{parse_cost.CROSS_CHECK}*: the launch operator's module timed in a plain fresh process after "
         "`import airflow.sdk`, without forking (the method before the fork-based probe): its minimum should "
         "agree with the forked row's within about half a millisecond.",
