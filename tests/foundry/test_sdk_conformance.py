@@ -26,6 +26,7 @@ from foundry_sdk.v2.orchestration.models import (
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry.operations import batch_body
 from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL, MODEL_STUDIO, MODEL_VERSION, validate_rid
+from airflow_provider_modelstudio.foundry.shapes import epoch_seconds, model_outputs, read_run
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import DEMO, FAST_RETRY
 
@@ -55,14 +56,29 @@ SEED_LAUNCH_ANSWER = """
 # The seed example --------------------------------------------------------------------------------------
 
 
-def test_seed_launch_answer_parses_as_model_studio_run() -> None:
-    run = ModelStudioRun.model_validate(json.loads(SEED_LAUNCH_ANSWER))
-    assert run.run_id == "a1b2c3d4e5f6"
-    assert run.build_status == "RUNNING"
-    assert run.config_version == 1
-    output = run.resolved_outputs["model"]
+def test_seed_launch_answer_reads_into_the_run_the_sdk_reads() -> None:
+    """Our reading of the seed answer (``read_run``, ``model_outputs``) agrees, field by field, with the SDK's."""
+    sdk = ModelStudioRun.model_validate(json.loads(SEED_LAUNCH_ANSWER))
+    run = read_run(json.loads(SEED_LAUNCH_ANSWER), what="the seed launch answer")
+    assert run["run_id"] == sdk.run_id == "a1b2c3d4e5f6"
+    assert run["build_status"] == sdk.build_status == "RUNNING"
+    assert run["config_version"] == sdk.config_version == 1
+    assert run["build_rid"] == sdk.build_rid
+    assert run["job_rid"] == sdk.job_rid
+    assert run["started_by"] == sdk.started_by
+    assert epoch_seconds(run["started_time"]) == sdk.started_time.timestamp()
+    output = sdk.resolved_outputs["model"]
     assert isinstance(output, ModelStudioRunModelOutput)
-    assert output.model_version_rid == "ri.models.main.model-version.a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+    assert model_outputs(run) == {
+        "model": {
+            "model_rid": output.model_rid,
+            "model_version_rid": output.model_version_rid,
+            "experiment_rid": output.experiment_rid,
+        }
+    }
+    assert model_outputs(run)["model"]["model_version_rid"] == (
+        "ri.models.main.model-version.a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+    )
 
 
 def test_seed_launch_answer_rids_pass_our_validation() -> None:
