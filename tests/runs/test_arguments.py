@@ -67,3 +67,22 @@ def test_a_literal_run_must_be_a_launch_result():
 def test_text_must_be_a_non_empty_string(value):
     with pytest.raises(FoundryConfigError, match=r"run_id=.* must be a non-empty string"):
         arguments.check_text("run_id", value)
+
+
+def test_non_negative_seconds_accept_zero_to_turn_off_and_positive_numbers():
+    assert arguments.check_non_negative_seconds("status_log_interval", 0) == 0.0
+    assert arguments.check_non_negative_seconds("status_log_interval", 5) == 5.0
+    with pytest.raises(FoundryConfigError, match="Or 0 to turn it off"):
+        arguments.check_non_negative_seconds("status_log_interval", False)
+
+
+def test_text_known_only_when_the_task_runs_is_checked_then():
+    from airflow.sdk import DAG, task
+
+    with DAG("text", schedule=None):
+
+        @task
+        def pick() -> str:
+            return "r1"
+
+        arguments.check_text("run_id", pick())

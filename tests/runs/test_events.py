@@ -16,3 +16,9 @@ def test_an_event_round_trips():
 def test_a_malformed_event_is_refused_with_a_readable_error(event):
     with pytest.raises(FoundryError, match="cannot read"):
         read_event(event)
+
+
+def test_an_event_without_a_message_carries_an_empty_one():
+    event = make_event("final", build_rid="ri.foundry.main.build.b", status="SUCCEEDED")
+    assert event["message"] == ""
+    assert event["transient"] is False

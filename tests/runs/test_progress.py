@@ -119,3 +119,11 @@ def test_a_success_without_model_output_says_so_with_the_build_link(caplog):
     caplog.set_level(logging.INFO)
     progress.report_success(logging.getLogger("t"), result_with({}), version_link)
     assert lines(caplog) == ["Run r1 of ri.models.main.model-studio.s SUCCEEDED without a model output. https://f/b"]
+
+
+def test_a_success_of_an_unknown_studio_names_the_run_and_leaves_out_a_link_it_cannot_make(caplog):
+    caplog.set_level(logging.INFO)
+    result = result_with({"model": {"model_rid": None, "model_version_rid": "v", "experiment_rid": None}})
+    result["model_studio_rid"] = None
+    progress.report_success(logging.getLogger("t"), result, version_link)
+    assert lines(caplog) == ["Run r1 of its studio SUCCEEDED: new model version v"]
