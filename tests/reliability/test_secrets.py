@@ -26,6 +26,10 @@ from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import RETRY
 
 SLOW = "ri.models.main.model-studio.secrets-slow"
+# Long enough to still run when a launch that met a fault has finished looking for a lost run (5 s or more),
+# so the deferrable tasks really defer.
+STEADY = "ri.models.main.model-studio.secrets-steady"
+STEADY_FAILS = "ri.models.main.model-studio.secrets-steady-fails"
 WRONG_SECRET = "wr0ng-client-secret-value"
 
 
@@ -44,6 +48,8 @@ def test_tokens_and_the_client_secret_appear_nowhere(
     caplog.set_level(logging.DEBUG)
     emulator = start_emulator({"seed": 4, "token_lifetime_seconds": 40}, 20)
     emulator.add_studio(SLOW, duration_seconds=10**6)
+    emulator.add_studio(STEADY, duration_seconds=300)
+    emulator.add_studio(STEADY_FAILS, duration_seconds=300, outcome="FAILED")
     emulator.set_faults("*", rate_429=0.05, rate_503=0.05, rate_drop=0.05)
     use_emulator(emulator, "oauth2", timeout=1)
     seen: list[str] = []  # everything visible, as text
@@ -77,9 +83,9 @@ def test_tokens_and_the_client_secret_appear_nowhere(
         return LaunchModelStudioOperator(task_id="launch", poll_interval=0.05, retry=RETRY, **kwargs)
 
     task(operator())  # waits in the worker
-    task(operator(deferrable=True))
+    task(operator(model_studio_rid=STEADY, deferrable=True))
     task(operator(model_studio_rid=DEMO_FAILS_STUDIO))  # the run fails
-    task(operator(model_studio_rid=DEMO_FAILS_STUDIO, deferrable=True))
+    task(operator(model_studio_rid=STEADY_FAILS, deferrable=True))
     task(operator(model_studio_rid=SLOW, timeout=0.3))  # gives up, cancels the build
     task(operator(model_studio_rid=SLOW, timeout=0.3, deferrable=True))
     task(operator(wait_for_completion=False), context(StateStore()))
