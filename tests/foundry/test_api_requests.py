@@ -1,0 +1,197 @@
+"""Every call the provider makes, as described before anything is sent: the endpoint, its path, query and body,
+how it pages, the RIDs checked (naming the argument), and how its answer is read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.foundry import api
+from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+
+STUDIO = "ri.models.main.model-studio.s"
+MODEL = "ri.models.main.model.m"
+VERSION = "ri.models.main.model-version.v"
+EXPERIMENT = "ri.models.main.experiment.e"
+DEPLOYMENT = "ri.foundry-ml-live.main.live-deployment.d"
+BUILD = "ri.foundry.main.build.b"
+WHERE = {"type": "eq", "field": "BRANCH", "value": "master"}
+ORDER = {"field": "CREATED_TIME", "direction": "ASC"}
+
+REQUESTS: dict[str, tuple[Callable[[], api.Request[Any]], dict[str, Any]]] = {
+    "get_model_studio": (lambda: api.get_model_studio(STUDIO), {"path_params": {"modelStudioRid": STUDIO}}),
+    "list_model_studio_runs": (
+        lambda: api.list_model_studio_runs(STUDIO, 3),
+        {"path_params": {"modelStudioRid": STUDIO}, "query": {"configVersion": 3}, "paged": True},
+    ),
+    "get_latest_config_version": (
+        lambda: api.get_latest_config_version(STUDIO),
+        {"path_params": {"modelStudioRid": STUDIO}},
+    ),
+    "get_config_version": (
+        lambda: api.get_config_version(STUDIO, 2),
+        {"path_params": {"modelStudioRid": STUDIO, "configVersion": 2}},
+    ),
+    "get_model_version": (
+        lambda: api.get_model_version(MODEL, VERSION),
+        {"path_params": {"modelRid": MODEL, "modelVersionRid": VERSION}},
+    ),
+    "get_build": (lambda: api.get_build(BUILD), {"path_params": {"buildRid": BUILD}}),
+    "cancel_build": (lambda: api.cancel_build(BUILD), {"path_params": {"buildRid": BUILD}}),
+    "get_builds_batch": (lambda: api.get_builds_batch([BUILD]), {"body": [{"buildRid": BUILD}]}),
+    "get_model": (lambda: api.get_model(MODEL), {"path_params": {"modelRid": MODEL}}),
+    "list_model_versions": (
+        lambda: api.list_model_versions(MODEL, "staging"),
+        {"path_params": {"modelRid": MODEL}, "query": {"branch": "staging"}, "paged": True},
+    ),
+    "promote_model_version": (
+        lambda: api.promote_model_version(MODEL, VERSION, "staging"),
+        {"path_params": {"modelRid": MODEL}, "body": {"sourceModelVersionRid": VERSION, "branch": "staging"}},
+    ),
+    "get_experiment": (
+        lambda: api.get_experiment(MODEL, EXPERIMENT),
+        {"path_params": {"modelRid": MODEL, "experimentRid": EXPERIMENT}},
+    ),
+    "search_experiments": (
+        lambda: api.search_experiments(MODEL, WHERE, ORDER),
+        {"path_params": {"modelRid": MODEL}, "body": {"where": WHERE, "orderBy": ORDER}, "paged_in_body": True},
+    ),
+    "list_live_deployments": (
+        lambda: api.list_live_deployments(MODEL, "staging"),
+        {"query": {"modelRid": MODEL, "branch": "staging"}},
+    ),
+    "get_live_deployment": (
+        lambda: api.get_live_deployment(DEPLOYMENT),
+        {"path_params": {"liveDeploymentRid": DEPLOYMENT}},
+    ),
+    "start_live_deployment": (
+        lambda: api.start_live_deployment(DEPLOYMENT),
+        {"path_params": {"liveDeploymentRid": DEPLOYMENT}},
+    ),
+    "transform_json": (
+        lambda: api.transform_json(DEPLOYMENT, {"x": 1}),
+        {"path_params": {"liveDeploymentRid": DEPLOYMENT}, "body": {"input": {"x": 1}}},
+    ),
+}
+
+
+@pytest.mark.parametrize("endpoint", list(REQUESTS))
+def test_each_call_names_its_endpoint_and_sends_its_arguments(endpoint: str) -> None:
+    build, expected = REQUESTS[endpoint]
+    request = build()
+    assert request.endpoint == endpoint
+    assert {
+        "path_params": dict(request.path_params),
+        "query": dict(request.query),
+        "body": request.body,
+        "paged": request.paged,
+        "paged_in_body": request.paged_in_body,
+    } == {"path_params": {}, "query": {}, "body": None, "paged": False, "paged_in_body": False, **expected}
+    assert set(request.path_params) == set(ENDPOINTS[endpoint].placeholders)
+
+
+def test_a_promotion_without_a_branch_sends_none() -> None:
+    assert api.promote_model_version(MODEL, VERSION, None).body == {"sourceModelVersionRid": VERSION}
+
+
+def test_a_search_without_filter_or_order_sends_an_empty_body() -> None:
+    assert api.search_experiments(MODEL).body == {}
+
+
+BAD_RIDS: dict[str, tuple[Callable[[], Any], str]] = {
+    "studio": (lambda: api.get_model_studio("x"), "model_studio_rid"),
+    "runs": (lambda: api.list_model_studio_runs("x"), "model_studio_rid"),
+    "latest config": (lambda: api.get_latest_config_version("x"), "model_studio_rid"),
+    "config": (lambda: api.get_config_version("x", 1), "model_studio_rid"),
+    "version's model": (lambda: api.get_model_version("x", VERSION), "model_rid"),
+    "version": (lambda: api.get_model_version(MODEL, "x"), "model_version_rid"),
+    "build": (lambda: api.get_build("x"), "build_rid"),
+    "batch": (lambda: api.build_batches(["x"]), "build_rids"),
+    "cancel": (lambda: api.cancel_build("x"), "build_rid"),
+    "model": (lambda: api.get_model("x"), "model_rid"),
+    "versions": (lambda: api.list_model_versions("x"), "model_rid"),
+    "promote into": (lambda: api.promote_model_version("x", VERSION, None), "model_rid"),
+    "promote from": (lambda: api.promote_model_version(MODEL, "x", None), "model_version_rid"),
+    "experiment's model": (lambda: api.get_experiment("x", EXPERIMENT), "model_rid"),
+    "experiment": (lambda: api.get_experiment(MODEL, "x"), "experiment_rid"),
+    "search": (lambda: api.search_experiments("x"), "model_rid"),
+    "deployments": (lambda: api.list_live_deployments("x"), "model_rid"),
+    "deployment": (lambda: api.get_live_deployment("x"), "live_deployment_rid"),
+    "start": (lambda: api.start_live_deployment("x"), "live_deployment_rid"),
+    "transform": (lambda: api.transform_json("x", {}), "live_deployment_rid"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RIDS))
+def test_a_bad_rid_is_refused_before_sending_naming_the_argument(case: str) -> None:
+    build, field = BAD_RIDS[case]
+    with pytest.raises(FoundryConfigError, match=re.escape(f"{field}='x' is not a")):
+        build()
+
+
+# Reading answers ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"), [(None, "nothing"), ([1], "a JSON list"), ("page", "a JSON str"), (3, "a JSON int")]
+)
+def test_an_answer_that_is_not_an_object_is_refused_saying_what_it_was(answer: Any, kind: str) -> None:
+    with pytest.raises(FoundryError) as info:
+        api.get_model(MODEL).read(answer)
+    assert str(info.value) == (
+        f"GET model {MODEL} answered {kind} instead of a JSON object. Check that the host is your Foundry's API "
+        "gateway, not a proxy's page."
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_", "what"),
+    [
+        (api.get_model_studio(STUDIO), f"GET Model Studio {STUDIO}"),
+        (api.get_config_version(STUDIO, 2), f"GET config version 2 of {STUDIO}"),
+        (api.get_model_version(MODEL, VERSION), f"GET model version {VERSION}"),
+        (api.get_build(BUILD), f"GET build {BUILD}"),
+        (api.promote_model_version(MODEL, VERSION, None), f"promoteVersion of {VERSION} into {MODEL}"),
+        (api.get_experiment(MODEL, EXPERIMENT), f"GET experiment {EXPERIMENT}"),
+        (api.get_live_deployment(DEPLOYMENT), f"GET live deployment {DEPLOYMENT}"),
+        (api.transform_json(DEPLOYMENT, {}), f"transformJson on {DEPLOYMENT}"),
+    ],
+    ids=lambda value: value.endpoint if isinstance(value, api.Request) else "",
+)
+def test_a_refused_answer_names_the_call(request_: api.Request[Any], what: str) -> None:
+    with pytest.raises(FoundryError, match=re.escape(f"{what} answered a JSON list instead of a JSON object")):
+        request_.read([])
+    assert request_.read({"a": 1}) == {"a": 1}
+
+
+def test_a_missing_latest_config_version_reads_as_none() -> None:
+    read = api.get_latest_config_version(STUDIO).read
+    assert read(None) is None
+    assert read({"version": 1}) == {"version": 1}
+
+
+def test_listed_items_that_are_not_objects_are_left_out() -> None:
+    assert api.list_model_versions(MODEL).read([{"rid": "a"}, "b", None]) == [{"rid": "a"}]
+
+
+@pytest.mark.parametrize(
+    ("answer", "read"),
+    [({"data": [{"rid": "d"}, 1]}, [{"rid": "d"}]), ({"data": None}, []), ([{"rid": "d"}], []), (None, [])],
+)
+def test_live_deployments_are_read_from_the_answers_data(answer: Any, read: list[Any]) -> None:
+    assert api.list_live_deployments(MODEL).read(answer) == read
+
+
+def test_cancel_and_start_read_nothing() -> None:
+    assert api.cancel_build(BUILD).read({"ignored": True}) is None
+    assert api.start_live_deployment(DEPLOYMENT).read({"ignored": True}) is None
+
+
+def test_build_statuses_are_read_from_a_batch_answer() -> None:
+    answer = {"data": {BUILD: {"status": "RUNNING"}, "ri.foundry.main.build.c": {"status": ""}}}
+    assert api.get_build_statuses([BUILD]).read(answer) == {BUILD: "RUNNING", "ri.foundry.main.build.c": None}
+    assert api.get_build_statuses([BUILD]).body == [{"buildRid": BUILD}]
