@@ -1,0 +1,163 @@
+"""How a promotion that may have made a copy looks for it (for ``settle`` seconds, once a second), how it tells a
+new copy from the copies the branch already held, and what it says; time is a fake clock."""
+
+from __future__ import annotations
+
+import logging
+from itertools import pairwise
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.foundry import promote as promote_module
+from airflow_provider_modelstudio.foundry.errors import (
+    FoundryServerError,
+    FoundryTransportError,
+    PromotionOutcomeUnknown,
+)
+from airflow_provider_modelstudio.foundry.promote import promote_once
+
+SOURCE = "ri.models.main.model-version.source"
+LOST = FoundryTransportError("no answer", method="POST", path="/promoteVersion", may_have_reached_server=True)
+
+
+def copy_of(rid: str, source: str = SOURCE) -> dict[str, Any]:
+    return {
+        "rid": f"ri.models.main.model-version.{rid}",
+        "source": {"type": "promoted", "previousModelVersionRid": source},
+    }
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class Branch:
+    """The target branch: ``promote`` answers are scripted (a copy, or an exception after making a copy or not),
+    and someone else's copies may land ``meanwhile``; listing it takes ``takes`` seconds and may be refused."""
+
+    def __init__(self, clock: Clock, *answers: tuple[Exception | None, dict[str, Any] | None], takes: float = 0.0):
+        self.clock = clock
+        self.answers = list(answers)
+        self.takes = takes
+        self.versions: list[dict[str, Any]] = [copy_of("older-copy")]
+        self.meanwhile: list[dict[str, Any]] = []
+        self.listings: list[float] = []
+        self.refuse_listing: Exception | None = None
+
+    def promote(self) -> dict[str, Any]:
+        error, made = self.answers.pop(0)
+        self.versions[:0] = self.meanwhile
+        if made is not None:
+            self.versions.insert(0, made)
+        if error is not None:
+            raise error
+        assert made is not None
+        return made
+
+    def listing(self) -> list[dict[str, Any]]:
+        self.listings.append(self.clock.now)
+        assert len(self.listings) < 50, "the promotion kept listing"
+        if self.refuse_listing is not None and len(self.listings) > 1:
+            raise self.refuse_listing
+        self.clock.now += self.takes
+        return list(self.versions)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(promote_module, "time", fake)
+    return fake
+
+
+def promote(branch: Branch, clock: Clock, settle: float = 10.0) -> dict[str, Any]:
+    return promote_once(branch.promote, branch.listing, SOURCE, sleep=clock.sleep, settle=settle)
+
+
+def test_a_lost_promotion_is_looked_for_once_a_second_for_the_settling_time(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, None), (None, copy_of("new")), takes=0.25)
+    promote(branch, clock, settle=3.0)
+    looked = branch.listings[1:]
+    assert [round(b - a, 6) for a, b in pairwise(looked)] == [1.25, 1.25, 0.5]
+    assert clock.slept == [1.0, 1.0, 0.25]
+
+
+def test_the_last_look_for_a_lost_promotion_is_at_the_end_of_the_settling_time(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, None), (None, copy_of("new")))
+    promote(branch, clock, settle=3.0)
+    assert branch.listings == [100.0, 100.0, 101.0, 102.0, 103.0]
+
+
+def test_a_copy_the_branch_held_before_is_not_taken_for_the_lost_one(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, None), (None, copy_of("new")))
+    assert promote(branch, clock, settle=0.0)["rid"] == "ri.models.main.model-version.new"
+
+
+def test_a_new_version_promoted_from_another_source_is_not_taken_for_the_lost_one(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, copy_of("other", source="ri.models.main.model-version.x")), (None, copy_of("new")))
+    assert promote(branch, clock, settle=0.0)["rid"] == "ri.models.main.model-version.new"
+
+
+def test_an_adopted_copy_is_logged_with_the_failure_and_the_copy(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, copy_of("made")))
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.made"
+    assert caplog.messages == [
+        "The promotion's answer was lost (no answer), but Foundry made version ri.models.main.model-version.made: "
+        "adopting it."
+    ]
+
+
+def test_promoting_again_is_logged_with_the_failure(clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    promote(Branch(clock, (LOST, None), (None, copy_of("new"))), clock, settle=0.0)
+    assert caplog.messages == ["The promotion failed (no answer) and made no copy; promoting again."]
+
+
+def test_two_copies_appearing_name_both_and_keep_the_failure_as_cause(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, copy_of("a")))
+    branch.meanwhile = [copy_of("b")]
+    with pytest.raises(PromotionOutcomeUnknown) as info:
+        promote(branch, clock)
+    assert str(info.value) == (
+        f"The promotion of {SOURCE} got no answer (no answer) and 2 copies of it appeared meanwhile "
+        "(ri.models.main.model-version.a, ri.models.main.model-version.b); someone else promoted it too. Nothing "
+        "was promoted again: check the model's versions in Foundry."
+    )
+    assert info.value.__cause__ is LOST
+
+
+def test_failing_twice_without_a_copy_says_to_retry_later_and_keeps_the_failure(clock: Clock) -> None:
+    error = FoundryServerError(method="POST", path="/promoteVersion", status_code=502)
+    with pytest.raises(PromotionOutcomeUnknown) as info:
+        promote(Branch(clock, (error, None), (error, None)), clock, settle=0.0)
+    assert str(info.value) == (
+        f"The promotion of {SOURCE} failed twice ({error}) and no copy of it appeared. Nothing else was promoted; "
+        "retry the task once Foundry answers again."
+    )
+    assert info.value.__cause__ is error
+
+
+def test_a_branch_that_cannot_be_listed_after_a_lost_promotion_says_what_to_check(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, None))
+    refused = FoundryServerError(method="GET", path="/versions", status_code=500)
+    branch.refuse_listing = refused
+    with pytest.raises(PromotionOutcomeUnknown) as info:
+        promote(branch, clock)
+    assert str(info.value) == (
+        f"The promotion of {SOURCE} got no answer, and the branch's versions could not be listed to find out "
+        f"whether it happened ({refused}). Nothing was promoted again: check the model in Foundry."
+    )
+    assert info.value.__cause__ is refused
