@@ -1,0 +1,250 @@
+"""``LiveDeploymentTrigger`` against the emulator: the events it sends, what it logs, and how waits on one
+deployment share one GET per interval (and only waits with the same connection and retry settings do)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.emulator import FoundryEmulator
+from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+from airflow_provider_modelstudio.triggers.models import DeploymentWatch, LiveDeploymentTrigger
+from tests.conftest import emulator_connection
+from tests.foundry.support import requests_of
+from tests.lifecycle_helpers import FAST
+
+CONN_ID = "foundry_live"
+
+
+class Log:
+    """Stands in for the trigger's logger: keeps each line as it would read."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str, *args: Any) -> None:
+        self.lines.append(message % args)
+
+
+@pytest.fixture
+def deployment(emulator: FoundryEmulator, set_connection: Callable[..., str]) -> dict[str, Any]:
+    """A deployment serving its model's only version, ready, reached through a connection that is not the default."""
+    set_connection(CONN_ID, raw=json.dumps(emulator_connection(emulator)))
+    model = emulator.add_model()
+    emulator.add_model_version(model)
+    return emulator.add_live_deployment(model)
+
+
+def trigger(deployment: dict[str, Any], **kwargs: Any) -> LiveDeploymentTrigger:
+    kwargs.setdefault("poll_interval", 0.05)
+    kwargs.setdefault("retry", FAST)
+    kwargs.setdefault("foundry_conn_id", CONN_ID)
+    kwargs.setdefault("expected_version_rid", deployment["modelVersion"]["modelVersionRid"])
+    made = LiveDeploymentTrigger(live_deployment_rid=deployment["rid"], **kwargs)
+    made._log = Log()
+    return made
+
+
+async def first_event(waiting: LiveDeploymentTrigger) -> dict[str, Any]:
+    async for event in waiting.run():
+        return dict(event.payload)
+    raise AssertionError("the trigger ended without an event")
+
+
+def run(*waiting: LiveDeploymentTrigger, then_idle: float = 0.0) -> list[dict[str, Any]]:
+    """Run triggers side by side in one event loop to their first events; stay ``then_idle`` seconds longer."""
+
+    async def everything() -> list[dict[str, Any]]:
+        events = await asyncio.gather(*(first_event(w) for w in waiting))
+        await asyncio.sleep(then_idle)
+        return list(events)
+
+    return asyncio.run(everything())
+
+
+def reads(emulator: FoundryEmulator) -> int:
+    return sum(requests_of(emulator.counters(), "get_live_deployment").values())
+
+
+def view(deployment: dict[str, Any], state: str = "ACTIVE", ready: bool = True) -> dict[str, Any]:
+    return {
+        "rid": deployment["rid"],
+        "state": state,
+        "ready": ready,
+        "model_rid": deployment["modelVersion"]["modelRid"],
+        "version_rid": deployment["modelVersion"]["modelVersionRid"],
+        "branch": "master",
+    }
+
+
+# Settings ----------------------------------------------------------------------------------------------
+
+
+def test_the_trigger_serialises_every_setting_and_comes_back_the_same() -> None:
+    made = LiveDeploymentTrigger(
+        live_deployment_rid="ri.foundry-ml-live.main.live-deployment.d",
+        expected_version_rid="ri.models.main.model-version.v",
+        foundry_conn_id="foundry_other",
+        poll_interval=5,
+        deadline=1234.5,
+        accept_degraded=True,
+        retry=FAST,
+        max_consecutive_failures=3,
+    )
+    path, kwargs = made.serialize()
+    assert path == "airflow_provider_modelstudio.triggers.models.LiveDeploymentTrigger"
+    assert kwargs == {
+        "live_deployment_rid": "ri.foundry-ml-live.main.live-deployment.d",
+        "expected_version_rid": "ri.models.main.model-version.v",
+        "foundry_conn_id": "foundry_other",
+        "poll_interval": 5.0,
+        "deadline": 1234.5,
+        "max_consecutive_failures": 3,
+        "accept_degraded": True,
+        "retry": FAST,
+    }
+    assert LiveDeploymentTrigger(**kwargs).serialize() == (path, kwargs)
+
+
+def test_by_default_a_trigger_polls_every_30_s_without_deadline_and_wants_active() -> None:
+    _path, kwargs = LiveDeploymentTrigger(live_deployment_rid="d", expected_version_rid="v").serialize()
+    assert kwargs == {
+        "live_deployment_rid": "d",
+        "expected_version_rid": "v",
+        "foundry_conn_id": "foundry_default",
+        "poll_interval": 30.0,
+        "deadline": None,
+        "max_consecutive_failures": 10,
+        "accept_degraded": False,
+        "retry": None,
+    }
+
+
+# Events ------------------------------------------------------------------------------------------------
+
+
+def test_a_deployment_serving_the_version_ready_ends_the_wait_with_its_view(deployment: dict[str, Any]) -> None:
+    (event,) = run(trigger(deployment))
+    assert event == {
+        "kind": "final",
+        "live_deployment_rid": deployment["rid"],
+        "view": view(deployment),
+        "verdict": "ready",
+        "message": "",
+        "transient": False,
+    }
+
+
+def test_a_degraded_deployment_is_ready_only_when_accepted(
+    emulator: FoundryEmulator, deployment: dict[str, Any]
+) -> None:
+    emulator.set_live_deployment_status(deployment["rid"], "DEGRADED", True)
+    (accepted,) = run(trigger(deployment, accept_degraded=True))
+    assert accepted["verdict"] == "ready"
+    (waited,) = run(trigger(deployment, deadline=time.time() + 0.3))
+    assert (waited["kind"], waited["message"]) == (
+        "timeout",
+        "still DEGRADED (ready), serving " + view(deployment)["version_rid"],
+    )
+
+
+def test_a_wait_that_never_got_an_answer_times_out_saying_the_state_is_unknown(deployment: dict[str, Any]) -> None:
+    (event,) = run(trigger(deployment, deadline=time.time() - 1))
+    assert event == {
+        "kind": "timeout",
+        "live_deployment_rid": deployment["rid"],
+        "view": None,
+        "verdict": "",
+        "message": "still unknown",
+        "transient": False,
+    }
+
+
+def test_failing_reads_end_the_wait_at_the_limit_as_a_transient_error(
+    emulator: FoundryEmulator, deployment: dict[str, Any]
+) -> None:
+    emulator.set_faults("get_live_deployment", rate_500=1.0)
+    (event,) = run(trigger(deployment, max_consecutive_failures=2, retry={**FAST, "max_attempts": 1}))
+    assert (event["kind"], event["transient"], event["view"]) == ("error", True, None)
+    assert event["message"].startswith(
+        f"Stopped waiting after 2 failed check(s) of live deployment {deployment['rid']}"
+    )
+    assert reads(emulator) == 2
+
+
+def test_an_unexpected_failure_of_a_read_is_a_failed_check_naming_it(
+    deployment: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: ModelStudioHook, rid: str) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ModelStudioHook, "aget_live_deployment", broken)
+    (event,) = run(trigger(deployment, max_consecutive_failures=1))
+    assert event["kind"] == "error"
+    assert event["message"] == (
+        f"Stopped waiting after 1 failed check(s) of live deployment {deployment['rid']}: Unexpected failure while "
+        f"reading live deployment {deployment['rid']}: RuntimeError('boom')"
+    )
+
+
+def test_each_state_the_deployment_goes_through_is_logged_once(
+    emulator: FoundryEmulator, deployment: dict[str, Any]
+) -> None:
+    emulator.set_live_deployment_status(deployment["rid"], "STARTING", False)
+    waiting = trigger(deployment, deadline=time.time() + 0.3)
+    (event,) = run(waiting)
+    assert event["kind"] == "timeout"
+    assert waiting.log.lines == [  # type: ignore[attr-defined]
+        f"Live deployment {deployment['rid']} is STARTING (not ready), serving {view(deployment)['version_rid']}."
+    ]
+
+
+# Sharing reads -----------------------------------------------------------------------------------------
+
+
+def test_waits_on_one_deployment_share_one_read(emulator: FoundryEmulator, deployment: dict[str, Any]) -> None:
+    events = run(*(trigger(deployment) for _ in range(3)))
+    assert [e["verdict"] for e in events] == ["ready"] * 3
+    assert reads(emulator) == 1
+
+
+def test_the_same_retry_settings_in_another_order_share_one_read(
+    emulator: FoundryEmulator, deployment: dict[str, Any]
+) -> None:
+    run(trigger(deployment, retry=dict(FAST)), trigger(deployment, retry=dict(reversed(FAST.items()))))
+    assert reads(emulator) == 1
+
+
+def test_waits_with_other_retry_settings_read_on_their_own(
+    emulator: FoundryEmulator, deployment: dict[str, Any]
+) -> None:
+    run(
+        trigger(deployment, retry=FAST),
+        trigger(deployment, retry={**FAST, "max_attempts": 2}),
+        trigger(deployment, retry=None),
+    )
+    assert reads(emulator) == 3
+
+
+def test_reading_stops_at_once_when_the_last_wait_has_its_event(
+    emulator: FoundryEmulator, deployment: dict[str, Any]
+) -> None:
+    waiting = trigger(deployment)
+
+    async def wait_then_idle() -> tuple[int, list[asyncio.Task[Any]], dict[Any, Any]]:
+        events = waiting.run()
+        await anext(events)
+        await events.aclose()
+        after_event = reads(emulator)
+        await asyncio.sleep(0.01)
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        watches = dict(DeploymentWatch._registry.get(asyncio.get_running_loop(), {}))
+        await asyncio.sleep(0.2)
+        return reads(emulator) - after_event, others, watches
+
+    assert asyncio.run(wait_then_idle()) == (0, [], {})
