@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.foundry import errors
-from airflow_provider_modelstudio.foundry.answers import AnswerReader, AnswerTooLarge, UnreadableAnswer, quoted
+from airflow_provider_modelstudio.foundry.answers import AnswerReader, AnswerTooLarge, UnreadableAnswer, quoted, redact
 from airflow_provider_modelstudio.foundry.operations import Pages
 from airflow_provider_modelstudio.foundry.protocol import Attempts, prepare
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
-from airflow_provider_modelstudio.foundry.shapes import read_runs
+from airflow_provider_modelstudio.foundry.shapes import batch_statuses, read_runs
 
 BUILD = "ri.foundry.main.build.b1"
 CALL = f"GET /api/v2/orchestration/builds/{BUILD}"
@@ -167,3 +167,16 @@ def test_a_value_that_cannot_be_shown_as_json_is_named_by_its_type() -> None:
 def test_a_listing_entry_without_a_build_is_skipped_not_the_end_of_the_listing() -> None:
     runs = read_runs([{"runId": "a"}, {"runId": "b", "buildRid": BUILD}], what="a listing")
     assert [run["run_id"] for run in runs] == ["b"]
+
+
+def test_a_secret_inside_a_longer_secret_does_not_leave_the_longer_ones_tail() -> None:
+    assert redact("x abc-def x", ["abc", "abc-def"]) == "x *** x"
+
+
+def test_a_text_exactly_at_the_limit_is_quoted_whole() -> None:
+    assert quoted("a" * 200) == "a" * 200
+
+
+def test_a_batch_answer_that_is_not_an_object_has_no_statuses() -> None:
+    assert batch_statuses(["ri.foundry.main.build.b"]) == {}
+    assert batch_statuses(None) == {}

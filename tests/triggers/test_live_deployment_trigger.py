@@ -234,14 +234,14 @@ def test_waits_with_other_retry_settings_read_on_their_own(
 def test_reading_stops_at_once_when_the_last_wait_has_its_event(
     emulator: FoundryEmulator, deployment: dict[str, Any]
 ) -> None:
-    waiting = trigger(deployment)
+    waiting = trigger(deployment, poll_interval=1.0)
 
     async def wait_then_idle() -> tuple[int, list[asyncio.Task[Any]], dict[Any, Any]]:
         events = waiting.run()
         await anext(events)
         await events.aclose()
         after_event = reads(emulator)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
         others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
         watches = dict(DeploymentWatch._registry.get(asyncio.get_running_loop(), {}))
         await asyncio.sleep(0.2)
