@@ -8,8 +8,9 @@ import random
 import pytest
 
 from airflow_provider_modelstudio.foundry import protocol
+from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS
 from airflow_provider_modelstudio.foundry.protocol import Attempts, Wait, prepare
-from airflow_provider_modelstudio.foundry.retry import RetryPolicy, plan_retry
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy, is_retryable, plan_retry
 
 POLICY = RetryPolicy(max_attempts=5, backoff_initial=1.0, backoff_max=8.0, max_elapsed=10.0)
 
@@ -38,3 +39,7 @@ def test_attempts_draw_their_backoff_from_their_own_generator(monkeypatch: pytes
     )
     attempts.begin()
     assert attempts.failed("no_answer", "dropped") == Wait(POLICY.backoff(1, random.Random(3)))
+
+
+def test_an_error_answer_is_not_taken_for_foundrys_own_unless_said() -> None:
+    assert not is_retryable(ENDPOINTS["launch_model_studio"], "status", 503, False)

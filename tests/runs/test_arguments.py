@@ -86,3 +86,9 @@ def test_text_known_only_when_the_task_runs_is_checked_then():
             return "r1"
 
         arguments.check_text("run_id", pick())
+
+
+def test_a_flag_that_is_not_a_bool_is_refused_naming_its_type():
+    with pytest.raises(FoundryConfigError) as info:
+        arguments.check_flag("deferrable", "false")
+    assert str(info.value) == "deferrable='false' must be True or False (a bool, not str)."

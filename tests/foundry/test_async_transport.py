@@ -1,0 +1,62 @@
+"""The async transport over the wire: it stops waiting for a silent server at the read timeout (well before the
+attempt's bound), and its token request carries no bearer header."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
+from airflow_provider_modelstudio.foundry.errors import FoundryTransportError
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+from tests.foundry.support import settings_from
+from tests.hostile.server import Exchange, HostileServer, reply
+
+BUILD = "ri.foundry.main.build.b1"
+BUILD_PATH = f"/api/v2/orchestration/builds/{BUILD}"
+TOKEN_PATH = "/multipass/api/oauth2/token"
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    started = HostileServer().start()
+    yield started
+    started.stop()
+
+
+def get_build(server: HostileServer, **conn: Any) -> Any:
+    settings = settings_from({"conn_type": "foundry", "host": server.url, "password": "secret-1", **conn})
+
+    async def call() -> Any:
+        client = AsyncFoundryClient(settings, retry=ONE_ATTEMPT)
+        try:
+            return await client.call("get_build", {"buildRid": BUILD})
+        finally:
+            await client.aclose()
+
+    return asyncio.run(call())
+
+
+def test_a_server_silent_past_the_read_timeout_is_given_up_on_before_the_attempts_bound(server: HostileServer) -> None:
+    answer = reply(200, {"rid": BUILD, "status": "RUNNING"})
+
+    def late(exchange: Exchange) -> bool:
+        return exchange.pause(0.5) and answer(exchange)
+
+    server.on("GET", BUILD_PATH, late)
+    with pytest.raises(FoundryTransportError, match="no answer within the read timeout"):
+        get_build(server, extra={"timeout": 0.2})
+
+
+def test_the_token_request_carries_no_bearer_header(server: HostileServer) -> None:
+    server.on("POST", TOKEN_PATH, reply(200, {"access_token": "fetched-token", "expires_in": 600}))
+    server.on("GET", BUILD_PATH, reply(200, {"rid": BUILD, "status": "RUNNING"}))
+    assert get_build(server, login="client-1")["rid"] == BUILD
+    (token_request,) = server.requests_to(TOKEN_PATH)
+    assert "authorization" not in token_request.headers
+    (build_request,) = server.requests_to(BUILD_PATH)
+    assert build_request.headers["authorization"] == "Bearer fetched-token"
