@@ -92,3 +92,24 @@ def test_a_flag_that_is_not_a_bool_is_refused_naming_its_type():
     with pytest.raises(FoundryConfigError) as info:
         arguments.check_flag("deferrable", "false")
     assert str(info.value) == "deferrable='false' must be True or False (a bool, not str)."
+
+
+@pytest.mark.parametrize("value", [None, 5, "", "  "])
+def test_a_connection_id_must_be_a_non_empty_string_naming_a_foundry_connection(value):
+    with pytest.raises(FoundryConfigError) as info:
+        arguments.check_conn_id(value)
+    assert str(info.value) == (
+        f"foundry_conn_id={value!r} must name an Airflow connection of type 'foundry', e.g. 'foundry_default'."
+    )
+
+
+def test_bad_retry_bounds_are_refused_with_an_example_of_good_ones():
+    with pytest.raises(FoundryConfigError) as info:
+        arguments.check_retry({"max_attempts": 0})
+    assert str(info.value).endswith(
+        '. Pass a dict such as {"max_attempts": 5, "backoff_initial": 0.5, "backoff_max": 30, "max_elapsed": 120}.'
+    )
+
+
+def test_a_jinja_statement_is_a_template_too():
+    assert arguments.is_template("{% if params.x %}a{% endif %}")

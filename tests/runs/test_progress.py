@@ -127,3 +127,23 @@ def test_a_success_of_an_unknown_studio_names_the_run_and_leaves_out_a_link_it_c
     result["model_studio_rid"] = None
     progress.report_success(logging.getLogger("t"), result, version_link)
     assert lines(caplog) == ["Run r1 of its studio SUCCEEDED: new model version v"]
+
+
+def test_an_unknown_status_is_warned_about_once_saying_the_wait_goes_on(clock, caplog):
+    caplog.set_level(logging.WARNING)
+    watch = StatusWatch("b", "u", 30, logging.getLogger("t"), started_at=clock.now, heartbeat=0)
+    watch.observe("PAUSED")
+    watch.observe("PAUSED")
+    assert lines(caplog) == [
+        "Foundry reported build status 'PAUSED', which this provider does not know; treating it as not finished "
+        "and waiting on."
+    ]
+
+
+def test_a_heartbeat_of_a_fraction_of_a_second_still_logs(clock, caplog):
+    caplog.set_level(logging.INFO)
+    watch = StatusWatch("b", "u", 0.5, logging.getLogger("t"), started_at=clock.now, heartbeat=0.5)
+    watch.observe("RUNNING")
+    clock.now += 0.6
+    watch.observe("RUNNING")
+    assert len(lines(caplog)) == 2
