@@ -13,6 +13,7 @@ import pytest
 from airflow_provider_modelstudio.foundry import launch as launch_module
 from airflow_provider_modelstudio.foundry.errors import (
     CancelBuildPermissionDenied,
+    FoundryError,
     FoundryServerError,
     FoundryTransportError,
     LaunchOutcomeUnknown,
@@ -319,4 +320,36 @@ def test_a_listing_that_fails_while_watching_for_a_late_run_is_logged_and_the_ru
         f"Launched run r-ours of {STUDIO} after a launch that may have created a run, but the studio's runs could not "
         f"be listed to look for that run ({refused}). Check the studio's runs in Foundry and cancel any this task did "
         "not return."
+    )
+
+
+# Launching again, and the launch's answer ----------------------------------------------------------------
+
+
+def test_a_launch_that_keeps_creating_nothing_is_tried_as_often_as_the_policy_allows(clock: Clock) -> None:
+    foundry = Foundry(clock, BAD_GATEWAY, BAD_GATEWAY, BAD_GATEWAY, takes=0)
+    with pytest.raises(FoundryServerError) as info:
+        launch(foundry, clock)
+    assert info.value is BAD_GATEWAY
+    assert [name for name, _ in foundry.requests].count("launch_model_studio") == 3
+
+
+def test_an_adopted_run_is_logged_with_the_lost_answer_and_the_run(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    launch(Foundry(clock, (a_run("r-1"), LOST)), clock)
+    assert caplog.messages == [
+        f"The launch answer was lost ({LOST}), but Foundry created run r-1: adopting it instead of launching again."
+    ]
+
+
+def test_an_accepted_launch_without_a_build_says_what_it_answered_redacted_and_short(clock: Clock) -> None:
+    answer = {"runId": "r-1", "note": SECRET, "padding": "p" * 400}
+    with pytest.raises(FoundryError) as info:
+        launch(Foundry(clock, answer), clock)
+    quoted = f'{{"runId": "r-1", "note": "***", "padding": "{"p" * 400}"}}'[:300] + "..."
+    assert str(info.value) == (
+        f"Foundry accepted the launch of {STUDIO} but its answer has no buildRid to follow: {quoted}. Check the "
+        "studio's runs in Foundry; a newer API version may have changed the answer."
     )
