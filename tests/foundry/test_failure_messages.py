@@ -14,7 +14,7 @@ import pytest
 
 from airflow_provider_modelstudio.foundry import errors
 from airflow_provider_modelstudio.foundry.answers import AnswerReader, AnswerTooLarge, UnreadableAnswer, quoted, redact
-from airflow_provider_modelstudio.foundry.operations import Pages
+from airflow_provider_modelstudio.foundry.operations import Pages, iterate_pages
 from airflow_provider_modelstudio.foundry.protocol import Attempts, prepare
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.shapes import batch_statuses, read_runs
@@ -180,3 +180,11 @@ def test_a_text_exactly_at_the_limit_is_quoted_whole() -> None:
 def test_a_batch_answer_that_is_not_an_object_has_no_statuses() -> None:
     assert batch_statuses(["ri.foundry.main.build.b"]) == {}
     assert batch_statuses(None) == {}
+
+
+def test_an_unnamed_endless_listing_is_called_a_paged_endpoint_and_its_token_redacted() -> None:
+    def fetch(query: Any) -> Any:
+        return {"data": [1], "nextPageToken": f"p-{SECRET}"}
+
+    message = raised(lambda: list(iterate_pages(fetch, {}, secrets=[SECRET])))
+    assert message.startswith("The listing of a paged endpoint answered the page token 'p-***' a second time")
