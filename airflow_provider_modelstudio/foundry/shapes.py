@@ -123,7 +123,7 @@ def epoch_seconds(timestamp: str | None) -> float | None:
     if not timestamp:
         return None
     try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(timestamp)
     except ValueError:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

@@ -109,3 +109,23 @@ def test_aget_build_answers_the_build(emulator: FoundryEmulator, hook: ModelStud
             await hook.aclose()
 
     assert asyncio.run(read())["rid"] == run["buildRid"]
+
+
+def test_a_lost_promotion_is_looked_for_on_the_target_branch_only(
+    emulator: FoundryEmulator, hook: ModelStudioHook, model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (source,) = emulator.model_versions(model, "master")
+    emulator.set_faults("promote_model_version", drop_after_create=1.0)
+    listed: list[dict[str, Any]] = []
+    real = hook._run
+
+    def recording(request: Any) -> Any:
+        if request.endpoint == "list_model_versions":
+            listed.append(dict(request.query))
+        return real(request)
+
+    monkeypatch.setattr(hook, "_run", recording)
+    copy = hook.promote_model_version(model, source["rid"], branch="staging")
+    assert copy["rid"] in [v["rid"] for v in emulator.model_versions(model, "staging")]
+    assert len(listed) >= 2
+    assert all(query == {"branch": "staging"} for query in listed)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.foundry.errors import FoundryServerError
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
 from airflow_provider_modelstudio.triggers.poller import BuildPoller, Subscription
@@ -85,3 +86,40 @@ def test_a_final_event_carries_the_status_and_nothing_else(foundry_connection: A
         "message": "",
         "transient": False,
     }
+
+
+def test_waits_with_other_retry_settings_poll_through_a_poller_of_their_own(foundry_connection: Any) -> None:
+    patient = {"max_attempts": 7, "backoff_initial": 0.5}
+
+    async def scenario() -> list[BuildPoller]:
+        return [
+            await BuildPoller.acquire("foundry_default", None),
+            await BuildPoller.acquire("foundry_default", patient),
+            await BuildPoller.acquire("foundry_default", {"backoff_initial": 0.5, "max_attempts": 7}),
+            await BuildPoller.acquire("foundry_default", FAST),
+        ]
+
+    default, first, reordered, fast = asyncio.run(scenario())
+    assert first is reordered
+    assert len({id(default), id(first), id(fast)}) == 3
+    assert [p.hook.retry for p in (default, first, fast)] == [
+        RetryPolicy.from_value(None),
+        RetryPolicy.from_value(patient),
+        RetryPolicy.from_value(FAST),
+    ]
+
+
+def test_a_trigger_polls_through_a_hook_with_its_own_retry_settings(foundry_connection: Any) -> None:
+    foundry_connection.add_studio(SLOW, duration_seconds=3600)
+    (run,) = foundry_connection.create_runs(SLOW, 1)
+
+    async def scenario() -> list[RetryPolicy]:
+        trigger = ModelStudioRunTrigger(build_rid=run["buildRid"], retry=FAST, poll_interval=0.05)
+        wait = asyncio.create_task(trigger.run().__anext__())
+        await asyncio.sleep(0.2)
+        policies = [p.hook.retry for p in BuildPoller._registry[asyncio.get_running_loop()].values()]
+        wait.cancel()
+        await asyncio.gather(wait, return_exceptions=True)
+        return policies
+
+    assert asyncio.run(scenario()) == [RetryPolicy.from_value(FAST)]

@@ -1,0 +1,97 @@
+"""Foundry's run JSON read once into snake_case shapes: what is kept, what is refused, what is defaulted."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.foundry.shapes import epoch_seconds, model_outputs, read_run, run_of
+
+BUILD = "ri.foundry.main.build.b1"
+
+
+def test_an_answer_without_a_build_is_refused_with_what_was_asked_and_what_to_check() -> None:
+    with pytest.raises(FoundryError) as raised:
+        read_run({"runId": "r1"}, what="the launch of ri.models.main.model-studio.s")
+    assert str(raised.value) == (
+        "Foundry answered the launch of ri.models.main.model-studio.s without a buildRid to follow: "
+        "{'runId': 'r1'}. Check the studio's runs in Foundry; a newer API version may have changed the answer."
+    )
+
+
+@pytest.mark.parametrize(("version", "read"), [(3, 3), (0, 0), (True, None), ("3", None), (2.0, None), (None, None)])
+def test_only_a_whole_number_is_a_config_version(version: Any, read: int | None) -> None:
+    assert read_run({"buildRid": BUILD, "configVersion": version}, what="x")["config_version"] == read
+
+
+@pytest.mark.parametrize("outputs", [None, [], "model", 3])
+def test_a_run_result_without_usable_outputs_has_none(outputs: Any) -> None:
+    run = run_of({"build_rid": BUILD, "resolved_outputs": outputs})
+    assert run is not None
+    assert run["resolved_outputs"] == {}
+    assert model_outputs(run) == {}
+
+
+def test_a_run_result_keeps_its_outputs_and_only_the_run_keys() -> None:
+    outputs = {"m": {"type": "model", "modelRid": "ri.models.main.model.m"}}
+    run = run_of({"build_rid": BUILD, "run_id": "r1", "resolved_outputs": outputs, "extra": 1})
+    assert run is not None
+    assert (run["run_id"], run["resolved_outputs"]) == ("r1", outputs)
+    assert "extra" not in run
+
+
+def test_model_outputs_read_every_rid_and_skip_other_output_types() -> None:
+    run = read_run(
+        {
+            "buildRid": BUILD,
+            "resolvedOutputs": {
+                "model": {
+                    "type": "model",
+                    "modelRid": "ri.models.main.model.m",
+                    "modelVersionRid": "ri.models.main.model-version.v",
+                    "experimentRid": "ri.models.main.experiment.e",
+                },
+                "table": {"type": "dataset", "datasetRid": "ri.foundry.main.dataset.d"},
+                "odd": "model",
+                "half": {"type": "model", "modelRid": 7},
+            },
+        },
+        what="x",
+    )
+    outputs = model_outputs(run)
+    assert sorted(outputs) == ["half", "model"]
+    assert outputs["model"] == {
+        "model_rid": "ri.models.main.model.m",
+        "model_version_rid": "ri.models.main.model-version.v",
+        "experiment_rid": "ri.models.main.experiment.e",
+    }
+    assert outputs["half"] == {"model_rid": None, "model_version_rid": None, "experiment_rid": None}
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "seconds"),
+    [
+        ("2026-01-01T00:00:00Z", 1767225600.0),
+        ("2026-01-01T00:00:00.5Z", 1767225600.5),
+        ("2026-01-01T02:00:00+02:00", 1767225600.0),
+        ("2026-01-01T00:00:00", 1767225600.0),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_timestamps_without_a_zone_are_utc(timestamp: str | None, seconds: float | None) -> None:
+    assert epoch_seconds(timestamp) == seconds
+
+
+def test_a_timestamp_without_a_zone_is_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert epoch_seconds("2026-01-01T00:00:00") == 1767225600.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
