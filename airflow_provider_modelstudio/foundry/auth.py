@@ -59,7 +59,7 @@ def parse_token_answer(body: Any, settings: FoundrySettings) -> TokenGrant:
             f"Connection {settings.conn_id!r}: {ENDPOINTS['oauth2_token'].render({})} answered without an "
             "access_token. Check that the host is your Foundry's hostname."
         )
-    expires_in = body.get("expires_in") if isinstance(body, dict) else None
+    expires_in = body.get("expires_in")  # body is a dict: it held the token
     lifetime = float(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 3600.0
     return TokenGrant(token, lifetime)
 

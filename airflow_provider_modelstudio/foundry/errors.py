@@ -411,12 +411,10 @@ def error_from_response(
     }
     if status_code == 404 and not body.strip():
         return EndpointNotAvailable(**common)
-    envelope: Any = None
-    if body.strip():
-        try:
-            envelope = parse_json(body)
-        except UnreadableJson:
-            envelope = None
+    try:
+        envelope = parse_json(body)
+    except UnreadableJson:  # also an empty body
+        envelope = None
     if isinstance(envelope, dict) and ("errorName" in envelope or "errorCode" in envelope):
         name = envelope.get("errorName")
         params = envelope.get("parameters")
@@ -440,7 +438,7 @@ def error_from_response(
     shown_type = quoted(content_type, secrets) if content_type else "no content type"
     detail = (
         f"The answer was not Foundry's JSON error envelope but a {kind} ({shown_type}): "
-        f"{quoted(body.decode('utf-8', errors='replace'), secrets)!r}. A proxy or load balancer in front of Foundry "
+        f"{quoted(body.decode(errors='replace'), secrets)!r}. A proxy or load balancer in front of Foundry "
         "probably answered."
         if body.strip()
         else "The answer had no body."

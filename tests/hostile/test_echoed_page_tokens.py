@@ -1,0 +1,97 @@
+"""A page token that echoes a secret is quoted redacted and short when the listing is refused: the connection's
+secret, and the OAuth2 token the client holds, never come back in the error."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.foundry import errors
+from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
+from airflow_provider_modelstudio.foundry.operations import Pages
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
+from tests.foundry.support import FAST_RETRY
+from tests.hostile.conftest import BUILD_PATH, BUILD_RID, RUNS_PATH, STUDIO, TOKEN, TOKEN_PATH, connection
+from tests.hostile.server import HostileServer, reply
+
+ISSUED = "issued-access-token-4b2d"
+NEVER_ENDS = (
+    "after {pages} page(s): it would never end, so it was stopped. Foundry (or a proxy or cache in front of it) is "
+    "not paging correctly; check the host, and report the listing to Palantir support if the host is Foundry's."
+)
+LISTING = f"GET {RUNS_PATH}"
+
+
+def refusal(pages: Pages, *answers: Any) -> str:
+    with pytest.raises(errors.FoundryPagingError) as info:
+        for answer in answers:
+            pages.after(answer)
+    return str(info.value)
+
+
+def test_a_page_token_that_is_not_a_string_is_quoted_redacted() -> None:
+    pages = Pages(LISTING, {}, secrets=(TOKEN,))
+    message = refusal(pages, {"data": [], "nextPageToken": {"token": TOKEN, "n": 7}})
+    assert message == (
+        f'The listing {LISTING} answered a nextPageToken that is not a string ({{"token": "***", "n": 7}}), '
+        + NEVER_ENDS.format(pages=1)
+    )
+
+
+def test_a_repeated_page_token_is_quoted_redacted_and_cut_at_60_characters() -> None:
+    token = f"{TOKEN}:" + "p" * 100
+    page = {"data": [], "nextPageToken": token}
+    message = refusal(Pages(LISTING, {}, secrets=(TOKEN,)), page, page)
+    shown = "***:" + "p" * 56 + "..."
+    assert message == f"The listing {LISTING} answered the page token {shown!r} a second time, " + NEVER_ENDS.format(
+        pages=2
+    )
+
+
+def test_the_sync_listing_redacts_the_static_token_from_a_repeated_page_token(hostile: HostileServer) -> None:
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{TOKEN}"}))
+    client = FoundryClient(connection(hostile), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None)
+    with pytest.raises(errors.FoundryPagingError) as info:
+        list(client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {}))
+    assert "answered the page token 'from-***' a second time" in str(info.value)
+
+
+def test_the_sync_listing_redacts_the_oauth2_token_it_holds_from_a_repeated_page_token(
+    hostile: HostileServer,
+) -> None:
+    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
+    hostile.on("GET", BUILD_PATH, reply(200, {"rid": BUILD_RID}))
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
+    client = FoundryClient(
+        connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None
+    )
+    client.call("get_build", {"buildRid": BUILD_RID})  # the client now holds a token
+    with pytest.raises(errors.FoundryPagingError) as info:
+        list(client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {}))
+    assert "answered the page token 'from-***' a second time" in str(info.value)
+    assert ISSUED not in str(info.value)
+
+
+def test_the_async_listing_redacts_the_oauth2_token_it_holds_from_a_repeated_page_token(
+    hostile: HostileServer,
+) -> None:
+    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
+    hostile.on("GET", BUILD_PATH, reply(200, {"rid": BUILD_RID}))
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
+
+    async def main() -> str:
+        client = AsyncFoundryClient(connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY))
+        try:
+            await client.call("get_build", {"buildRid": BUILD_RID})
+            with pytest.raises(errors.FoundryPagingError) as info:
+                _ = [item async for item in client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {})]
+            return str(info.value)
+        finally:
+            await client.aclose()
+
+    message = asyncio.run(main())
+    assert "answered the page token 'from-***' a second time" in message
+    assert ISSUED not in message
