@@ -118,7 +118,7 @@ class LiveDeploymentTrigger(BaseTrigger):
         self.live_deployment_rid = live_deployment_rid
         self.expected_version_rid = expected_version_rid
         self.foundry_conn_id = foundry_conn_id
-        self.policy = WaitPolicy(float(poll_interval), deadline, max_consecutive_failures, heartbeat=0)
+        self.policy = WaitPolicy(float(poll_interval), deadline, max_consecutive_failures)
         self.accept_degraded = accept_degraded
         self.retry = retry
 

@@ -130,7 +130,7 @@ class ModelStudioRunTrigger(BaseTrigger):
         if self.keep_for_next_try:
             from airflow_provider_modelstudio.runs.task_instance import runs_again
 
-            if await runs_again(getattr(self, "task_instance", None)):
+            if await runs_again(self.task_instance):
                 self.log.info(
                     "Task cleared; build %s left running for the task's next try, which reattaches to it.",
                     self.build_rid,
