@@ -224,7 +224,7 @@ def _is_hostname(hostname: str) -> bool:
     except ValueError:
         pass
     labels = hostname.removesuffix(".").split(".")
-    return 0 < len(hostname) <= 253 and all(_LABEL.match(label) for label in labels)
+    return len(hostname) <= 253 and all(_LABEL.match(label) for label in labels)  # an empty label never matches
 
 
 def is_loopback_host(hostname: str) -> bool:
