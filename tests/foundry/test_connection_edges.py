@@ -107,3 +107,24 @@ def test_a_link_template_with_another_scheme_is_refused_naming_the_template() ->
     assert refusal(extra={"build_url_template": template}) == template_refusal(
         template, "it renders to 'ftp://foundry.example/builds/ri.sample.main.sample.0', which is not an http(s) URL"
     )
+
+
+@pytest.mark.parametrize(
+    "host", ["token@foundry.example", "https://:secret@foundry.example", "user:pw@foundry.example"]
+)
+def test_a_host_with_any_part_of_credentials_is_refused(host: str) -> None:
+    assert refusal(host=host) == (
+        "Connection 'c1': host must not contain credentials; put the token in the password field."
+    )
+
+
+@pytest.mark.parametrize(("host", "path"), [("foundry.example/X", "/X"), ("foundry.example//api/", "//api/")])
+def test_a_host_with_any_path_is_refused(host: str, path: str) -> None:
+    assert refusal(host=host) == f"Connection 'c1': host={host!r} contains a path or query ({path!r}); {EXAMPLE}."
+
+
+def test_a_link_template_is_tried_with_the_connections_own_host() -> None:
+    template = "{host}/builds/{build_rid}"
+    assert refusal(extra={"build_url_template": template}) == template_refusal(
+        template, "it renders to 'foundry.example/builds/ri.sample.main.sample.0', which is not an http(s) URL"
+    )
