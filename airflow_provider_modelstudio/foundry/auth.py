@@ -12,6 +12,7 @@ import asyncio
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,10 +137,25 @@ def ready_token(settings: FoundrySettings) -> str | None:
     return TOKEN_CACHE.get(settings.token_cache_key)
 
 
-def known_secrets(settings: FoundrySettings) -> tuple[str, ...]:
-    """What must never be quoted back from an answer: the connection's secret and its current token."""
-    token = ready_token(settings)
-    return tuple(s for s in (settings.secret, token) if s)
+class KnownSecrets:
+    """What must never be quoted back from an answer: the connection's secret and the token it holds when a
+    text is quoted (read then, so a token fetched by the very listing or launch that quotes is redacted too).
+
+    :param settings: the connection
+    """
+
+    __slots__ = ("settings",)
+
+    def __init__(self, settings: FoundrySettings) -> None:
+        self.settings = settings
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([s for s in (self.settings.secret, ready_token(self.settings)) if s])
+
+
+def known_secrets(settings: FoundrySettings) -> KnownSecrets:
+    """The connection's secrets, read each time they are used (see :class:`KnownSecrets`)."""
+    return KnownSecrets(settings)
 
 
 def keep_grant(settings: FoundrySettings, answer: Any) -> str:

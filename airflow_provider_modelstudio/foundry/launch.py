@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.foundry.answers import quoted
@@ -118,7 +118,7 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
         sleep(delay)
 
 
-def _checked(run: Any, studio_rid: str, secrets: Collection[str]) -> dict[str, Any]:
+def _checked(run: Any, studio_rid: str, secrets: Iterable[str]) -> dict[str, Any]:
     if not isinstance(run, dict) or not isinstance(run.get("buildRid"), str):
         raise FoundryError(
             f"Foundry accepted the launch of {studio_rid} but its answer has no buildRid to follow: "
@@ -145,7 +145,7 @@ class _Launch:
     """
 
     def __init__(
-        self, client: FoundryClient, studio_rid: str, sleep: Callable[[float], None], secrets: Collection[str]
+        self, client: FoundryClient, studio_rid: str, sleep: Callable[[float], None], secrets: Iterable[str]
     ) -> None:
         self.client = client
         self.studio_rid = studio_rid

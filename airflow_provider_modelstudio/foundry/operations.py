@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from airflow_provider_modelstudio.foundry.answers import quoted
@@ -41,7 +41,7 @@ class Pages:
     :param secrets: never quoted back from a page token
     """
 
-    def __init__(self, what: str, query: Mapping[str, Any], secrets: Collection[str] = ()) -> None:
+    def __init__(self, what: str, query: Mapping[str, Any], secrets: Iterable[str] = ()) -> None:
         self.what = what
         self.secrets = secrets
         self.query: dict[str, Any] | None = {"pageSize": PAGE_SIZE, **query}
@@ -77,7 +77,7 @@ def iterate_pages(
     fetch: Callable[[Mapping[str, Any]], Any],
     query: Mapping[str, Any],
     what: str = "of a paged endpoint",
-    secrets: Collection[str] = (),
+    secrets: Iterable[str] = (),
 ) -> Iterator[Any]:
     """Every item of every page, fetching pages lazily (see :class:`Pages` for what is refused)."""
     pages = Pages(what, query, secrets)

@@ -10,11 +10,21 @@ import pytest
 
 from airflow_provider_modelstudio.foundry import errors
 from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
+from airflow_provider_modelstudio.foundry.launch import launch_once
 from airflow_provider_modelstudio.foundry.operations import Pages
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
 from tests.foundry.support import FAST_RETRY
-from tests.hostile.conftest import BUILD_PATH, BUILD_RID, RUNS_PATH, STUDIO, TOKEN, TOKEN_PATH, connection
+from tests.hostile.conftest import (
+    BUILD_PATH,
+    BUILD_RID,
+    LAUNCH_PATH,
+    RUNS_PATH,
+    STUDIO,
+    TOKEN,
+    TOKEN_PATH,
+    connection,
+)
 from tests.hostile.server import HostileServer, reply
 
 ISSUED = "issued-access-token-4b2d"
@@ -95,3 +105,45 @@ def test_the_async_listing_redacts_the_oauth2_token_it_holds_from_a_repeated_pag
     message = asyncio.run(main())
     assert "answered the page token 'from-***' a second time" in message
     assert ISSUED not in message
+
+
+def test_the_sync_listing_redacts_an_oauth2_token_it_fetched_for_that_very_listing(hostile: HostileServer) -> None:
+    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
+    client = FoundryClient(
+        connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None
+    )
+    with pytest.raises(errors.FoundryPagingError) as info:
+        list(client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {}))
+    assert "answered the page token 'from-***' a second time" in str(info.value)
+    assert len(hostile.requests_to(TOKEN_PATH)) == 1
+
+
+def test_the_async_listing_redacts_an_oauth2_token_it_fetched_for_that_very_listing(hostile: HostileServer) -> None:
+    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
+
+    async def main() -> str:
+        client = AsyncFoundryClient(connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY))
+        try:
+            with pytest.raises(errors.FoundryPagingError) as info:
+                _ = [item async for item in client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {})]
+            return str(info.value)
+        finally:
+            await client.aclose()
+
+    assert "answered the page token 'from-***' a second time" in asyncio.run(main())
+    assert len(hostile.requests_to(TOKEN_PATH)) == 1
+
+
+def test_a_launch_answer_quoting_the_oauth2_token_fetched_for_it_is_refused_redacted(hostile: HostileServer) -> None:
+    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
+    hostile.on("GET", RUNS_PATH, reply(200, {"data": []}))
+    hostile.on("POST", LAUNCH_PATH, reply(200, {"runId": f"run-of-{ISSUED}"}))
+    client = FoundryClient(
+        connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None
+    )
+    with pytest.raises(errors.FoundryError) as info:
+        launch_once(client, STUDIO, sleep=lambda seconds: None)
+    assert '"runId": "run-of-***"' in str(info.value)
+    assert ISSUED not in str(info.value)
