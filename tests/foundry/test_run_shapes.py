@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
-from airflow_provider_modelstudio.foundry.shapes import epoch_seconds, model_outputs, read_run, run_of
+from airflow_provider_modelstudio.foundry.shapes import build_status, epoch_seconds, model_outputs, read_run, run_of
 
 BUILD = "ri.foundry.main.build.b1"
 
@@ -95,3 +95,19 @@ def test_a_timestamp_without_a_zone_is_utc_whatever_the_machines_zone(monkeypatc
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        ({"status": "RUNNING"}, "RUNNING"),
+        ({"status": " "}, None),
+        ({"status": 3}, None),
+        ({}, None),
+        (["RUNNING"], None),
+        ("RUNNING", None),
+        (None, None),
+    ],
+)
+def test_only_a_build_answer_with_a_status_text_has_a_status(answer: Any, status: str | None) -> None:
+    assert build_status(answer) == status
