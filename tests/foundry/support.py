@@ -33,3 +33,13 @@ def settings_from(conn: dict[str, Any], conn_id: str = "foundry_default") -> Fou
 def requests_of(counters: dict[str, Any], endpoint: str) -> dict[str, int]:
     """``{"<status>": n}`` of one endpoint in ``FoundryEmulator.counters()``."""
     return dict(counters["requests"].get(endpoint, {}))
+
+
+class ProtocolClock:
+    """The monotonic clock of :mod:`airflow_provider_modelstudio.foundry.protocol`, moved only by the test."""
+
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def monotonic(self) -> float:
+        return self.now

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelstudio.foundry import protocol
 from airflow_provider_modelstudio.foundry.answers import MAX_JSON_DEPTH, UnreadableJson, parse_json
 from airflow_provider_modelstudio.foundry.errors import FoundryRedirected, FoundryTransportError
 from airflow_provider_modelstudio.foundry.protocol import Attempts, prepare
@@ -18,16 +17,7 @@ BUILD = "ri.foundry.main.build.b1"
 CALL = f"GET /api/v2/orchestration/builds/{BUILD}"
 
 
-class Clock:
-    now = 50.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def _frozen_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(protocol, "time", Clock())
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def one_attempt() -> Attempts:

@@ -10,32 +10,17 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelstudio.foundry import protocol
 from airflow_provider_modelstudio.foundry.answers import UnreadableAnswer
 from airflow_provider_modelstudio.foundry.errors import FoundryTransportError
 from airflow_provider_modelstudio.foundry.protocol import Attempts, AttemptTooLong, Wait, causes, prepare
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+from tests.foundry.support import ProtocolClock
 
 BUILD = "ri.foundry.main.build.b1"
 STUDIO = "ri.models.main.model-studio.s"
 SECRET = "t0k3n-secret"
 CALL = f"GET /api/v2/orchestration/builds/{BUILD}"
 ADVICE = "Check the host and the network path to Foundry, or raise the connection's timeout."
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(protocol, "time", fake)
-    return fake
 
 
 def attempts(name: str = "get_build", policy: RetryPolicy | None = None) -> Attempts:
@@ -58,7 +43,7 @@ def final_message(step: Any) -> str:
     return str(info.value)
 
 
-def test_the_final_message_says_how_long_the_attempts_took(clock: Clock) -> None:
+def test_the_final_message_says_how_long_the_attempts_took(clock: ProtocolClock) -> None:
     a = attempts()
     clock.now += 1.5
     message = final_message(lambda: a.failed("no_answer", "dropped"))
@@ -67,24 +52,24 @@ def test_the_final_message_says_how_long_the_attempts_took(clock: Clock) -> None
     )
 
 
-def test_a_lost_answer_to_an_idempotent_request_does_not_say_it_may_have_arrived(clock: Clock) -> None:
+def test_a_lost_answer_to_an_idempotent_request_does_not_say_it_may_have_arrived(clock: ProtocolClock) -> None:
     message = final_message(lambda: attempts().failed("no_answer", "dropped"))
     assert message.endswith(
         ": dropped. Check the host and the network path to Foundry, or raise the connection's timeout."
     )
 
 
-def test_a_launch_that_never_left_does_not_say_it_may_have_arrived(clock: Clock) -> None:
+def test_a_launch_that_never_left_does_not_say_it_may_have_arrived(clock: ProtocolClock) -> None:
     message = final_message(lambda: attempts("launch_model_studio").failed("not_sent", "refused"))
     assert ": refused. Check the host" in message
 
 
-def test_a_lost_launch_answer_says_the_request_may_have_arrived(clock: Clock) -> None:
+def test_a_lost_launch_answer_says_the_request_may_have_arrived(clock: ProtocolClock) -> None:
     message = final_message(lambda: attempts("launch_model_studio").failed("no_answer", "dropped"))
     assert ": dropped. The request may have reached Foundry. Check the host" in message
 
 
-def test_an_attempt_over_its_bound_says_what_the_bound_is(clock: Clock) -> None:
+def test_an_attempt_over_its_bound_says_what_the_bound_is(clock: ProtocolClock) -> None:
     message = final_message(lambda: attempts().failed_on(AttemptTooLong(2.5), "no_answer", "timeout"))
     assert (
         ": the answer was not complete after 2.5 s, this client's bound on one attempt (the connect timeout plus "
@@ -92,14 +77,14 @@ def test_an_attempt_over_its_bound_says_what_the_bound_is(clock: Clock) -> None:
     ) in message
 
 
-def test_an_undecodable_answer_is_quoted_redacted_and_cut_at_300_characters(clock: Clock) -> None:
+def test_an_undecodable_answer_is_quoted_redacted_and_cut_at_300_characters(clock: ProtocolClock) -> None:
     cause = UnreadableAnswer(f"corrupt {SECRET} " + "x" * 400)
     message = final_message(lambda: attempts().failed_on(cause, "no_answer", "odd"))
     quoted = "corrupt *** " + "x" * 288 + "..."
     assert f": {quoted}. Check the host" in message
 
 
-def test_a_hostname_that_does_not_resolve_says_to_check_the_host_field(clock: Clock) -> None:
+def test_a_hostname_that_does_not_resolve_says_to_check_the_host_field(clock: ProtocolClock) -> None:
     cause = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     message = final_message(lambda: attempts().failed_on(cause, "not_sent", "dns"))
     assert message.endswith(
@@ -108,7 +93,9 @@ def test_a_hostname_that_does_not_resolve_says_to_check_the_host_field(clock: Cl
     )
 
 
-def test_a_retry_logs_what_failed_and_when_it_tries_again(clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_retry_logs_what_failed_and_when_it_tries_again(
+    clock: ProtocolClock, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="airflow_provider_modelstudio.foundry.protocol")
     a = attempts(policy=RetryPolicy(max_attempts=3, backoff_initial=0.5, backoff_max=0.5))
     assert a.answered(503, {"Retry-After": "2"}, b"") == Wait(2.0)

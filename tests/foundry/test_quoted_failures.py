@@ -16,16 +16,7 @@ SECRET = "conn-secret-91ac"
 SENT = "sent-token-3e7f"
 
 
-class Clock:
-    now = 50.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def _frozen_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(protocol, "time", Clock())
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def test_a_transport_failure_is_quoted_redacted_and_cut_at_300_characters() -> None:
