@@ -110,7 +110,18 @@ def test_every_studio_the_example_dags_name_exists_in_the_emulator(running: Runn
         lambda: (found := api.dag_run("retrain_many", run_id))["state"] in ("success", "failed") and found,
         START_SECONDS,
     )
-    assert run["state"] == "success", api.task_instances("retrain_many", run_id)
+    assert run["state"] == "success", failure_report(api, "retrain_many", run_id)
+
+
+def failure_report(api: AirflowApi, dag_id: str, run_id: str) -> str:
+    """Each task instance's state, and the end of the log of those that failed."""
+    lines = []
+    for ti in api.task_instances(dag_id, run_id):
+        lines.append(f"{ti['task_id']}[{ti['map_index']}]: {ti['state']}, try {ti['try_number']}")
+        if ti["state"] in ("failed", "up_for_retry"):
+            events = api.task_log(dag_id, run_id, ti["task_id"], ti["try_number"], map_index=ti["map_index"])
+            lines += [f"    {event.get('event')}" for event in events[-30:]]
+    return "\n".join(lines)
 
 
 def test_ctrl_c_stops_every_process_it_started_and_deletes_its_home(running: Running) -> None:

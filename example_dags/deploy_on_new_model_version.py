@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Param, dag, task
@@ -83,6 +83,10 @@ def deploy_on_new_model_version():
         smoke_test_input=SMOKE_TEST_INPUT,
         deferrable=True,
         poll_interval=POLL_SECONDS,
+        # Airflow 3.1-3.3 can fail a deferred task whose trigger fires before the scheduler has seen its worker
+        # exit (apache/airflow#67287); on 3.3+ a retry resumes the deployment without promoting again.
+        retries=1,
+        retry_delay=timedelta(seconds=10),
     )
 
 

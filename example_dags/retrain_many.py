@@ -7,7 +7,7 @@ these studios to it (``foundry_emulator.add_studio(rid)``).
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
@@ -31,6 +31,11 @@ def retrain_many():
         task_id="retrain",
         deferrable=True,
         poll_interval=POLL_SECONDS,
+        # Airflow 3.1-3.3 can fail a deferred task whose trigger fires before the scheduler has seen its worker
+        # exit (apache/airflow#67287); on 3.3+ a retry reattaches to the same run instead of launching another
+        # (on 3.1 and 3.2, add reattach_to_running_run=True for that).
+        retries=1,
+        retry_delay=timedelta(seconds=10),
     ).expand(model_studio_rid=STUDIOS)
 
     @task

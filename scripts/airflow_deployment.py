@@ -212,16 +212,21 @@ class AirflowApi:
         tries: list[dict[str, Any]] = answer["task_instances"]
         return tries
 
-    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> list[dict[str, Any]]:
-        """The log of one try of an unmapped task instance, the worker's and the triggerer's lines, as events.
+    def task_log(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1
+    ) -> list[dict[str, Any]]:
+        """The log of one try of a task instance, the worker's and the triggerer's lines, as events.
 
         :param dag_id: the DAG.
         :param run_id: the run.
         :param task_id: the task.
         :param try_number: the try.
+        :param map_index: the mapped instance; -1 for an unmapped task.
         """
         answer = self.request(
-            "GET", _ti_path(dag_id, run_id, task_id) + f"/logs/{try_number}", query={"full_content": "true"}
+            "GET",
+            _ti_path(dag_id, run_id, task_id) + f"/logs/{try_number}",
+            query={"full_content": "true", "map_index": map_index},
         )
         return [event for event in answer["content"] if isinstance(event, dict)]
 
