@@ -69,71 +69,55 @@ def test_the_sync_listing_redacts_the_static_token_from_a_repeated_page_token(ho
     assert "answered the page token 'from-***' a second time" in str(info.value)
 
 
-def test_the_sync_listing_redacts_the_oauth2_token_it_holds_from_a_repeated_page_token(
-    hostile: HostileServer,
-) -> None:
-    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
-    hostile.on("GET", BUILD_PATH, reply(200, {"rid": BUILD_RID}))
-    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
-    client = FoundryClient(
-        connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None
-    )
-    client.call("get_build", {"buildRid": BUILD_RID})  # the client now holds a token
-    with pytest.raises(errors.FoundryPagingError) as info:
-        list(client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {}))
-    assert "answered the page token 'from-***' a second time" in str(info.value)
-    assert ISSUED not in str(info.value)
-
-
-def test_the_async_listing_redacts_the_oauth2_token_it_holds_from_a_repeated_page_token(
-    hostile: HostileServer,
-) -> None:
+def serve_an_oauth2_token_and_a_repeated_page_token(hostile: HostileServer) -> None:
     hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
     hostile.on("GET", BUILD_PATH, reply(200, {"rid": BUILD_RID}))
     hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
 
-    async def main() -> str:
-        client = AsyncFoundryClient(connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY))
-        try:
-            await client.call("get_build", {"buildRid": BUILD_RID})
-            with pytest.raises(errors.FoundryPagingError) as info:
-                _ = [item async for item in client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {})]
-            return str(info.value)
-        finally:
-            await client.aclose()
 
-    message = asyncio.run(main())
+# held: the client got its token from an earlier call; fetched: the listing itself fetches it
+HELD_OR_FETCHED = pytest.mark.parametrize("held", [True, False], ids=["held", "fetched"])
+
+
+def assert_the_token_redacted(message: str, hostile: HostileServer) -> None:
     assert "answered the page token 'from-***' a second time" in message
     assert ISSUED not in message
-
-
-def test_the_sync_listing_redacts_an_oauth2_token_it_fetched_for_that_very_listing(hostile: HostileServer) -> None:
-    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
-    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
-    client = FoundryClient(
-        connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None
-    )
-    with pytest.raises(errors.FoundryPagingError) as info:
-        list(client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {}))
-    assert "answered the page token 'from-***' a second time" in str(info.value)
     assert len(hostile.requests_to(TOKEN_PATH)) == 1
 
 
-def test_the_async_listing_redacts_an_oauth2_token_it_fetched_for_that_very_listing(hostile: HostileServer) -> None:
-    hostile.on("POST", TOKEN_PATH, reply(200, {"access_token": ISSUED, "expires_in": 3600}))
-    hostile.on("GET", RUNS_PATH, reply(200, {"data": [], "nextPageToken": f"from-{ISSUED}"}))
+@HELD_OR_FETCHED
+def test_the_sync_listing_redacts_the_oauth2_token_from_a_repeated_page_token(
+    hostile: HostileServer, held: bool
+) -> None:
+    serve_an_oauth2_token_and_a_repeated_page_token(hostile)
+    client = FoundryClient(
+        connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None
+    )
+    if held:
+        client.call("get_build", {"buildRid": BUILD_RID})
+    with pytest.raises(errors.FoundryPagingError) as info:
+        list(client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {}))
+    assert_the_token_redacted(str(info.value), hostile)
+
+
+@HELD_OR_FETCHED
+def test_the_async_listing_redacts_the_oauth2_token_from_a_repeated_page_token(
+    hostile: HostileServer, held: bool
+) -> None:
+    serve_an_oauth2_token_and_a_repeated_page_token(hostile)
 
     async def main() -> str:
         client = AsyncFoundryClient(connection(hostile, oauth2=True), retry=RetryPolicy(**FAST_RETRY))
         try:
+            if held:
+                await client.call("get_build", {"buildRid": BUILD_RID})
             with pytest.raises(errors.FoundryPagingError) as info:
                 _ = [item async for item in client.paged("list_model_studio_runs", {"modelStudioRid": STUDIO}, {})]
             return str(info.value)
         finally:
             await client.aclose()
 
-    assert "answered the page token 'from-***' a second time" in asyncio.run(main())
-    assert len(hostile.requests_to(TOKEN_PATH)) == 1
+    assert_the_token_redacted(asyncio.run(main()), hostile)
 
 
 def test_a_launch_answer_quoting_the_oauth2_token_fetched_for_it_is_refused_redacted(hostile: HostileServer) -> None:
