@@ -14,6 +14,7 @@ from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrig
 from tests.lifecycle_helpers import DEMO, DEMO_DENIED, DEMO_FAILS, FAST, StateStore, TaskDeferred, context, run_trigger
 
 SLOW = "ri.models.main.model-studio.slow"
+HOUR = 3600.0
 
 
 def operator(**kwargs):
@@ -24,9 +25,19 @@ def operator(**kwargs):
     return LaunchModelStudioOperator(task_id="launch", **kwargs)
 
 
-def run_deferred(op, ctx):
+def hold(emulator, studio, outcome="SUCCEEDED"):
+    """Make the studio's runs last an hour of emulator time: a task always finds its run still running, however
+    slow the machine, until the test advances the clock."""
+    emulator.add_studio(studio, outcome=outcome, duration_seconds=HOUR)
+
+
+def run_deferred(op, ctx, emulator=None):
+    """Execute until the task defers; with ``emulator``, let an hour pass (a held run ends); resume with the
+    trigger's first event."""
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(ctx)
+    if emulator is not None:
+        emulator.advance(HOUR)
     trigger = deferred.value.trigger
     assert isinstance(trigger, ModelStudioRunTrigger)
     assert deferred.value.method_name == "execute_complete"
@@ -76,7 +87,8 @@ def test_the_run_is_pushed_to_xcom_at_launch(foundry_connection):
 
 def test_deferred_and_worker_and_no_wait_give_one_result_shape(foundry_connection):
     in_worker = operator().execute(context())
-    deferred = run_deferred(operator(deferrable=True), context())
+    hold(foundry_connection, DEMO)
+    deferred = run_deferred(operator(deferrable=True), context(), foundry_connection)
     not_waiting = operator(wait_for_completion=False).execute(context())
     assert set(in_worker) == set(deferred) == set(not_waiting)
     assert without_run_identity(in_worker) == without_run_identity(deferred)
@@ -103,8 +115,9 @@ def test_a_failed_run_may_be_retried_when_the_user_opts_in(foundry_connection):
 
 
 def test_a_deferred_failed_run_fails_the_same_way(foundry_connection):
+    hold(foundry_connection, DEMO_FAILS, "FAILED")
     with pytest.raises(AirflowFailException, match="ended FAILED"):
-        run_deferred(operator(model_studio_rid=DEMO_FAILS, deferrable=True), context())
+        run_deferred(operator(model_studio_rid=DEMO_FAILS, deferrable=True), context(), foundry_connection)
 
 
 def test_a_build_canceled_in_foundry_fails_the_task_saying_this_try_did_not_cancel_it(foundry_connection, monkeypatch):
@@ -276,6 +289,7 @@ def test_bad_numbers_fail_when_the_dag_is_parsed(name, value):
 
 
 def test_the_trigger_carries_only_plain_values(foundry_connection):
+    hold(foundry_connection, DEMO)
     with pytest.raises(TaskDeferred) as deferred:
         operator(deferrable=True, timeout=600).execute(context())
     classpath, kwargs = deferred.value.trigger.serialize()
@@ -285,6 +299,7 @@ def test_the_trigger_carries_only_plain_values(foundry_connection):
 
 
 def test_a_deferred_wait_ends_before_execution_timeout_so_the_run_can_be_cancelled(foundry_connection):
+    hold(foundry_connection, DEMO)
     from datetime import timedelta
 
     ctx = context()
@@ -296,6 +311,7 @@ def test_a_deferred_wait_ends_before_execution_timeout_so_the_run_can_be_cancell
 
 
 def test_the_earlier_of_timeout_and_execution_timeout_wins(foundry_connection):
+    hold(foundry_connection, DEMO)
     from datetime import timedelta
 
     ctx = context()
@@ -412,6 +428,7 @@ def test_a_build_this_task_cancelled_is_not_blamed_on_foundry(foundry_connection
 
 
 def test_the_deferred_wait_starts_its_clock_at_the_runs_start(foundry_connection):
+    hold(foundry_connection, DEMO)
     with pytest.raises(TaskDeferred) as deferred:
         operator(deferrable=True).execute(context())
     kwargs = deferred.value.trigger.serialize()[1]

@@ -83,12 +83,13 @@ def test_a_build_rid_alone_succeeds_with_no_model_output_when_allowed(foundry_co
 
 
 def test_deferrable_sensor_defers_and_resumes_with_the_same_result(foundry_connection):
-    foundry_connection.add_studio(SLOW, duration_seconds=3)
+    foundry_connection.add_studio(SLOW, duration_seconds=3600)
     run = launched(SLOW)
     s = sensor(run=run, deferrable=True)
     ctx = context()
     with pytest.raises(TaskDeferred) as deferred:
         s.execute(ctx)
+    foundry_connection.advance(3600)
     result = s.execute_complete(ctx, run_trigger(deferred.value.trigger))
     assert result["build_status"] == "SUCCEEDED"
     assert result["model_version_rid"] == run["model_version_rid"]
