@@ -18,7 +18,7 @@ Trigger it for another studio or live deployment with DAG params:
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Param, dag
@@ -65,6 +65,11 @@ def retrain_then_deploy():
         model_studio_rid="{{ params.model_studio_rid }}",
         deferrable=True,
         poll_interval=POLL_SECONDS,
+        # Airflow 3.1-3.3 can fail a deferred task whose trigger fires before the scheduler has seen its worker
+        # exit (apache/airflow#67287); on 3.3+ a retry reattaches to the same run instead of launching another
+        # (on 3.1 and 3.2, add reattach_to_running_run=True for that).
+        retries=1,
+        retry_delay=timedelta(seconds=10),
     )
 
     # Reads metrics only. A failed check fails this task without retries: asking again gives the same answer.
@@ -88,6 +93,9 @@ def retrain_then_deploy():
         rollback_on_failure=True,
         deferrable=True,
         poll_interval=POLL_SECONDS,
+        # The same Airflow race; on 3.3+ a retry resumes the deployment without promoting again.
+        retries=1,
+        retry_delay=timedelta(seconds=10),
     )
 
     gate >> deploy
