@@ -269,9 +269,11 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
         return run
 
     def _finish(self, context: Context, run: Run, status: str, build_url: str) -> dict[str, Any]:
+        from airflow_provider_modelstudio.runs import ownership
         from airflow_provider_modelstudio.runs.progress import report_success
         from airflow_provider_modelstudio.runs.result import finish
 
+        ownership.remember_outcome(context, run, status)
         self.announce_model_versions(
             context,
             training_lineage(

@@ -54,6 +54,14 @@ def remember_run(context: Any, run: Run) -> bool:
     return True
 
 
+def remember_outcome(context: Any, run: Run, status: str) -> None:
+    """Store the run with the status its wait ended on, so the task state store never shows a finished run
+    as still running; nothing where Airflow has no task state store."""
+    final = run.copy()
+    final["build_status"] = status
+    remember_run(context, final)
+
+
 def running_run_of_studio(hook: ModelStudioHook, studio_rid: str) -> Run | None:
     """The newest run of the studio whose build is still running (reattach fallback for Airflow < 3.3)."""
     runs = read_runs(hook.list_model_studio_runs(studio_rid), what=f"the runs of {studio_rid}")

@@ -496,3 +496,23 @@ def test_a_success_logs_one_line_naming_the_new_model_version_and_its_link(found
     assert len(lines) == 1
     assert result["model_version_rid"] in lines[0]
     assert f"{foundry_connection.url}/workspace/models/{result['model_rid']}/versions/" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("studio", "deferrable", "status"),
+    [(DEMO, False, "SUCCEEDED"), (DEMO, True, "SUCCEEDED"), (DEMO_FAILS, False, "FAILED")],
+    ids=["succeeded-in-worker", "succeeded-deferred", "failed"],
+)
+def test_the_task_state_store_holds_the_status_the_wait_ended_on(foundry_connection, studio, deferrable, status):
+    store = StateStore()
+    op = operator(model_studio_rid=studio, deferrable=deferrable)
+    try:
+        if deferrable:
+            run_deferred(op, context(store))
+        else:
+            op.execute(context(store))
+    except AirflowFailException:
+        assert status == "FAILED"
+    (run,) = foundry_connection.runs(studio)
+    stored = store.data["modelstudio_run"]
+    assert (stored["run_id"], stored["build_status"]) == (run["runId"], status)
