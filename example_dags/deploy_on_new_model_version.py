@@ -38,7 +38,7 @@ TRAINED_MODEL = "ri.models.main.model.1aacc211-bc2a-5cdf-928e-ff67c1ed8eaa"
 NEW_VERSIONS = model_asset(TRAINED_MODEL)
 # Seconds between two checks of the live deployment (make demo sets MODELSTUDIO_POLL_SECONDS=1).
 POLL_SECONDS = float(os.environ.get("MODELSTUDIO_POLL_SECONDS", "30"))
-SMOKE_TEST_INPUT = {"customer": {"tenure_months": 14, "monthly_spend": 52.5}}
+SMOKE_TEST_INPUT = {"tenure_months": 14, "monthly_charges": 52.5}
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ THRESHOLDS = {"val_auc": ">= 0.85", "val_loss": "<= 0.3"}
 # ...and match or beat the champion: a higher val_auc and a lower val_loss than the version served today.
 COMPARE = {"val_auc": "higher", "val_loss": "lower"}
 # One inference call once the new version is served: transformJson's input, {name: value}.
-SMOKE_TEST_INPUT = {"customer": {"tenure_months": 14, "monthly_spend": 52.5}}
+SMOKE_TEST_INPUT = {"tenure_months": 14, "monthly_charges": 52.5}
 
 
 def prediction_is_a_probability(output: dict[str, Any]) -> bool:

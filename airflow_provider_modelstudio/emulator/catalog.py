@@ -83,6 +83,10 @@ def config_version_json(studio_rid: str, settings: StudioSettings) -> dict[str, 
     }
 
 
+MODEL_INPUT_COLUMNS = {"tenure_months": "integer", "monthly_charges": "double"}
+"""The required columns of every version's input (a churn classifier); transformJson refuses an input without one."""
+
+
 def model_version_json(
     rid: str, source: dict[str, str], created_time: str, linked_experiment: str | None
 ) -> dict[str, Any]:
@@ -101,8 +105,8 @@ def model_version_json(
                 {
                     **feature,
                     "columns": [
-                        {"name": "tenure_months", "required": True, "dataType": {"type": "integer"}},
-                        {"name": "monthly_charges", "required": True, "dataType": {"type": "double"}},
+                        {"name": name, "required": True, "dataType": {"type": data_type}}
+                        for name, data_type in MODEL_INPUT_COLUMNS.items()
                     ],
                 }
             ],

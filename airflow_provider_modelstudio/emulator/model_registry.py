@@ -449,6 +449,13 @@ class ModelRegistry:
                 liveDeploymentRid=rid,
                 errorMessage=f"the live deployment is {state} and not ready to serve requests",
             )
+        missing = [name for name in catalog.MODEL_INPUT_COLUMNS if name not in model_input]
+        if missing:
+            raise FoundryError(
+                "InferenceInvalidInput",
+                liveDeploymentRid=rid,
+                errorType={"type": "requiredValueMissing", "fieldName": missing[0]},
+            )
         if deployment.settings.inference_timeout:
             raise FoundryError("InferenceTimeout", liveDeploymentRid=rid)
         return {"output": {"prediction": metrics.prediction(served.rid, model_input)}}

@@ -313,7 +313,11 @@ def test_start_answers_no_content(client: httpx.Client) -> None:
 
 
 def test_transform_json_answer_validates_as_transform_live_deployment_response(client: httpx.Client) -> None:
-    answer = client.post(f"{LIVE}/{DEMO_DEPLOYMENT}/transformJson", params=PREVIEW, json={"input": {"a": 1}})
+    answer = client.post(
+        f"{LIVE}/{DEMO_DEPLOYMENT}/transformJson",
+        params=PREVIEW,
+        json={"input": {"tenure_months": 1, "monthly_charges": 9.5}},
+    )
 
     assert set(strictly(models_models.TransformLiveDeploymentResponse, answer.json()).output) == {"prediction"}
 
@@ -345,7 +349,8 @@ def _denied_deployment_call(setting: str, path: str) -> Call:
 
 def _timing_out_inference(emu: FoundryEmulator, http: httpx.Client) -> httpx.Response:
     rid = emu.add_live_deployment(DEMO_PROD_MODEL, inference_timeout=True)["rid"]
-    return http.post(f"{LIVE}/{rid}/transformJson", params=PREVIEW, json={"input": {}})
+    model_input = {"tenure_months": 3, "monthly_charges": 20.0}
+    return http.post(f"{LIVE}/{rid}/transformJson", params=PREVIEW, json={"input": model_input})
 
 
 def _model_experiment_elsewhere(emu: FoundryEmulator, http: httpx.Client) -> httpx.Response:

@@ -178,7 +178,9 @@ def test_official_client_starts_a_deployment_and_queries_it(emu: FoundryEmulator
     client = sdk_client(emu, UserTokenAuth(STATIC_TOKEN))
 
     client.models.LiveDeployment.start(DEMO_DEPLOYMENT, preview=True)
-    answer = client.models.LiveDeployment.transform_json(DEMO_DEPLOYMENT, input={"tenure_months": 3}, preview=True)
+    answer = client.models.LiveDeployment.transform_json(
+        DEMO_DEPLOYMENT, input={"tenure_months": 3, "monthly_charges": 20.0}, preview=True
+    )
 
     assert set(answer.output) == {"prediction"}
     assert emu.counters()["live_deployment_starts"] == {DEMO_DEPLOYMENT: 1}
@@ -200,7 +202,8 @@ def _query_a_starting_deployment(client: FoundryClient, emu: FoundryEmulator) ->
 
 def _query_a_timing_out_deployment(client: FoundryClient, emu: FoundryEmulator) -> object:
     rid = emu.add_live_deployment(DEMO_PROD_MODEL, inference_timeout=True)["rid"]
-    return client.models.LiveDeployment.transform_json(rid, input={}, preview=True)
+    model_input = {"tenure_months": 3, "monthly_charges": 20.0}
+    return client.models.LiveDeployment.transform_json(rid, input=model_input, preview=True)
 
 
 @pytest.mark.parametrize(

@@ -169,6 +169,15 @@ def test_transform_json_fails_on_a_failed_deployment(emu: FoundryEmulator, clien
     assert_error(transform(client), 400, "InferenceFailure")
 
 
+@pytest.mark.parametrize("column", ["tenure_months", "monthly_charges"])
+def test_transform_json_without_a_column_of_the_model_api_is_invalid_input(client: httpx.Client, column: str) -> None:
+    model_input = {name: value for name, value in INPUT["input"].items() if name != column}
+
+    answer = transform(client, body={"input": model_input})
+
+    assert_error(answer, 400, "InferenceInvalidInput", errorType={"type": "requiredValueMissing", "fieldName": column})
+
+
 @pytest.mark.parametrize("body", [None, {}, {"input": [1, 2]}], ids=["no body", "no input", "input not an object"])
 def test_transform_json_without_an_input_object_is_invalid_input(client: httpx.Client, body: object) -> None:
     answer = transform(client, body=body)
