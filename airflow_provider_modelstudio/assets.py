@@ -22,7 +22,7 @@ from airflow.sdk import Asset
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
 from airflow_provider_modelstudio.foundry.rids import MODEL, validate_rid
-from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID, normalise_host
+from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID, is_loopback_host, normalise_host
 
 if TYPE_CHECKING:
     from openlineage.client.event_v2 import Dataset as OpenLineageDataset
@@ -83,8 +83,19 @@ def authority_of(host: str) -> str:
         raise FoundryConfigError(f"host={host!r} has an invalid port ({exc}); write host[:port].") from None
     if not hostname:
         raise FoundryConfigError(f"host={host!r} names no host; write it as in the connection, e.g. stack.example.com.")
+    scheme = parts.scheme.lower() if "://" in text else _implied_scheme(hostname)
+    return _authority(hostname, port, scheme)
+
+
+def _implied_scheme(hostname: str) -> str:
+    """The scheme a host without one is reached by: ``http`` for loopback (the emulator), else ``https``."""
+    return "http" if is_loopback_host(hostname) else "https"
+
+
+def _authority(hostname: str, port: int | None, scheme: str) -> str:
+    """``host[:port]``, the host lower-cased and the scheme's default port left out."""
     name = f"[{hostname}]" if ":" in hostname else hostname.lower()
-    if port is None or _DEFAULT_PORTS.get(parts.scheme.lower()) == port:
+    if port is None or _DEFAULT_PORTS.get(scheme) == port:
         return name
     return f"{name}:{port}"
 
@@ -205,16 +216,15 @@ def _read(parts: SplitResult, uri: str) -> ModelAssetRef:
 
 
 def _written_authority(parts: SplitResult, uri: str) -> str:
-    """The URI's ``host[:port]``, host lower-cased and the port kept as written (the helpers leave out default
-    ports already)."""
+    """The URI's ``host[:port]``, host lower-cased and the default port of the scheme the host is reached by
+    left out (``:443``, or ``:80`` for a loopback host), as :func:`authority_of` writes it."""
     try:
         hostname, port = parts.hostname, parts.port
     except ValueError as exc:
         raise FoundryConfigError(f"Asset URI {uri!r} has an invalid port ({exc}); expected {_FORM}.") from None
     if not hostname:
         raise FoundryConfigError(f"Asset URI {uri!r} names no Foundry host; expected {_FORM}.")
-    name = f"[{hostname}]" if ":" in hostname else hostname
-    return name if port is None else f"{name}:{port}"
+    return _authority(hostname, port, _implied_scheme(hostname))
 
 
 def _branch(branch: str | None) -> str | None:

@@ -61,6 +61,9 @@ def test_model_asset_uri_names_a_branch_percent_encoded() -> None:
         ("stack.example.com:8443", "stack.example.com:8443"),
         ("http://127.0.0.1:8080", "127.0.0.1:8080"),
         ("http://[::1]:8080", "[::1]:8080"),
+        ("stack.example.com:443", "stack.example.com"),
+        ("127.0.0.1:80", "127.0.0.1"),
+        ("127.0.0.1:443", "127.0.0.1:443"),
     ],
 )
 def test_the_host_is_written_lower_case_without_scheme_or_default_port(host: str, authority: str) -> None:
@@ -114,6 +117,23 @@ def test_sanitize_lower_cases_the_host_and_encodes_the_branch_one_way() -> None:
     parts = urlsplit(f"foundry://STACK.example.com/models/{MODEL}/branches/feature%2fx")
 
     assert sanitize_uri(parts).geturl() == f"{URI}/branches/feature%2Fx"
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("stack.example.com:443", "stack.example.com"),
+        ("STACK.example.com:8443", "stack.example.com:8443"),
+        ("127.0.0.1:80", "127.0.0.1"),
+        ("127.0.0.1:8765", "127.0.0.1:8765"),
+        ("[::1]:80", "[::1]"),
+    ],
+)
+def test_sanitize_leaves_out_the_default_port_as_the_helpers_do(written: str, canonical: str) -> None:
+    parts = urlsplit(f"foundry://{written}/models/{MODEL}")
+
+    assert sanitize_uri(parts).geturl() == f"foundry://{canonical}/models/{MODEL}"
+    assert model_asset_uri(written, MODEL) == f"foundry://{canonical}/models/{MODEL}"
 
 
 @pytest.mark.parametrize(
