@@ -5,6 +5,8 @@ AIRFLOW_LOWEST := 3.1.8
 VENV := .venv
 VENV_LOWEST := .venv-af31
 PIP_QUIET := --quiet --disable-pip-version-check
+# pytest-xdist workers per Airflow version: the tests mostly wait on the emulator, so more workers than cores pay.
+PYTEST_WORKERS ?= 4
 
 .PHONY: install test lint typecheck pytest pytest-lowest e2e demo airflow bench soak mutation clean
 
@@ -29,11 +31,11 @@ typecheck: $(VENV)/.installed
 
 pytest: $(VENV)/.installed
 	@echo "== tests on Airflow $(AIRFLOW_NEWEST)"
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS)
 
 pytest-lowest: $(VENV_LOWEST)/.installed
 	@echo "== tests on Airflow $(AIRFLOW_LOWEST)"
-	$(VENV_LOWEST)/bin/python -m pytest -q
+	$(VENV_LOWEST)/bin/python -m pytest -q -n $(PYTEST_WORKERS)
 
 # The two Airflow versions' suites run side by side (mostly waiting on the emulator); -O keeps each one's
 # output together.
