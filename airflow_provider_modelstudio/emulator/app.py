@@ -67,7 +67,6 @@ class EmulatorApp:
             "get_build": self._get_build,
             "get_builds_batch": self._get_builds_batch,
             "cancel_build": self._cancel_build,
-            "list_build_jobs": self._list_build_jobs,
             "get_model": self._get_model,
             "list_model_versions": self._list_model_versions,
             "promote_model_version": self._promote_model_version,
@@ -209,13 +208,6 @@ class EmulatorApp:
     async def _cancel_build(self, request: Request, caller: Caller) -> Response:
         self.state.cancel_build(request.path_params["buildRid"])
         return Response(status_code=204)
-
-    async def _list_build_jobs(self, request: Request, caller: Caller) -> Response:
-        query = request.query_params
-        answer = self.state.list_jobs(
-            request.path_params["buildRid"], _integer("pageSize", query.get("pageSize")), query.get("pageToken")
-        )
-        return json_response(200, answer)
 
     async def _get_model(self, request: Request, caller: Caller) -> Response:
         return json_response(200, self.state.get_model(request.path_params["modelRid"]))

@@ -97,24 +97,6 @@ class BuildRecord:
             build["finishedTime"] = iso(finished_at)
         return build
 
-    def job_json(self, now: float) -> dict[str, Any]:
-        """The ``Job`` JSON of the build's one job at emulator time ``now``.
-
-        :param now: emulator time.
-        """
-        status, finished_at = self.status_at(now)
-        job: dict[str, Any] = {
-            "rid": self.job_rid,
-            "buildRid": self.rid,
-            "startedTime": iso(self.created_at),
-            "latestAttemptStartTime": iso(self.created_at),
-            "jobStatus": status if status in FINAL_STATUSES or status == RUNNING else "WAITING",
-            "outputs": [],
-        }
-        if finished_at is not None:
-            job["finishedTime"] = iso(finished_at)
-        return job
-
 
 @dataclass(frozen=True)
 class RunOutput:

@@ -515,19 +515,6 @@ class EmulatorState:
                 build.cancel_at = now + self._scenario.cancel_delay_seconds
             self._cancels[build_rid] += 1
 
-    def list_jobs(self, build_rid: str, page_size: int | None, page_token: str | None) -> dict[str, Any]:
-        """``list_build_jobs``: the build's one job (a single page).
-
-        :param build_rid: the build.
-        :param page_size: 1..100.
-        :param page_token: never valid, since there is never a second page.
-        """
-        _page_size(page_size)
-        if page_token is not None:
-            raise FoundryError("InvalidPageToken", pageToken=page_token)
-        with self._lock:
-            return {"data": [self._build(build_rid).job_json(self._clock.now())]}
-
     def get_model(self, model_rid: str) -> dict[str, Any]:
         """``get_model``.
 

@@ -124,7 +124,6 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("get_build", "GET", _BUILD + "/{buildRid}", scope="api:orchestration-read", build_read=True),
         Endpoint("get_builds_batch", "POST", _BUILD + "/getBatch", scope="api:orchestration-read", build_read=True),
         Endpoint("cancel_build", "POST", _BUILD + "/{buildRid}/cancel", scope="api:orchestration-write"),
-        Endpoint("list_build_jobs", "GET", _BUILD + "/{buildRid}/jobs", scope="api:orchestration-read"),
     )
 }
 

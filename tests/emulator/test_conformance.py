@@ -157,14 +157,6 @@ def test_builds_batch_answer_validates_as_get_builds_batch_response(client: http
     assert list(strictly(orchestration_models.GetBuildsBatchResponse, answer.json()).data) == [build_rid]
 
 
-def test_jobs_answer_validates_as_list_jobs_of_build_response(client: httpx.Client) -> None:
-    run = launch(client)
-    answer = client.get(f"{BUILDS}/{run['buildRid']}/jobs")
-
-    jobs = strictly(orchestration_models.ListJobsOfBuildResponse, answer.json())
-    assert [(job.rid, job.job_status) for job in jobs.data] == [(run["jobRid"], "RUNNING")]
-
-
 @dataclass(frozen=True)
 class ErrorCase:
     method: str

@@ -172,15 +172,6 @@ def test_cancel_in_a_cancel_denied_studio_is_403(emu: FoundryEmulator, client: h
     assert_error(client.post(f"{BUILDS}/{build_rid}/cancel"), 403, "CancelBuildPermissionDenied", buildRid=build_rid)
 
 
-def test_jobs_follow_the_build_status(emu: FoundryEmulator, client: httpx.Client) -> None:
-    build_rid = launch(client, DEMO_FAILS_STUDIO)["buildRid"]
-    emu.advance(5)
-
-    job = client.get(f"{BUILDS}/{build_rid}/jobs").json()["data"][0]
-
-    assert (job["jobStatus"], "finishedTime" in job) == ("FAILED", True)
-
-
 def test_builds_batch_leaves_unknown_builds_out(client: httpx.Client) -> None:
     build_rid = launch(client)["buildRid"]
     body = [{"buildRid": build_rid}, {"buildRid": "ri.foundry.main.build.missing"}]

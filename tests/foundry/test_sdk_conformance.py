@@ -20,7 +20,6 @@ from foundry_sdk.v2.orchestration.models import (
     Build,
     GetBuildsBatchRequestElement,
     GetBuildsBatchResponse,
-    ListJobsOfBuildResponse,
 )
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
@@ -167,12 +166,6 @@ def test_finished_build_parses(emulator: FoundryEmulator, hook: ModelStudioHook)
     build = Build.model_validate(hook.get_build(run["buildRid"]))
     assert build.status == "SUCCEEDED"
     assert build.finished_time is not None
-
-
-def test_jobs_page_parses(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
-    (run,) = emulator.create_runs(DEMO, 1)
-    page = hook.client.call("list_build_jobs", {"buildRid": run["buildRid"]})
-    assert ListJobsOfBuildResponse.model_validate(page).data[0].build_rid == run["buildRid"]
 
 
 # Tolerant reading --------------------------------------------------------------------------------------
