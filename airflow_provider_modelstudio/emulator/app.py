@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 
 from airflow_provider_modelstudio.emulator import faults
 from airflow_provider_modelstudio.emulator.admin import add_admin_routes
-from airflow_provider_modelstudio.emulator.errors import FoundryError, OAuthError
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer, OAuthError
 from airflow_provider_modelstudio.emulator.faults import FaultPlan
 from airflow_provider_modelstudio.emulator.pages import add_page_routes
 from airflow_provider_modelstudio.emulator.responses import TRANSPORT_KEY, DropConnection, json_response
@@ -148,11 +148,11 @@ class EmulatorApp:
             if endpoint.scope:
                 caller = self.state.authenticate(request.headers.get("authorization"))
                 if endpoint.scope not in caller.scopes:
-                    raise FoundryError("ApiUsageDenied", missingScope=endpoint.scope)
+                    raise ErrorAnswer("ApiUsageDenied", missingScope=endpoint.scope)
                 if endpoint.preview and request.query_params.get("preview", "").lower() != "true":
-                    raise FoundryError("ApiFeaturePreviewUsageOnly")
+                    raise ErrorAnswer("ApiFeaturePreviewUsageOnly")
             return await handler(request, caller)
-        except FoundryError as error:
+        except ErrorAnswer as error:
             return json_response(error.status, error.envelope())
         except OAuthError as error:
             return json_response(error.status, error.body())
@@ -259,13 +259,13 @@ async def _empty_answer(request: Request, error: Exception) -> Response:
 async def _json_body(request: Request) -> object:
     """The request's JSON body; None when it is empty.
 
-    :raises FoundryError: 400 Default:InvalidArgument when it is not JSON.
+    :raises ErrorAnswer: 400 Default:InvalidArgument when it is not JSON.
     """
     raw = await request.body()
     try:
         return json.loads(raw) if raw.strip() else None
     except ValueError:
-        raise FoundryError("Default:InvalidArgument", parameterName="body", reason="not JSON") from None
+        raise ErrorAnswer("Default:InvalidArgument", parameterName="body", reason="not JSON") from None
 
 
 def _integer(name: str, value: str | None) -> int | None:
@@ -274,7 +274,7 @@ def _integer(name: str, value: str | None) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise FoundryError("Default:InvalidArgument", parameterName=name, parameterValue=value) from None
+        raise ErrorAnswer("Default:InvalidArgument", parameterName=name, parameterValue=value) from None
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:

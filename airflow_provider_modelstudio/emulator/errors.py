@@ -1,6 +1,6 @@
 """Errors the emulator answers with, in Foundry's (Conjure) wire format, and OAuth2 token errors.
 
-:class:`FoundryError` carries an HTTP status and an ``{errorCode, errorName, errorInstanceId,
+:class:`ErrorAnswer` carries an HTTP status and an ``{errorCode, errorName, errorInstanceId,
 parameters}`` envelope; a fresh ``errorInstanceId`` is drawn for every answer. :class:`OAuthError` is the
 token endpoint's ``{error, error_description}`` answer. Nothing here knows about HTTP frameworks.
 """
@@ -14,7 +14,7 @@ from airflow_provider_modelstudio.emulator.ids import is_rid
 from airflow_provider_modelstudio.foundry.error_names import ERROR_NAMES
 
 
-class FoundryError(Exception):
+class ErrorAnswer(Exception):
     """A named Foundry error with its HTTP status.
 
     :param name: the errorName, a key of :data:`~airflow_provider_modelstudio.foundry.error_names.ERROR_NAMES`.
@@ -61,8 +61,8 @@ def require_rid(parameter: str, value: str) -> str:
 
     :param parameter: the parameter's name, for the error.
     :param value: the candidate.
-    :raises FoundryError: 400 Default:InvalidArgument when it is not a well-formed RID.
+    :raises ErrorAnswer: 400 Default:InvalidArgument when it is not a well-formed RID.
     """
     if not is_rid(value):
-        raise FoundryError("Default:InvalidArgument", parameterName=parameter, parameterValue=value)
+        raise ErrorAnswer("Default:InvalidArgument", parameterName=parameter, parameterValue=value)
     return value

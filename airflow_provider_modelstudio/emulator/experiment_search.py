@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from airflow_provider_modelstudio.emulator.errors import FoundryError
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer
 
 _EQ_FIELDS = frozenset(
     {"STATUS", "BRANCH", "EXPERIMENT_NAME", "EXPERIMENT_RID", "JOB_RID", "TAG", "PARAMETER_NAME", "SERIES_NAME"}
@@ -26,19 +26,19 @@ Predicate = Callable[[str, Mapping[str, Any]], bool]
 """Whether an experiment (its name and its JSON) matches."""
 
 
-def invalid(reason: str) -> FoundryError:
+def invalid(reason: str) -> ErrorAnswer:
     """The 400 InvalidExperimentSearchFilter answer.
 
     :param reason: why the filter is invalid.
     """
-    return FoundryError("InvalidExperimentSearchFilter", reason=reason)
+    return ErrorAnswer("InvalidExperimentSearchFilter", reason=reason)
 
 
 def compile_filter(where: object) -> Predicate:
     """Turn a ``where`` filter into a predicate.
 
     :param where: the filter as sent (None: every experiment matches).
-    :raises FoundryError: 400 InvalidExperimentSearchFilter for a filter this emulator cannot evaluate.
+    :raises ErrorAnswer: 400 InvalidExperimentSearchFilter for a filter this emulator cannot evaluate.
     """
     if where is None:
         return lambda name, experiment: True

@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from airflow_provider_modelstudio.emulator.errors import FoundryError
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer
 from airflow_provider_modelstudio.emulator.scenario import CREATING_ENDPOINTS, FaultSettings
 
 DROP = "drop"
@@ -102,7 +102,7 @@ def answer(kind: str, settings: FaultSettings) -> FaultAnswer:
             headers["QoS-Retry-Hint"] = "do-not-retry"
         return FaultAnswer(int(kind), headers)
     if kind == "500":
-        envelope = FoundryError("Default:Internal").envelope()
+        envelope = ErrorAnswer("Default:Internal").envelope()
         return FaultAnswer(500, {}, json.dumps(envelope).encode(), "application/json")
     if kind == HTML:
         return FaultAnswer(502, {}, _HTML_PAGE, "text/html")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_modelstudio.emulator import catalog, experiment_search, metrics, paging
-from airflow_provider_modelstudio.emulator.errors import FoundryError, require_rid
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer, require_rid
 from airflow_provider_modelstudio.emulator.ids import derived_rid, is_rid, new_rid, studio_output_model_rid
 from airflow_provider_modelstudio.emulator.model_records import (
     PROMOTED,
@@ -205,14 +205,14 @@ class ModelRegistry:
         require_rid("modelRid", model_rid)
         model = self._models.get(model_rid)
         if model is None:
-            raise FoundryError("ModelNotFound", modelRid=model_rid)
+            raise ErrorAnswer("ModelNotFound", modelRid=model_rid)
         return model
 
     def _deployment(self, rid: str) -> LiveDeploymentRecord:
         require_rid("liveDeploymentRid", rid)
         deployment = self._deployments.get(rid)
         if deployment is None:
-            raise FoundryError("LiveDeploymentNotFound", liveDeploymentRid=rid)
+            raise ErrorAnswer("LiveDeploymentNotFound", liveDeploymentRid=rid)
         return deployment
 
     def _breaks(self, version: ModelVersionRecord) -> bool:
@@ -295,7 +295,7 @@ class ModelRegistry:
         if version is not None and version.model_rid == model_rid:
             return version.to_json()
         self._model(model_rid)
-        raise FoundryError("ModelVersionNotFound", modelRid=model_rid, modelVersionRid=version_rid)
+        raise ErrorAnswer("ModelVersionNotFound", modelRid=model_rid, modelVersionRid=version_rid)
 
     def promote(self, model_rid: str, body: object, now: float) -> dict[str, Any]:
         """``promote_model_version``: copy a landed version into ``model_rid`` as the latest on a branch, under
@@ -306,7 +306,7 @@ class ModelRegistry:
         :param now: emulator time.
         """
         if not isinstance(body, Mapping):
-            raise FoundryError("MissingPostBody") if body is None else _invalid_body('{"sourceModelVersionRid": ...}')
+            raise ErrorAnswer("MissingPostBody") if body is None else _invalid_body('{"sourceModelVersionRid": ...}')
         source_rid = body.get("sourceModelVersionRid")
         branch = body.get("branch") or DEFAULT_BRANCH
         if not isinstance(source_rid, str) or not isinstance(branch, str):
@@ -314,11 +314,11 @@ class ModelRegistry:
         require_rid("sourceModelVersionRid", source_rid)
         model = self._model(model_rid)
         if model.promote_denied:
-            raise FoundryError("PromoteVersionModelPermissionDenied", modelRid=model_rid)
+            raise ErrorAnswer("PromoteVersionModelPermissionDenied", modelRid=model_rid)
         source = self._versions.get(source_rid)
         if source is None or not source.has_landed(now):
             owner = source.model_rid if source is not None else model_rid
-            raise FoundryError("ModelVersionNotFound", modelRid=owner, modelVersionRid=source_rid)
+            raise ErrorAnswer("ModelVersionNotFound", modelRid=owner, modelVersionRid=source_rid)
         promoted = ModelVersionRecord(
             rid=new_rid("models", "model-version"),
             model_rid=model_rid,
@@ -343,9 +343,9 @@ class ModelRegistry:
         require_rid("experimentRid", experiment_rid)
         experiment = self._experiments.get(experiment_rid)
         if experiment is None:
-            raise FoundryError("ExperimentNotFound", experimentRid=experiment_rid, modelRid=model_rid)
+            raise ErrorAnswer("ExperimentNotFound", experimentRid=experiment_rid, modelRid=model_rid)
         if experiment.model_rid != model_rid:
-            raise FoundryError("ModelExperimentNotFound", modelRid=model_rid, experimentRid=experiment_rid)
+            raise ErrorAnswer("ModelExperimentNotFound", modelRid=model_rid, experimentRid=experiment_rid)
         return experiment.to_json(now)
 
     def search_experiments(self, model_rid: str, body: object, now: float) -> dict[str, Any]:
@@ -360,11 +360,11 @@ class ModelRegistry:
             raise _invalid_body('{"where"?, "orderBy"?, "pageSize"?, "pageToken"?}')
         page_size = request.get("pageSize")
         if page_size is not None and (not isinstance(page_size, int) or isinstance(page_size, bool)):
-            raise FoundryError("InvalidPageSize", pageSize=page_size)
+            raise ErrorAnswer("InvalidPageSize", pageSize=page_size)
         size = page_size_within(page_size, DEFAULT_SEARCH_PAGE_SIZE)
         token = request.get("pageToken")
         if token is not None and not isinstance(token, str):
-            raise FoundryError("InvalidPageToken", pageToken=str(token))
+            raise ErrorAnswer("InvalidPageToken", pageToken=str(token))
         matches = experiment_search.compile_filter(request.get("where"))
         field, descending = experiment_search.order_key(request.get("orderBy"))
         self._model(model_rid)
@@ -392,7 +392,7 @@ class ModelRegistry:
         :param now: emulator time.
         """
         if model_rid is None:
-            raise FoundryError("Default:InvalidArgument", parameterName="modelRid", reason="required")
+            raise ErrorAnswer("Default:InvalidArgument", parameterName="modelRid", reason="required")
         self._model(model_rid)
         return {
             "data": [
@@ -419,7 +419,7 @@ class ModelRegistry:
         """
         deployment = self._deployment(rid)
         if deployment.settings.start_denied:
-            raise FoundryError("StartLiveDeploymentPermissionDenied", liveDeploymentRid=rid)
+            raise ErrorAnswer("StartLiveDeploymentPermissionDenied", liveDeploymentRid=rid)
         self.starts[rid] += 1
         if self._view(deployment, now)[1] not in RUNNING_STATES:
             deployment.restarted_at, deployment.forced = now, None
@@ -434,30 +434,30 @@ class ModelRegistry:
         """
         deployment = self._deployment(rid)
         if deployment.settings.transform_denied:
-            raise FoundryError("TransformJsonLiveDeploymentPermissionDenied", liveDeploymentRid=rid)
+            raise ErrorAnswer("TransformJsonLiveDeploymentPermissionDenied", liveDeploymentRid=rid)
         model_input = body.get("input") if isinstance(body, Mapping) else None
         if not isinstance(model_input, Mapping):
-            raise FoundryError(
+            raise ErrorAnswer(
                 "InferenceInvalidInput",
                 liveDeploymentRid=rid,
                 errorType={"type": "requiredValueMissing", "fieldName": "input"},
             )
         served, state, ready = self._view(deployment, now)
         if not ready:
-            raise FoundryError(
+            raise ErrorAnswer(
                 "InferenceFailure",
                 liveDeploymentRid=rid,
                 errorMessage=f"the live deployment is {state} and not ready to serve requests",
             )
         missing = [name for name in catalog.MODEL_INPUT_COLUMNS if name not in model_input]
         if missing:
-            raise FoundryError(
+            raise ErrorAnswer(
                 "InferenceInvalidInput",
                 liveDeploymentRid=rid,
                 errorType={"type": "requiredValueMissing", "fieldName": missing[0]},
             )
         if deployment.settings.inference_timeout:
-            raise FoundryError("InferenceTimeout", liveDeploymentRid=rid)
+            raise ErrorAnswer("InferenceTimeout", liveDeploymentRid=rid)
         return {"output": {"prediction": metrics.prediction(served.rid, model_input)}}
 
     # The handle's controls ---------------------------------------------------------------------------------
@@ -585,12 +585,12 @@ def page_size_within(page_size: int | None, default: int) -> int:
 
     :param page_size: the size sent, or None.
     :param default: the default size.
-    :raises FoundryError: 400 InvalidPageSize outside 1..100.
+    :raises ErrorAnswer: 400 InvalidPageSize outside 1..100.
     """
     if page_size is None:
         return default
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise FoundryError("InvalidPageSize", pageSize=page_size)
+        raise ErrorAnswer("InvalidPageSize", pageSize=page_size)
     return page_size
 
 
@@ -601,8 +601,8 @@ def _page_answer(data: list[dict[str, Any]], token: str | None) -> dict[str, Any
     return answer
 
 
-def _invalid_body(expected: str) -> FoundryError:
-    return FoundryError("Default:InvalidArgument", parameterName="body", reason=f"expected {expected}")
+def _invalid_body(expected: str) -> ErrorAnswer:
+    return ErrorAnswer("Default:InvalidArgument", parameterName="body", reason=f"expected {expected}")
 
 
 def _check_rid(what: str, rid: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse
 
-from airflow_provider_modelstudio.emulator.errors import FoundryError
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer
 from airflow_provider_modelstudio.emulator.state import EmulatorState
 from airflow_provider_modelstudio.foundry.settings import (
     DEFAULT_BUILD_URL_TEMPLATE,
@@ -63,7 +63,7 @@ def add_page_routes(api: FastAPI, state: EmulatorState) -> None:
 def _page(kind: str, rid: str, read: Callable[[], dict[str, Any]]) -> HTMLResponse:
     try:
         shown, status = json.dumps(read(), indent=2, sort_keys=True), 200
-    except FoundryError as error:
+    except ErrorAnswer as error:
         shown, status = f"{error.name}: no such {kind.lower()} in this emulator.", 404
     title = html.escape(f"{kind} {rid}")
     body = (

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from airflow_provider_modelstudio.emulator.errors import FoundryError
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer
 
 T = TypeVar("T")
 SortKey = tuple[float | int | str, ...]
@@ -37,7 +37,7 @@ def page(
     :param token: the ``pageToken`` sent, or None for the first page.
     :param descending: largest keys first.
     :param kind: the list's name, written into its tokens.
-    :raises FoundryError: 400 InvalidPageToken for a token that is not one of this list's.
+    :raises ErrorAnswer: 400 InvalidPageToken for a token that is not one of this list's.
     """
     ordered = sorted(items, key=key, reverse=descending)
     if token is not None:
@@ -45,7 +45,7 @@ def page(
         try:
             ordered = [item for item in ordered if (key(item) < cursor if descending else key(item) > cursor)]
         except TypeError:
-            raise FoundryError("InvalidPageToken", pageToken=token) from None
+            raise ErrorAnswer("InvalidPageToken", pageToken=token) from None
     chosen = ordered[:size]
     next_token = _encode(kind, key(chosen[-1])) if len(ordered) > size else None
     return chosen, next_token
@@ -61,5 +61,5 @@ def _decode(token: str, kind: str) -> SortKey:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = None
     if not isinstance(decoded, list) or len(decoded) < 2 or decoded[0] != kind:
-        raise FoundryError("InvalidPageToken", pageToken=token)
+        raise ErrorAnswer("InvalidPageToken", pageToken=token)
     return tuple(decoded[1:])

@@ -3,7 +3,7 @@
 :class:`EmulatorState` holds the scenario, the clock, tokens, runs, builds, the models, experiments and
 live deployments (a :class:`~.model_registry.ModelRegistry`), fault generators, the rate limiter and the
 counters, all behind one lock, so the server thread and test threads can use it together. Endpoint
-operations return JSON-able dicts or raise :class:`FoundryError` / :class:`OAuthError`; the app turns
+operations return JSON-able dicts or raise :class:`ErrorAnswer` / :class:`OAuthError`; the app turns
 those into HTTP answers. Builds are indexed by RID and runs by studio,
 so no request does work proportional to all runs. Nothing here sleeps or does I/O.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from airflow_provider_modelstudio.emulator import catalog
 from airflow_provider_modelstudio.emulator.clock import Clock
-from airflow_provider_modelstudio.emulator.errors import FoundryError, require_rid
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer, require_rid
 from airflow_provider_modelstudio.emulator.faults import LATENCY, NO_FAULT, FaultPlan, draw
 from airflow_provider_modelstudio.emulator.ids import new_rid, run_id, studio_output_model_rid
 from airflow_provider_modelstudio.emulator.model_registry import ModelRegistry, page_size_within
@@ -91,14 +91,14 @@ class EmulatorState:
         require_rid("modelStudioRid", studio_rid)
         settings = self._scenario.studios.get(studio_rid)
         if settings is None:
-            raise FoundryError("ModelStudioNotFound", studioRid=studio_rid)
+            raise ErrorAnswer("ModelStudioNotFound", studioRid=studio_rid)
         return settings
 
     def _build(self, build_rid: str) -> BuildRecord:
         require_rid("buildRid", build_rid)
         build = self._builds.get(build_rid)
         if build is None:
-            raise FoundryError("BuildNotFound", buildRid=build_rid)
+            raise ErrorAnswer("BuildNotFound", buildRid=build_rid)
         return build
 
     def _create_run(self, studio_rid: str, settings: StudioSettings, user_id: str) -> RunRecord:
@@ -398,7 +398,7 @@ class EmulatorState:
         """Find the caller of a request.
 
         :param authorization: the ``Authorization`` header, if any.
-        :raises FoundryError: 401 for a missing, unknown or expired token.
+        :raises ErrorAnswer: 401 for a missing, unknown or expired token.
         """
         with self._lock:
             return self._tokens.authenticate(self._scenario, authorization, self._clock.now())
@@ -412,7 +412,7 @@ class EmulatorState:
         with self._lock:
             settings = self._studio(studio_rid)
             if settings.launch_denied:
-                raise FoundryError("LaunchModelStudioPermissionDenied", studioRid=studio_rid)
+                raise ErrorAnswer("LaunchModelStudioPermissionDenied", studioRid=studio_rid)
             run = self._create_run(studio_rid, settings, caller.user_id)
             self._launches[studio_rid] += 1
             return run.to_json(self._clock.now())
@@ -435,7 +435,7 @@ class EmulatorState:
         with self._lock:
             settings = self._studio(studio_rid)
             if version not in (None, catalog.LATEST_CONFIG_VERSION):
-                raise FoundryError("ModelStudioConfigVersionNotFound", studioRid=studio_rid, configVersion=version)
+                raise ErrorAnswer("ModelStudioConfigVersionNotFound", studioRid=studio_rid, configVersion=version)
             return catalog.config_version_json(studio_rid, settings)
 
     def list_runs(
@@ -452,7 +452,7 @@ class EmulatorState:
         with self._lock:
             self._studio(studio_rid)
             if config_version not in (None, catalog.LATEST_CONFIG_VERSION):
-                raise FoundryError(
+                raise ErrorAnswer(
                     "ModelStudioConfigVersionNotFound", studioRid=studio_rid, configVersion=config_version
                 )
             runs = self._runs_by_studio.get(studio_rid, [])
@@ -483,15 +483,15 @@ class EmulatorState:
         :param body: the parsed JSON body, ``[{"buildRid": ...}, ...]`` (at most 100 elements).
         """
         if body is None:
-            raise FoundryError("MissingPostBody")
+            raise ErrorAnswer("MissingPostBody")
         if not isinstance(body, list) or not all(
             isinstance(element, dict) and isinstance(element.get("buildRid"), str) for element in body
         ):
-            raise FoundryError("Default:InvalidArgument", parameterName="body", reason='expected [{"buildRid": ...}]')
+            raise ErrorAnswer("Default:InvalidArgument", parameterName="body", reason='expected [{"buildRid": ...}]')
         if not body:
-            raise FoundryError("MissingBatchRequest")
+            raise ErrorAnswer("MissingBatchRequest")
         if len(body) > MAX_BATCH_SIZE:
-            raise FoundryError(
+            raise ErrorAnswer(
                 "BatchRequestSizeExceededLimit", maximumBatchSize=MAX_BATCH_SIZE, providedBatchSize=len(body)
             )
         rids = [require_rid("buildRid", element["buildRid"]) for element in body]
@@ -508,7 +508,7 @@ class EmulatorState:
             build = self._build(build_rid)
             studio = self._scenario.studios.get(build.studio_rid)
             if studio is not None and studio.cancel_denied:
-                raise FoundryError("CancelBuildPermissionDenied", buildRid=build_rid)
+                raise ErrorAnswer("CancelBuildPermissionDenied", buildRid=build_rid)
             now = self._clock.now()
             status, _ = build.status_at(now)
             if status not in FINAL_STATUSES and build.cancel_at is None:
@@ -622,5 +622,5 @@ def _decode_runs_token(token: str, run_count: int) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         index = -1
     if not 0 <= index < run_count:
-        raise FoundryError("InvalidPageToken", pageToken=token)
+        raise ErrorAnswer("InvalidPageToken", pageToken=token)
     return index

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from airflow_provider_modelstudio.emulator.errors import FoundryError, OAuthError
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer, OAuthError
 from airflow_provider_modelstudio.emulator.ids import derived_uuid
 from airflow_provider_modelstudio.emulator.scenario import Scenario
 
@@ -105,18 +105,18 @@ class TokenStore:
         :param scenario: the scenario holding the static tokens.
         :param authorization: the header's value, if any.
         :param now: emulator time.
-        :raises FoundryError: 401 for a missing, unknown or expired token.
+        :raises ErrorAnswer: 401 for a missing, unknown or expired token.
         """
         scheme, _, token = (authorization or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise FoundryError("Default:Unauthorized", error="MISSING_CREDENTIALS")
+            raise ErrorAnswer("Default:Unauthorized", error="MISSING_CREDENTIALS")
         static_scopes = scenario.static_tokens.get(token)
         if static_scopes is not None:
             return Caller(static_token_user(token), frozenset(static_scopes))
         issued = self._issued.get(token)
         if issued is None:
-            raise FoundryError("Default:Unauthorized", error="INVALID")
+            raise ErrorAnswer("Default:Unauthorized", error="INVALID")
         if now >= issued.expires_at:
-            raise FoundryError("Default:Unauthorized", error="EXPIRED")
+            raise ErrorAnswer("Default:Unauthorized", error="EXPIRED")
         return issued.caller

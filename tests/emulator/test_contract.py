@@ -119,7 +119,7 @@ def test_every_error_name_the_emulator_answers_with_is_in_the_error_table() -> N
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id == "FoundryError"
+        and node.func.id == "ErrorAnswer"
         and node.args
         and isinstance(node.args[0], ast.Constant)
     }
