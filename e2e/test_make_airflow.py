@@ -99,7 +99,23 @@ def test_the_connection_is_listed_in_the_ui_and_its_test_passes(running: Running
         "/api/v2/connections/test",
         {**{name: connection[name] for name in fields}, "password": "emulator-secret"},
     )
-    assert tested == {"status": True, "message": f"Connected to {connection['host']} with oauth2 authentication."}
+    base_url = f"{connection['host']}:{connection['port']}"
+    assert tested == {"status": True, "message": f"Connected to {base_url} with oauth2 authentication."}
+
+
+def test_the_ui_test_button_passes_for_the_stored_connection(running: Running) -> None:
+    """The body Airflow 3.3's UI posts from the connection list's Test button: every field as listed (the
+    password masked, empty fields as ""), the port as a number."""
+    api = AirflowApi(running.banner()["Airflow UI"])
+    listed = api.request("GET", "/api/v2/connections/foundry_default")
+    fields = ("conn_type", "connection_id", "description", "extra", "host", "login", "password", "schema")
+    body = {name: listed.get(name) or "" for name in fields} | {"port": listed.get("port") or 0}
+    assert body["password"] != "emulator-secret"  # the UI never has the secret: the test runs on the stored one
+
+    tested = api.request("POST", "/api/v2/connections/test", body)
+
+    base_url = f"{listed['host']}:{listed['port']}"
+    assert tested == {"status": True, "message": f"Connected to {base_url} with oauth2 authentication."}
 
 
 def test_every_studio_the_example_dags_name_exists_in_the_emulator(running: Running) -> None:

@@ -18,11 +18,19 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Authentication",
         "description": "token: the password is a Foundry token. oauth2: client credentials of a third-party "
         "application (Client ID and Client Secret). Empty: oauth2 when Client ID is set, else token.",
-        "schema": {"type": ["string", "null"], "enum": ["token", "oauth2", None]},
+        "schema": {
+            "type": ["string", "null"],
+            "enum": ["token", "oauth2", None],
+            "values_display": {
+                "token": "token",
+                "oauth2": "oauth2",
+                "null": "automatic: oauth2 when Client ID is set, else token",
+            },
+        },
     },
     "scopes": {
         "label": "OAuth2 scopes",
-        "description": "Space-separated; only for oauth2. Empty: the four this provider needs.",
+        "description": "Space-separated; only for oauth2. Empty: every scope this provider needs.",
         "schema": {"type": ["string", "null"]},
     },
     "timeout": {
@@ -52,14 +60,16 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port", "extra"],
+    "hidden-fields": ["schema", "extra"],
     "relabeling": {
         "host": "Foundry hostname",
+        "port": "Port (443 for Foundry; Airflow 3.3's Test button needs it)",
         "login": "Client ID (OAuth2 only)",
         "password": "Token, or Client Secret (OAuth2)",
     },
     "placeholders": {
         "host": "example.palantirfoundry.com",
+        "port": "443",
         "login": "empty for token authentication",
         "scopes": " ".join(REQUIRED_SCOPES),
         "build_url_template": DEFAULT_BUILD_URL_TEMPLATE,
