@@ -153,6 +153,20 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 _ADVICE = "Check the host and the network path to Foundry, or raise the connection's timeout."
 
 
+def _connect_failure(exc: BaseException) -> tuple[str, str]:
+    """Why connecting failed, in words (refused, timed out, or the operating system's reason), and the fix."""
+    for cause in causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return (
+                "connection refused (nothing accepts connections at that address and port)",
+                "Check the connection's host and port.",
+            )
+        if isinstance(cause, TimeoutError) or "timeout" in type(cause).__name__.lower():
+            return "timed out", "Check the host, and that a firewall or proxy lets this machine reach it."
+    reason = next((c.strerror for c in causes(exc) if isinstance(c, OSError) and c.strerror), type(exc).__name__)
+    return reason, _ADVICE
+
+
 class Attempts:
     """The decisions for one call across its attempts.
 
@@ -255,7 +269,17 @@ class Attempts:
                         "machine's DNS must know it."
                     ),
                 )
+        if kind == "not_sent":
+            reason, advice = _connect_failure(exc)
+            return self.failed(kind, f"could not connect to {self._address()}: {reason}", advice)
         return self.failed(kind, quoted(detail, self.secrets, limit=300))
+
+    def _address(self) -> str:
+        """``host:port`` the connection's base URL reaches (the scheme's port when none is written)."""
+        parts = urlsplit(self.base_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        host = parts.hostname or self.base_url
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def failed(self, kind: FailureKind, detail: str, advice: str = _ADVICE) -> Step:
         """Decide after an attempt got no usable answer.

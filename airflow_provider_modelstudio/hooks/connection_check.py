@@ -1,9 +1,13 @@
-"""The connection test: one harmless request per scope this provider needs, and what is missing.
+"""The connection test: one harmless request per scope this provider needs, each answered as only Foundry
+answers it.
 
-Each probe asks about a resource that does not exist (a RID of zeros), so it changes nothing: with the scope
-granted Foundry answers 404 (or, for the build batch, an empty map), without it 403 ``ApiUsageDenied``
-naming ``missingScope``, which Foundry checks before looking for the resource. Which scope a probe tests is
-read from the contract (:attr:`Endpoint.scope`), and :data:`PROBES` covers every scope of
+Each probe asks about a resource that does not exist (a RID of zeros), so it changes nothing. With the scope
+granted Foundry answers 404 with the resource's named error (or, for the build batch, an object whose
+``data`` holds no build); without it 403 ``ApiUsageDenied`` naming ``missingScope``, which Foundry checks
+before looking for the resource. "Connected" means every probe got one of those: a host that answers
+success to a request for something that cannot exist, rate-limits every probe or refuses the token is not
+a Foundry this provider can use, and the test says which. Which scope a probe tests is read from the
+contract (:attr:`Endpoint.scope`), and :data:`PROBES` covers every scope of
 :data:`~airflow_provider_modelstudio.foundry.endpoints.REQUIRED_SCOPES`. It does not check access to any
 particular studio or model: a scope is not a permission on a project.
 """
@@ -11,11 +15,13 @@ particular studio or model: a scope is not a permission on a project.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from airflow_provider_modelstudio.foundry import api
 from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, REQUIRED_SCOPES
-from airflow_provider_modelstudio.foundry.errors import FoundryApiError, MissingScope
+from airflow_provider_modelstudio.foundry.errors import FoundryError, FoundryNotFound, FoundryRateLimited, MissingScope
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.settings import FoundrySettings
 
 _ZEROS = "00000000-0000-0000-0000-000000000000"
@@ -23,8 +29,37 @@ PROBE_STUDIO = f"ri.models.main.model-studio.{_ZEROS}"
 PROBE_DEPLOYMENT = f"ri.foundry-ml-live.main.live-deployment.{_ZEROS}"
 PROBE_BUILD = f"ri.foundry.main.build.{_ZEROS}"
 
+CONNECTION_TEST_RETRY = RetryPolicy(max_attempts=2, backoff_initial=0.5, backoff_max=1.0, max_elapsed=5.0)
+"""Retries of the connection test's probes: the UI's Test button answers within seconds, so a server that asks
+to wait longer (a long ``Retry-After``) is reported, not waited for."""
+
+
+class NotFoundry(FoundryError):
+    """A probe's answer is not one Foundry gives: the host does not answer as Foundry's API."""
+
+
+def _shape(answer: Any) -> str:
+    """What an answer is, without quoting it (an answer may echo a secret)."""
+    if isinstance(answer, dict):
+        keys = ", ".join(sorted(str(key) for key in answer)[:5])
+        return f"a JSON object with keys [{keys}]" if keys else "an empty JSON object"
+    return "nothing" if answer is None else f"a JSON {type(answer).__name__}"
+
+
+def _no_build_found(answer: Any) -> dict[str, Any]:
+    """A getBatch answer as Foundry gives it for a build that does not exist: an object whose ``data`` is an
+    object without that build."""
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict) or PROBE_BUILD in data:
+        raise NotFoundry(
+            f"answered {_shape(answer)} to a build batch read of a build that does not exist, where Foundry "
+            'answers {"data": {}}'
+        )
+    return data
+
+
 PROBES: tuple[api.Request[Any], ...] = (
-    api.get_builds_batch([PROBE_BUILD]),  # first: a host that is not Foundry's API gateway shows here
+    replace(api.get_builds_batch([PROBE_BUILD]), read=_no_build_found),  # first: a host that is not Foundry shows
     api.get_model_studio(PROBE_STUDIO),
     api.start_live_deployment(PROBE_DEPLOYMENT),
     api.transform_json(PROBE_DEPLOYMENT, {}),
@@ -42,8 +77,9 @@ def missing_scopes(send: Callable[[api.Request[Any]], Any]) -> list[str]:
     """Send every probe; return the scopes Foundry said the token lacks, in :data:`REQUIRED_SCOPES` order.
 
     :param send: sends one request and returns its answer, raising Foundry's error
-    :raises FoundryError: an answer that proves nothing about scopes (refused credentials, an unreachable host,
-        an answer that is not Foundry's own error envelope, a server error)
+    :raises FoundryError: an answer that is not Foundry's to a request for a missing resource (a success, a
+        rate limit, refused credentials, an unreachable host, an error page that is not Foundry's envelope, a
+        server error); :class:`NotFoundry` when the host answered success where Foundry answers 404
     """
     missing: set[str] = set()
     for probe in PROBES:
@@ -51,10 +87,42 @@ def missing_scopes(send: Callable[[api.Request[Any]], Any]) -> list[str]:
             send(probe)
         except MissingScope as exc:
             missing.add(str(exc.parameter("missingScope") or scope_of(probe)))
-        except FoundryApiError as exc:
-            if not exc.from_foundry or exc.status_code >= 500:
-                raise
+            continue
+        except FoundryNotFound as exc:
+            if exc.from_foundry:
+                continue
+            raise
+        if probe.endpoint != PROBES[0].endpoint:
+            raise NotFoundry(
+                f"answered success to {_request_line(probe)}, a resource that cannot exist, where Foundry answers 404"
+            )
     return [scope for scope in REQUIRED_SCOPES if scope in missing] + sorted(missing - set(REQUIRED_SCOPES))
+
+
+def _request_line(probe: api.Request[Any]) -> str:
+    endpoint = ENDPOINTS[probe.endpoint]
+    return f"{endpoint.method} /api{endpoint.path.format(**probe.path_params)}"
+
+
+def failure_message(settings: FoundrySettings, exc: FoundryError) -> str:
+    """What the connection test says when a probe's answer proves the connection unusable.
+
+    :param settings: the connection
+    :param exc: the probe's failure
+    """
+    where = f"{settings.base_url} with {settings.auth_type} authentication"
+    if isinstance(exc, NotFoundry):
+        return (
+            f"Not connected: {settings.base_url} {exc}; it does not answer as Foundry's API. Set the host to your "
+            "Foundry's hostname (e.g. example.palantirfoundry.com), not a proxy's or a portal's."
+        )
+    if isinstance(exc, FoundryRateLimited):
+        wait = f"; it asks to wait {exc.retry_after:.0f} s" if exc.retry_after is not None else ""
+        return (
+            f"Not connected: {where} is rate-limited (429{wait}), so nothing could be checked. Test again later; "
+            "if it persists, fewer concurrent tasks on this connection or a longer poll interval help."
+        )
+    return f"Not connected to {where}: {exc}"
 
 
 def needed_for(scope: str) -> str:

@@ -240,13 +240,27 @@ class ModelStudioHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials and every scope this provider needs with one harmless request per scope (see
         :mod:`.connection_check`); on failure, the exact reason or the missing scopes and what needs each."""
-        from airflow_provider_modelstudio.hooks.connection_check import missing_scopes, missing_scopes_message
+        from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
+        from airflow_provider_modelstudio.hooks.connection_check import (
+            CONNECTION_TEST_RETRY,
+            failure_message,
+            missing_scopes,
+            missing_scopes_message,
+        )
 
         try:
             settings = self.settings
-            missing = missing_scopes(self._run)
         except FoundryError as exc:
             return False, str(exc)
+        client = FoundryClient(settings, retry=CONNECTION_TEST_RETRY)
+        try:
+            missing = missing_scopes(
+                lambda probe: probe.read(client.call(probe.endpoint, probe.path_params, probe.query, probe.body))
+            )
+        except FoundryError as exc:
+            return False, failure_message(settings, exc)
+        finally:
+            client.close()
         if missing:
             return False, missing_scopes_message(settings, missing)
         return True, f"Connected to {settings.base_url} with {settings.auth_type} authentication."

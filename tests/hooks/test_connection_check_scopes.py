@@ -11,7 +11,9 @@ import pytest
 from airflow_provider_modelstudio.foundry import api
 from airflow_provider_modelstudio.foundry.errors import FoundryError, error_from_response
 from airflow_provider_modelstudio.hooks.connection_check import (
+    PROBE_BUILD,
     PROBES,
+    NotFoundry,
     missing_scopes,
     missing_scopes_message,
     scope_of,
@@ -25,14 +27,41 @@ def envelope(status: int, code: str, name: str, **parameters: Any) -> FoundryErr
 
 
 def answering(errors: dict[str, FoundryError]) -> Any:
-    """A ``send`` that raises the given error for a probe of that endpoint and answers the others."""
+    """A ``send`` that raises the given error for a probe of that endpoint and answers the others as Foundry
+    does: the build batch with no build, every other probe with its resource's 404."""
 
     def send(request: api.Request[Any]) -> Any:
         if request.endpoint in errors:
             raise errors[request.endpoint]
-        return {}
+        if request.endpoint == "get_builds_batch":
+            return request.read({"data": {}})
+        raise envelope(404, "NOT_FOUND", "ModelStudioNotFound")
 
     return send
+
+
+def test_foundrys_own_answers_to_every_probe_leave_nothing_missing() -> None:
+    assert missing_scopes(answering({})) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{}, {"data": []}, {"data": {PROBE_BUILD: {"status": "RUNNING"}}}, None],
+    ids=["empty object", "data not an object", "the missing build found", "nothing"],
+)
+def test_a_build_batch_answer_foundry_would_not_give_means_not_foundry(answer: Any) -> None:
+    def send(request: api.Request[Any]) -> Any:
+        return request.read(answer)
+
+    with pytest.raises(NotFoundry, match="to a build batch read of a build that does not exist"):
+        missing_scopes(send)
+
+
+def test_a_404_that_is_not_foundrys_envelope_is_raised() -> None:
+    page = error_from_response(method="GET", path="/probe", status_code=404, body=b"<html>Not Found</html>")
+    with pytest.raises(FoundryError) as info:
+        missing_scopes(answering({"get_model_studio": page}))
+    assert info.value is page
 
 
 def test_a_refusal_naming_its_missing_scope_is_reported_under_that_name() -> None:
