@@ -221,6 +221,27 @@ class MissingScope(FoundryPermissionDenied):
     )
 
 
+class StaticTokenMissingScope(MissingScope):
+    """:class:`MissingScope` for a connection with a static token, whose scopes no connection field sets."""
+
+    hint = "The connection's static token lacks the scope named in missingScope; use a token that carries it."
+
+    @classmethod
+    def of(cls, error: MissingScope) -> StaticTokenMissingScope:
+        """The same refusal, with advice for a static token."""
+        return cls(
+            method=error.method,
+            path=error.path,
+            status_code=error.status_code,
+            error_name=error.error_name,
+            error_code=error.error_code,
+            error_instance_id=error.error_instance_id,
+            parameters=error.parameters,
+            detail=error.detail,
+            retry_after=error.retry_after,
+        )
+
+
 class LaunchModelStudioPermissionDenied(FoundryPermissionDenied):
     hint = (
         "The connection's user or application may not launch this Model Studio. Grant it edit access to the "

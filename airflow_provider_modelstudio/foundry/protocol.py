@@ -37,6 +37,8 @@ from airflow_provider_modelstudio.foundry.errors import (
     FoundryCertificateError,
     FoundryRedirected,
     FoundryTransportError,
+    MissingScope,
+    StaticTokenMissingScope,
     error_from_response,
 )
 from airflow_provider_modelstudio.foundry.retry import (
@@ -364,6 +366,8 @@ class Attempts:
                 "wrong, expired or revoked: paste a new one, or switch the connection to OAuth2 client "
                 "credentials, which renew themselves."
             )
+        if isinstance(error, MissingScope) and not self.can_renew_token:
+            return StaticTokenMissingScope.of(error)
         return error
 
 

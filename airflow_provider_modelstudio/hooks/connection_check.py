@@ -14,7 +14,7 @@ particular studio or model: a scope is not a permission on a project.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -73,16 +73,17 @@ def scope_of(request: api.Request[Any]) -> str:
     return ENDPOINTS[request.endpoint].scope
 
 
-def missing_scopes(send: Callable[[api.Request[Any]], Any]) -> list[str]:
+def missing_scopes(send: Callable[[api.Request[Any]], Any], probes: tuple[api.Request[Any], ...] = PROBES) -> list[str]:
     """Send every probe; return the scopes Foundry said the token lacks, in :data:`REQUIRED_SCOPES` order.
 
     :param send: sends one request and returns its answer, raising Foundry's error
+    :param probes: the probes to send (default: one per scope this provider needs)
     :raises FoundryError: an answer that is not Foundry's to a request for a missing resource (a success, a
         rate limit, refused credentials, an unreachable host, an error page that is not Foundry's envelope, a
         server error); :class:`NotFoundry` when the host answered success where Foundry answers 404
     """
     missing: set[str] = set()
-    for probe in PROBES:
+    for probe in probes:
         try:
             send(probe)
         except MissingScope as exc:
@@ -97,6 +98,12 @@ def missing_scopes(send: Callable[[api.Request[Any]], Any]) -> list[str]:
                 f"answered success to {_request_line(probe)}, a resource that cannot exist, where Foundry answers 404"
             )
     return [scope for scope in REQUIRED_SCOPES if scope in missing] + sorted(missing - set(REQUIRED_SCOPES))
+
+
+def probes_for(scopes: Iterable[str]) -> tuple[api.Request[Any], ...]:
+    """The probes of these scopes only."""
+    wanted = set(scopes)
+    return tuple(probe for probe in PROBES if scope_of(probe) in wanted)
 
 
 def _request_line(probe: api.Request[Any]) -> str:

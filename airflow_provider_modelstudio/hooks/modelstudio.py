@@ -265,6 +265,17 @@ class ModelStudioHook(BaseHook):
             return False, missing_scopes_message(settings, missing)
         return True, f"Connected to {settings.base_url} with {settings.auth_type} authentication."
 
+    def lacking_scopes(self, scopes: tuple[str, ...]) -> list[str]:
+        """Which of ``scopes`` the connection's token lacks, asked with the connection test's harmless probes
+        (one request per scope; see :mod:`.connection_check`).
+
+        :param scopes: scopes the caller is about to need
+        :raises FoundryError: when a probe's answer proves nothing about scopes
+        """
+        from airflow_provider_modelstudio.hooks.connection_check import missing_scopes, probes_for
+
+        return missing_scopes(self._run, probes_for(scopes))
+
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Form layout for Airflow 3.1 (3.2+ reads it from the provider info instead)."""

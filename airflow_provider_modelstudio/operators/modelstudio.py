@@ -189,11 +189,39 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
                 earlier["build_status"],
             )
             return earlier
+        self._refuse_without_scopes_to_follow()
         run = read_run(
             self.hook.launch_model_studio(self.model_studio_rid), what=f"the launch of {self.model_studio_rid}"
         )
         ownership.remember_run(context, run)
         return run
+
+    def _refuse_without_scopes_to_follow(self) -> None:
+        """Refuse before launching when the token could start the run but not follow it: read its build's status
+        (to wait) and cancel it (``cancel_on_kill``), so no run is left running without an owner."""
+        from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS
+        from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+
+        if not self.wait_for_completion:
+            return
+        needs = {ENDPOINTS["get_build"].scope: "wait for the run"}
+        if self.cancel_on_kill:
+            needs[ENDPOINTS["cancel_build"].scope] = "cancel it on timeout or kill (or set cancel_on_kill=False)"
+        try:
+            lacking = self.hook.lacking_scopes(tuple(needs))
+        except FoundryError as exc:
+            self.log.warning("Could not check the connection's scopes before launching (%s); launching.", exc)
+            return
+        if not lacking:
+            return
+        if self.hook.settings.auth_type == "token":
+            fix = "Use a token that carries it."
+        else:
+            fix = "Add it to the connection's OAuth2 scopes (or empty that field) and grant it to the application."
+        needed = "; ".join(f"{scope}, to {needs.get(scope, 'follow the run')}" for scope in lacking)
+        raise FoundryConfigError(
+            f"Not launching {self.model_studio_rid}: connection {self.foundry_conn_id!r} lacks {needed}. {fix}"
+        )
 
     @staticmethod
     def _started_at(run: Run) -> float | None:

@@ -88,6 +88,29 @@ def test_launch_without_the_write_scope_names_the_missing_scope(emulator: Foundr
     assert emulator.runs(DEMO) == []
 
 
+def test_a_static_token_without_a_scope_is_told_to_use_a_token_that_carries_it(
+    emulator: FoundryEmulator, connect: Connect
+) -> None:
+    emulator.set_scenario({"static_tokens": {"read-only-token-1": ["api:models-read"]}})
+    with pytest.raises(errors.MissingScope) as info:
+        connect(emulator).launch_model_studio(DEMO)
+    assert str(info.value).endswith(
+        "missingScope=api:models-write): The connection's static token lacks the scope named in missingScope; use a "
+        "token that carries it."
+    )
+
+
+def test_an_oauth2_connection_without_a_scope_is_told_to_ask_for_it_and_grant_it(
+    emulator: FoundryEmulator, connect: Connect
+) -> None:
+    with pytest.raises(errors.MissingScope) as info:
+        connect(emulator, auth="oauth2", scopes="api:models-read").launch_model_studio(DEMO)
+    assert str(info.value).endswith(
+        "missingScope=api:models-write): The token lacks the OAuth2 scope named in missingScope. Add it to the "
+        "connection's scopes and grant it to the third-party application in Foundry's Developer Console."
+    )
+
+
 # get_model_studio / config versions --------------------------------------------------------------------
 
 
