@@ -345,7 +345,14 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
                 f"live_deployment_rid={self.live_deployment_rid!r} is not a direct deployment following a branch of a "
                 "model, so promoting a version does not deploy it. Use a direct live deployment."
             )
-        promotion = promote(self.hook, deployment.model_rid, self.model_version_rid, deployment.branch, self.log)
+        promotion = promote(
+            self.hook,
+            deployment.model_rid,
+            self.model_version_rid,
+            deployment.branch,
+            self.log,
+            served_version_rid=deployment.version_rid,
+        )
         state = {**promotion.to_dict(), "phase": "deploy", "problem": None}
         self._save(context, state)
         return self._serve(context, state, promotion.promoted_version_rid)
