@@ -51,6 +51,10 @@ def _refusal(output: dict[str, Any], check: Check) -> str | None:
     if check is None:
         return None
     if callable(check):
-        return None if check(output) else "the smoke_test_check callable refused it"
+        try:
+            accepted = check(output)
+        except Exception as exc:
+            return f"the smoke_test_check callable raised {type(exc).__name__}: {exc}"
+        return None if accepted else "the smoke_test_check callable refused it"
     wrong = {key: output.get(key, "<missing>") for key, value in check.items() if output.get(key) != value}
     return f"expected {check!r:.200}, these differ: {wrong!r:.200}" if wrong else None

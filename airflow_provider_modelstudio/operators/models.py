@@ -388,7 +388,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
 
     def _serve(self, context: Context, state: dict[str, Any], expected: str) -> dict[str, Any]:
         """Wait until ``expected`` is served, then go on with the phase the state names."""
-        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed, DeploymentNotReady, wait_until_served
+        from airflow_provider_modelstudio.deploys.serving import wait_until_served
         from airflow_provider_modelstudio.runs.waiting import WaitPolicy
 
         policy = WaitPolicy(self.poll_interval, time.time() + self.timeout, heartbeat=0)
@@ -416,7 +416,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
                 accept_degraded=self.accept_degraded,
                 log=self.log,
             )
-        except (DeploymentFailed, DeploymentNotReady) as exc:
+        except FoundryError as exc:
             return self._served_or_not(context, state, None, str(exc))
         return self._served_or_not(context, state, view, None)
 
@@ -426,7 +426,10 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
 
         def resume() -> dict[str, Any]:
             state = self._load(context)
-            payload = read_deployment_event(event)
+            try:
+                payload = read_deployment_event(event)
+            except FoundryError as exc:
+                return self._served_or_not(context, state, None, str(exc))
             view = payload["view"]
             if payload["kind"] == "timeout":
                 return self._served_or_not(
@@ -456,8 +459,8 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
                     self.hook, self.live_deployment_rid, self.smoke_test_input, self.smoke_test_check
                 )
                 self.log.info("Smoke test answered %s in %.0f ms.", smoke.output, smoke.latency_ms)
-            except SmokeTestFailed as exc:
-                problem = str(exc)
+            except FoundryError as exc:
+                problem = str(exc) if isinstance(exc, SmokeTestFailed) else f"the smoke test failed: {exc}"
         if problem is None and view is not None:
             result = self._result(state, view, smoke, rolled_back=False)
             self.announce_model_versions(context, deployment_lineage(result, self.hook.settings.base_url))
@@ -470,13 +473,14 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         previous = state["previous_version_rid"]
         if not self.rollback_on_failure or previous is None:
             why = "rollback_on_failure=False" if previous is not None else "the branch had no earlier version"
-            raise FoundryError(
-                f"Deploying {state['candidate_version_rid']} (as {state['promoted_version_rid']}) to "
-                f"{self.live_deployment_rid} failed: {problem}. Not rolled back ({why}); look at the deployment in "
-                "Foundry."
-            )
+            raise FoundryError(f"{self._failed(state, problem)} Not rolled back ({why}). {self._now_live(state)}")
         self.log.warning("Deploy failed (%s); rolling back to %s.", problem, previous)
-        back = promote(self.hook, state["model_rid"], previous, state["branch"], self.log)
+        try:
+            back = promote(self.hook, state["model_rid"], previous, state["branch"], self.log)
+        except FoundryError as exc:
+            raise FoundryError(
+                f"{self._failed(state, problem)} Rolling back to {previous} failed too: {exc}. {self._now_live(state)}"
+            ) from exc
         state = {**state, "phase": "rollback", "problem": problem, "rollback_version_rid": back.promoted_version_rid}
         self._save(context, state)
         return self._serve(context, state, back.promoted_version_rid)
@@ -490,11 +494,28 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
             f"it serves {view.version_rid} (a copy of {state['previous_version_rid']}) again, {view.state} and "
             f"{'ready' if view.ready else 'not ready'}"
             if view is not None and problem is None
-            else f"the rollback did not finish either ({problem}); look at the deployment in Foundry now"
+            else (
+                f"the rollback copy {state['rollback_version_rid']} (of {state['previous_version_rid']}) is the latest "
+                f"version on the branch, but waiting for the deployment to serve it failed ({problem}); check the "
+                "deployment in Foundry now"
+            )
         )
-        raise FoundryError(
+        raise FoundryError(f"{self._failed(state, state['problem'])} Rolled back: {now}.")
+
+    def _failed(self, state: dict[str, Any], problem: str) -> str:
+        return (
             f"Deploying {state['candidate_version_rid']} (as {state['promoted_version_rid']}) to "
-            f"{self.live_deployment_rid} failed: {state['problem']}. Rolled back: {now}."
+            f"{self.live_deployment_rid} failed: {problem}."
+        )
+
+    def _now_live(self, state: dict[str, Any]) -> str:
+        """What serves after a failed deploy that was not rolled back: the promoted copy, not smoke-tested."""
+        branch = f"branch {state['branch']} of " if state["branch"] else ""
+        previous = state["previous_version_rid"] or "an earlier version"
+        return (
+            f"The promoted copy {state['promoted_version_rid']} is the latest version on {branch}{state['model_rid']}, "
+            f"so live deployment {self.live_deployment_rid} serves it (or is starting to), without a passed smoke "
+            f"test. Check the deployment in Foundry, and promote {previous} back if it must not serve."
         )
 
     def _result(

@@ -7,8 +7,9 @@ import time
 import pytest
 
 from airflow_provider_modelstudio._compat import AirflowFailException
-from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryPermissionDenied
 from airflow_provider_modelstudio.foundry.promote import promoted_from
+from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.operators.models import DeployModelVersionOperator
 from airflow_provider_modelstudio.triggers.models import LiveDeploymentTrigger
 from tests.deploy_helpers import DEMO_BREAKS_STUDIO, DEMO_DEPLOYMENT, DEMO_PROD_MODEL, served, trained_candidate
@@ -172,3 +173,110 @@ def test_a_malformed_deployment_rid_is_refused_when_the_dag_is_parsed():
         DeployModelVersionOperator(
             task_id="deploy", live_deployment_rid="deployment-1", model_version_rid="ri.models.main.model-version.v"
         )
+
+
+def refuse_deployment_reads_after_promoting(monkeypatch, *, until_rollback):
+    """Reads of the deployment (sync and async) answer 403 from the first promotion on; until the next
+    promotion (the rollback's) when ``until_rollback``, else for good."""
+    hook_class = ModelStudioHook
+    real_read, real_aread, real_promote = (
+        hook_class.get_live_deployment,
+        hook_class.aget_live_deployment,
+        hook_class.promote_model_version,
+    )
+    promotions = []
+
+    def refused() -> bool:
+        return len(promotions) == 1 or (len(promotions) > 1 and not until_rollback)
+
+    def refusal(rid):
+        return FoundryPermissionDenied(
+            method="GET",
+            path=f"/api/v2/models/liveDeployments/{rid}",
+            status_code=403,
+            error_name="ApiUsageDenied",
+            error_code="PERMISSION_DENIED",
+        )
+
+    def promote(self, *args, **kwargs):
+        copy = real_promote(self, *args, **kwargs)
+        promotions.append(copy)
+        return copy
+
+    def read(self, rid):
+        if refused():
+            raise refusal(rid)
+        return real_read(self, rid)
+
+    async def aread(self, rid):
+        if refused():
+            raise refusal(rid)
+        return await real_aread(self, rid)
+
+    monkeypatch.setattr(hook_class, "promote_model_version", promote)
+    monkeypatch.setattr(hook_class, "get_live_deployment", read)
+    monkeypatch.setattr(hook_class, "aget_live_deployment", aread)
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_a_refused_deployment_read_after_promoting_rolls_back_and_says_what_serves(
+    foundry_connection, monkeypatch, deferrable
+):
+    before = served(foundry_connection)[0]
+    candidate = trained_candidate(foundry_connection)
+    refuse_deployment_reads_after_promoting(monkeypatch, until_rollback=True)
+    op, ctx = operator(candidate, deferrable=deferrable), context()
+    with pytest.raises(AirflowFailException) as failure:
+        run_deferred(op, ctx) if deferrable else op.execute(ctx)
+    (copy,) = copies_of(foundry_connection, candidate)
+    now_serving = served(foundry_connection)[0]
+    assert promoted_from(
+        next(v for v in foundry_connection.model_versions(DEMO_PROD_MODEL) if v["rid"] == now_serving), before
+    )
+    message = str(failure.value)
+    assert f"(as {copy['rid']})" in message and "ApiUsageDenied" in message
+    assert f"Rolled back: it serves {now_serving} (a copy of {before}) again, ACTIVE and ready." in message
+
+
+def test_a_refused_deployment_read_after_promoting_without_rollback_names_the_live_untested_copy(
+    foundry_connection, monkeypatch
+):
+    candidate = trained_candidate(foundry_connection)
+    before = served(foundry_connection)[0]
+    refuse_deployment_reads_after_promoting(monkeypatch, until_rollback=False)
+    with pytest.raises(AirflowFailException) as failure:
+        operator(candidate, rollback_on_failure=False).execute(context())
+    (copy,) = copies_of(foundry_connection, candidate)
+    message = str(failure.value)
+    assert "ApiUsageDenied" in message and "Not rolled back (rollback_on_failure=False)." in message
+    assert (
+        f"The promoted copy {copy['rid']} is the latest version on branch master of {DEMO_PROD_MODEL}, so live "
+        f"deployment {DEMO_DEPLOYMENT} serves it (or is starting to), without a passed smoke test. Check the "
+        f"deployment in Foundry, and promote {before} back if it must not serve."
+    ) in message
+
+
+def test_a_refused_rollback_wait_names_the_rollback_copy_as_the_latest_version(foundry_connection, monkeypatch):
+    candidate = trained_candidate(foundry_connection)
+    before = served(foundry_connection)[0]
+    refuse_deployment_reads_after_promoting(monkeypatch, until_rollback=False)
+    with pytest.raises(AirflowFailException) as failure:
+        operator(candidate).execute(context())
+    rollback_copy = next(v for v in foundry_connection.model_versions(DEMO_PROD_MODEL) if promoted_from(v, before))
+    assert (
+        f"Rolled back: the rollback copy {rollback_copy['rid']} (of {before}) is the latest version on the branch, "
+        "but waiting for the deployment to serve it failed ("
+    ) in str(failure.value)
+
+
+def test_a_smoke_test_check_that_raises_rolls_back_naming_the_exception(foundry_connection):
+    candidate = trained_candidate(foundry_connection)
+
+    def broken_check(output):
+        raise KeyError("score")
+
+    op = operator(candidate, smoke_test_input=SMOKE_INPUT, smoke_test_check=broken_check)
+    with pytest.raises(
+        AirflowFailException, match=r"the smoke_test_check callable raised KeyError: 'score'\. Rolled back"
+    ):
+        op.execute(context())
