@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 
 import pytest
 
 from airflow_provider_modelstudio._compat import AirflowFailException
+from airflow_provider_modelstudio.emulator import STATIC_TOKEN
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryPermissionDenied
 from airflow_provider_modelstudio.foundry.promote import promoted_from
+from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.operators.models import DeployModelVersionOperator
 from airflow_provider_modelstudio.triggers.models import LiveDeploymentTrigger
@@ -280,3 +284,53 @@ def test_a_smoke_test_check_that_raises_rolls_back_naming_the_exception(foundry_
         AirflowFailException, match=r"the smoke_test_check callable raised KeyError: 'score'\. Rolled back"
     ):
         op.execute(context())
+
+
+def echo_the_token_in_smoke_answers(monkeypatch):
+    """transformJson answers echo the request's headers, as a debugging model or proxy would."""
+    real_call = FoundryClient.call
+
+    def call(self, name, *args, **kwargs):
+        answer = real_call(self, name, *args, **kwargs)
+        if name != "transform_json":
+            return answer
+        return {"output": {**answer["output"], "headers": {"Authorization": f"Bearer {STATIC_TOKEN}"}}}
+
+    monkeypatch.setattr(FoundryClient, "call", call)
+
+
+def assert_no_token(*places):
+    for place in places:
+        text = json.dumps(place, default=str) if not isinstance(place, str) else place
+        assert STATIC_TOKEN not in text
+
+
+def test_a_smoke_answer_echoing_the_token_puts_it_in_no_failure_xcom_state_store_or_log(
+    foundry_connection, monkeypatch, caplog, capsys
+):
+    caplog.set_level(logging.DEBUG)
+    echo_the_token_in_smoke_answers(monkeypatch)
+    candidate = trained_candidate(foundry_connection)
+    store = StateStore()
+    ctx = context(store)
+    op = operator(candidate, smoke_test_input=SMOKE_INPUT, smoke_test_check={"prediction": "impossible"})
+    with pytest.raises(AirflowFailException) as failure:
+        op.execute(ctx)
+    assert '"headers": {"Authorization": "Bearer ***"}' in str(failure.value)
+    assert "Bearer ***" in ctx["ti"].pushed["deploy_state"]["problem"]
+    logs = caplog.text + capsys.readouterr().out
+    assert "Bearer ***" in logs
+    assert_no_token(str(failure.value), repr(failure.value), ctx["ti"].pushed, store.data, logs)
+
+
+def test_a_passed_smoke_answer_echoing_the_token_is_returned_and_logged_without_it(
+    foundry_connection, monkeypatch, caplog, capsys
+):
+    caplog.set_level(logging.DEBUG)
+    echo_the_token_in_smoke_answers(monkeypatch)
+    ctx = context(StateStore())
+    result = operator(trained_candidate(foundry_connection), smoke_test_input=SMOKE_INPUT).execute(ctx)
+    assert result["smoke_test_output"]["headers"] == {"Authorization": "Bearer ***"}
+    logs = caplog.text + capsys.readouterr().out
+    assert "Smoke test answered" in logs and "Bearer ***" in logs
+    assert_no_token(result, ctx["ti"].pushed, ctx["task_state_store"].data, logs)
