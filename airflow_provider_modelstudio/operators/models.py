@@ -324,9 +324,11 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         return self._guarded(context, lambda: self._deploy(context))
 
     def _deploy(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_modelstudio.deploys import deploy_lock
         from airflow_provider_modelstudio.deploys.promotion import promote
         from airflow_provider_modelstudio.deploys.serving import DeploymentView
 
+        deploy_lock.acquire(deploy_lock.AirflowLockStore(), self.live_deployment_rid, self._holder(context), self.log)
         earlier = self._remembered(context)
         if earlier is not None:
             expected = earlier.get("rollback_version_rid") if earlier["phase"] == "rollback" else None
@@ -468,8 +470,17 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         return self._roll_back(context, state, problem or "the deploy failed")
 
     def _roll_back(self, context: Context, state: dict[str, Any], problem: str) -> dict[str, Any]:
+        from airflow_provider_modelstudio.deploys.lineage import latest_version
         from airflow_provider_modelstudio.deploys.promotion import promote
 
+        latest = latest_version(self.hook.list_model_versions(state["model_rid"], state["branch"]))
+        newer = latest.get("rid") if latest is not None else None
+        if newer != state["promoted_version_rid"]:
+            raise FoundryError(
+                f"{self._failed(state, problem)} Not rolled back: {newer} was promoted onto the branch after this "
+                f"deploy's copy, by another deploy or by hand, and rolling back would undo it. Live deployment "
+                f"{self.live_deployment_rid} follows {newer} now; check it in Foundry."
+            )
         previous = state["previous_version_rid"]
         if not self.rollback_on_failure or previous is None:
             why = "rollback_on_failure=False" if previous is not None else "the branch had no earlier version"
@@ -536,9 +547,34 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         }
 
     def _guarded(self, context: Context, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run a step; the deploy lock is given back when the task ends, and kept while it is deferred."""
         from airflow_provider_modelstudio.runs.errors import as_task_failure
 
         try:
-            return step()
+            result = step()
         except FoundryError as exc:
+            self._unlock(context)
             raise as_task_failure(exc, retry_allowed=False) from exc
+        except Exception:
+            self._unlock(context)
+            raise
+        self._unlock(context)
+        return result
+
+    def _holder(self, context: Context) -> Any:
+        from airflow_provider_modelstudio.deploys.deploy_lock import Holder
+
+        return Holder.of(context["ti"])
+
+    def _unlock(self, context: Context) -> None:
+        from airflow_provider_modelstudio.deploys import deploy_lock
+
+        try:
+            deploy_lock.release(deploy_lock.AirflowLockStore(), self.live_deployment_rid, self._holder(context))
+        except Exception as exc:
+            self.log.warning(
+                "Could not give back the deploy lock of %s (%s); the next deploy takes it over once this task has "
+                "finished.",
+                self.live_deployment_rid,
+                exc,
+            )

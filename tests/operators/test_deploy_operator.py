@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import asdict
 
 import pytest
 
 from airflow_provider_modelstudio._compat import AirflowFailException
+from airflow_provider_modelstudio.deploys.deploy_lock import Holder, lock_key
 from airflow_provider_modelstudio.emulator import STATIC_TOKEN
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryPermissionDenied
 from airflow_provider_modelstudio.foundry.promote import promoted_from
@@ -334,3 +336,62 @@ def test_a_passed_smoke_answer_echoing_the_token_is_returned_and_logged_without_
     logs = caplog.text + capsys.readouterr().out
     assert "Smoke test answered" in logs and "Bearer ***" in logs
     assert_no_token(result, ctx["ti"].pushed, ctx["task_state_store"].data, logs)
+
+
+# One deploy at a time ---------------------------------------------------------------------------------------
+
+OTHER_DEPLOY = Holder("retrain_then_deploy", "manual__2026-12-05", "deploy", -1, 1)
+
+
+def test_a_deploy_while_another_task_deploys_to_the_same_deployment_promotes_nothing_and_names_it(
+    foundry_connection, memory_deploy_locks
+):
+    memory_deploy_locks.variables[lock_key(DEMO_DEPLOYMENT)] = asdict(OTHER_DEPLOY)
+    memory_deploy_locks.states[("retrain_then_deploy", "manual__2026-12-05", "deploy", -1)] = "deferred"
+    candidate = trained_candidate(foundry_connection)
+    with pytest.raises(AirflowFailException) as refused:
+        operator(candidate).execute(context())
+    assert (
+        f"Live deployment {DEMO_DEPLOYMENT} is being deployed by task deploy of DAG retrain_then_deploy, run "
+        "manual__2026-12-05 (try 1), which is deferred;"
+    ) in str(refused.value)
+    assert copies_of(foundry_connection, candidate) == []
+    assert memory_deploy_locks.variables[lock_key(DEMO_DEPLOYMENT)] == asdict(OTHER_DEPLOY)
+
+
+def test_the_deploy_lock_is_kept_while_deferred_and_given_back_when_the_deploy_ends(
+    foundry_connection, memory_deploy_locks
+):
+    op, ctx = operator(trained_candidate(foundry_connection), deferrable=True), context()
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(ctx)
+    assert memory_deploy_locks.variables[lock_key(DEMO_DEPLOYMENT)]["run_id"] == ctx["ti"].run_id
+    op.execute_complete(ctx, run_trigger(deferred.value.trigger))
+    assert lock_key(DEMO_DEPLOYMENT) not in memory_deploy_locks.variables
+
+
+def test_a_failed_deploy_gives_the_lock_back(foundry_connection, memory_deploy_locks):
+    earlier_try = Holder("dag", "run", "launch", -1, 1)
+    memory_deploy_locks.variables[lock_key(DEMO_DEPLOYMENT)] = asdict(earlier_try)
+    with pytest.raises(AirflowFailException):
+        operator(trained_candidate(foundry_connection, DEMO_BREAKS_STUDIO)).execute(context())
+    assert lock_key(DEMO_DEPLOYMENT) not in memory_deploy_locks.variables
+
+
+def test_a_failed_deploy_does_not_roll_back_over_a_version_promoted_after_its_own(foundry_connection):
+    before = served(foundry_connection)[0]
+    candidate, later = trained_candidate(foundry_connection), trained_candidate(foundry_connection)
+
+    def another_deploy_promotes_meanwhile(output):
+        ModelStudioHook().promote_model_version(DEMO_PROD_MODEL, later, "master")
+        return False
+
+    op = operator(candidate, smoke_test_input=SMOKE_INPUT, smoke_test_check=another_deploy_promotes_meanwhile)
+    with pytest.raises(AirflowFailException) as failure:
+        op.execute(context())
+    (later_copy,) = copies_of(foundry_connection, later)
+    assert f"Not rolled back: {later_copy['rid']} was promoted onto the branch after this deploy's copy" in str(
+        failure.value
+    )
+    assert not any(promoted_from(v, before) for v in foundry_connection.model_versions(DEMO_PROD_MODEL))
+    assert foundry_connection.model_versions(DEMO_PROD_MODEL, "master")[0]["rid"] == later_copy["rid"]
