@@ -309,12 +309,27 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         self.retry = arguments.check_retry(retry)
         self.foundry_live_deployment_url: str | None = None
         self.foundry_model_version_url: str | None = None
+        self._progress: dict[str, Any] | None = None
 
     @cached_property
     def hook(self) -> ModelStudioHook:
         from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
         return ModelStudioHook(self.foundry_conn_id, retry=self.retry)
+
+    def on_kill(self) -> None:
+        """Say what serves when the task is killed after promoting; it does not roll back (no time to wait)."""
+        state = self._progress
+        if state is None:
+            return
+        if state["phase"] == "rollback":
+            self.log.error(
+                "%s Killed while rolling back: the rollback copy %s is the latest version on the branch.",
+                self._failed(state, state["problem"]),
+                state["rollback_version_rid"],
+            )
+            return
+        self.log.error("%s Not rolled back. %s", self._failed(state, "the task was killed"), self._now_live(state))
 
     def execute(self, context: Context) -> dict[str, Any]:
         arguments.check_live_deployment_rid(self.live_deployment_rid, rendered=True)
@@ -360,7 +375,9 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         return self._serve(context, state, promotion.promoted_version_rid)
 
     def _save(self, context: Context, state: dict[str, Any]) -> None:
-        """Keep the deploy's progress for the resumed task (XCom) and for a retry (Airflow 3.3's task state store)."""
+        """Keep the deploy's progress for the resumed task (XCom), a retry (Airflow 3.3's task state store) and a
+        kill."""
+        self._progress = state
         context["ti"].xcom_push(key=DEPLOY_STATE_KEY, value=state)
         self.foundry_model_version_url = self.hook.settings.model_version_url(
             state["model_rid"], state["promoted_version_rid"]

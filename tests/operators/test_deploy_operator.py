@@ -395,3 +395,27 @@ def test_a_failed_deploy_does_not_roll_back_over_a_version_promoted_after_its_ow
     )
     assert not any(promoted_from(v, before) for v in foundry_connection.model_versions(DEMO_PROD_MODEL))
     assert foundry_connection.model_versions(DEMO_PROD_MODEL, "master")[0]["rid"] == later_copy["rid"]
+
+
+def test_a_deploy_killed_while_waiting_logs_the_promoted_copy_it_left_live(foundry_connection, monkeypatch, capsys):
+    candidate = trained_candidate(foundry_connection)
+    before = served(foundry_connection)[0]
+
+    class Killed(BaseException):
+        pass
+
+    def killed(_seconds):
+        raise Killed
+
+    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", killed)
+    op = operator(candidate)
+    with pytest.raises(Killed):
+        op.execute(context())
+    op.on_kill()
+    (copy,) = copies_of(foundry_connection, candidate)
+    assert (
+        f"Deploying {candidate} (as {copy['rid']}) to {DEMO_DEPLOYMENT} failed: the task was killed. Not rolled back. "
+        f"The promoted copy {copy['rid']} is the latest version on branch master of {DEMO_PROD_MODEL}, so live "
+        f"deployment {DEMO_DEPLOYMENT} serves it (or is starting to), without a passed smoke test. Check the "
+        f"deployment in Foundry, and promote {before} back if it must not serve."
+    ) in capsys.readouterr().out
