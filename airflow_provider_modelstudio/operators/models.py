@@ -57,7 +57,8 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
     downstream tasks (``on_failure="skip"``). A missing experiment or metric, for the candidate or the
     champion, always fails the task: it is an error, not a verdict. When the champion has no version yet (a
     deployment that serves nothing, an empty branch) the comparisons pass with a note in the table. Network
-    trouble stays retryable: the gate only reads. It does not promote or deploy anything.
+    trouble stays retryable: the gate only reads. It does not promote or deploy anything. A metric whose value
+    is not a finite number fails the checks that use it, with a note.
 
     :param model_rid: the candidate's model (templated), e.g. ``"{{ ti.xcom_pull('train')['model_rid'] }}"``
     :param model_version_rid: the candidate version (templated)
@@ -241,8 +242,13 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
     3. Optionally calls ``transformJson`` with ``smoke_test_input`` and checks the output.
     4. When the deployment goes FAILED/DISABLED, is not ready within ``timeout``, or the smoke test fails, it
        rolls back: promotes the previous version again, waits until that is served, and fails the task
-       saying what happened and what serves traffic now. It does not roll back what it did not deploy, and
-       it does not retry a failed deploy.
+       saying what happened and what serves traffic now. Any other failure after the promotion does the same.
+       It does not roll back what it did not deploy (nor over a version promoted after its copy), and it
+       does not retry a failed deploy.
+
+    One deploy per live deployment at a time: the Airflow Variable ``modelstudio_deploy_lock.<rid>`` names the
+    deploying task instance; a deploy from another task instance fails without promoting, naming it (see
+    :mod:`airflow_provider_modelstudio.deploys.deploy_lock`).
 
     Returns ``live_deployment_rid``, ``model_rid``, ``branch``, ``candidate_version_rid``,
     ``promoted_version_rid``, ``previous_version_rid``, ``served_version_rid``, ``state``,
