@@ -5,8 +5,9 @@ run, task, map index, try). A deploy takes the lock before promoting and gives i
 not; a deferred deploy keeps it while it waits in the triggerer. A holder that Airflow says will not run again
 (finished, or gone) is stale and taken over, so a worker that died does not block the deployment for ever;
 another try of the same task instance is the same deploy and takes over too. Airflow's Variables have no
-compare-and-set, so after writing itself into the lock a deploy reads it back and backs off when another has
-written since; two deploys writing in the same instant are caught by Foundry instead (see the operator).
+compare-and-set, so after writing itself into the lock a deploy reads it back, and again just before promoting,
+and backs off when another has written since; a failed deploy never rolls back over a newer promotion (see the
+operator), so two deploys that still slip through cannot roll each other back.
 It does not queue deploys: a second one is refused, naming the first.
 """
 
@@ -141,6 +142,15 @@ def acquire(store: LockStore, live_deployment_rid: str, me: Holder, log: Any) ->
     written = Holder.read(store.get(key))
     if written != me:
         raise _busy(live_deployment_rid, written, "which took the lock at the same moment", key)
+
+
+def confirm(store: LockStore, live_deployment_rid: str, me: Holder) -> None:
+    """Check, just before promoting, that the lock still names ``me``: a deploy that wrote the lock after our
+    read-back (a round trip to Foundry ago) makes this one back off instead of both promoting."""
+    key = lock_key(live_deployment_rid)
+    current = Holder.read(store.get(key))
+    if current != me:
+        raise _busy(live_deployment_rid, current, "which took the lock while this deploy read the deployment", key)
 
 
 def release(store: LockStore, live_deployment_rid: str, me: Holder) -> None:

@@ -368,6 +368,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
                 f"live_deployment_rid={self.live_deployment_rid!r} is not a direct deployment following a branch of a "
                 "model, so promoting a version does not deploy it. Use a direct live deployment."
             )
+        deploy_lock.confirm(deploy_lock.AirflowLockStore(), self.live_deployment_rid, self._holder(context))
         promotion = promote(
             self.hook,
             deployment.model_rid,

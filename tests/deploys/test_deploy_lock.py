@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
-from airflow_provider_modelstudio.deploys.deploy_lock import DeploymentBusy, Holder, acquire, lock_key, release
+from airflow_provider_modelstudio.deploys.deploy_lock import DeploymentBusy, Holder, acquire, confirm, lock_key, release
 from tests.deploy_locks import MemoryLockStore
 
 LOG = logging.getLogger(__name__)
@@ -88,3 +88,11 @@ def test_release_gives_back_only_a_lock_this_task_holds(store):
     assert store.variables[lock_key(DEPLOYMENT)] == asdict(FIRST)
     release(store, DEPLOYMENT, Holder(FIRST.dag_id, FIRST.run_id, FIRST.task_id, -1, 3))
     assert lock_key(DEPLOYMENT) not in store.variables
+
+
+def test_a_deploy_whose_lock_another_took_since_backs_off_before_promoting(store):
+    acquire(store, DEPLOYMENT, FIRST, LOG)
+    store.variables[lock_key(DEPLOYMENT)] = asdict(SECOND)
+    with pytest.raises(DeploymentBusy, match=r"asset_triggered__2 \(try 1\), which took the lock while this deploy"):
+        confirm(store, DEPLOYMENT, FIRST)
+    confirm(store, DEPLOYMENT, SECOND)

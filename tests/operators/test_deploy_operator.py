@@ -419,3 +419,19 @@ def test_a_deploy_killed_while_waiting_logs_the_promoted_copy_it_left_live(found
         f"deployment {DEMO_DEPLOYMENT} serves it (or is starting to), without a passed smoke test. Check the "
         f"deployment in Foundry, and promote {before} back if it must not serve."
     ) in capsys.readouterr().out
+
+
+def test_a_deploy_whose_lock_is_taken_while_it_reads_the_deployment_promotes_nothing(
+    foundry_connection, memory_deploy_locks, monkeypatch
+):
+    candidate = trained_candidate(foundry_connection)
+    real_read = ModelStudioHook.get_live_deployment
+
+    def another_deploy_takes_the_lock_meanwhile(self, rid):
+        memory_deploy_locks.variables[lock_key(DEMO_DEPLOYMENT)] = asdict(OTHER_DEPLOY)
+        return real_read(self, rid)
+
+    monkeypatch.setattr(ModelStudioHook, "get_live_deployment", another_deploy_takes_the_lock_meanwhile)
+    with pytest.raises(AirflowFailException, match="which took the lock while this deploy read the deployment"):
+        operator(candidate).execute(context())
+    assert copies_of(foundry_connection, candidate) == []
