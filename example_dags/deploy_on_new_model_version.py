@@ -68,6 +68,9 @@ def newest_version(events: Sequence[Any]) -> str:
     schedule=[NEW_VERSIONS],
     start_date=datetime(2025, 1, 1),
     catchup=False,
+    # Asset events can start runs while one still deploys; the deploy lock would refuse the second run's
+    # deploy, so runs wait their turn instead.
+    max_active_runs=1,
     params={"live_deployment_rid": Param("ri.foundry-ml-live.main.live-deployment.demo", type="string")},
     tags=["modelstudio", "example"],
 )

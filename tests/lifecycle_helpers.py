@@ -38,6 +38,9 @@ class FakeTI:
         self.start_date = datetime.now(UTC)
         self.task_id = "launch"
         self.map_index = -1
+        self.dag_id = "dag"
+        self.run_id = "run"
+        self.try_number = 1
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value

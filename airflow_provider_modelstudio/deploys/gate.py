@@ -25,6 +25,7 @@ from airflow_provider_modelstudio.deploys.lineage import (
     latest_version,
 )
 from airflow_provider_modelstudio.deploys.metrics import Metric, metric_value, summary_metrics
+from airflow_provider_modelstudio.foundry.answers import quoted
 
 GATE_XCOM_KEY = "gate"
 """XCom key of the gate's table rows."""
@@ -56,8 +57,15 @@ class Evidence:
         running = f", which is {status}" if status and status != "SUCCEEDED" else ""
         return f"{self.role} {self.version} ({self.lineage.describe()}{running})"
 
-    def value(self, metric: Metric) -> float:
+    def value(self, metric: Metric) -> float | None:
+        """The metric's finite value; None when it has another value (see :meth:`unusable`)."""
         return metric_value(self.metrics, metric, whose=self.whose)
+
+    def unusable(self, metric: Metric) -> str:
+        """The note for a metric whose value is not a finite number."""
+        value = self.metrics.get(metric)
+        shown = f"the text {quoted(value, limit=60)!r}" if isinstance(value, str) else quoted(value, limit=60)
+        return f"the {self.role}'s {metric} is {shown}, not a finite number"
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class Row:
 
     metric: str
     check: str
-    candidate: float
+    candidate: float | None
     champion: float | None
     threshold: str
     passed: bool
@@ -105,17 +113,28 @@ def evaluate(spec: GateSpec, candidate: Evidence, champion: Champion | None) -> 
     """
     rows = []
     for threshold in spec.thresholds:
-        value = candidate.value(threshold.metric)
-        rows.append(
-            Row(str(threshold.metric), "threshold", value, None, threshold.requirement, threshold.passes(value))
-        )
+        metric, value = str(threshold.metric), candidate.value(threshold.metric)
+        if value is None:
+            rows.append(
+                Row(metric, "threshold", None, None, threshold.requirement, False, candidate.unusable(threshold.metric))
+            )
+            continue
+        rows.append(Row(metric, "threshold", value, None, threshold.requirement, threshold.passes(value)))
     for comparison in spec.comparisons:
         metric, value = str(comparison.metric), candidate.value(comparison.metric)
         if champion is None or champion.evidence is None:
             note = champion.note if champion is not None else "no champion"
-            rows.append(Row(metric, "champion", value, None, comparison.requirement, True, note))
+            passed = value is not None
+            note = note if passed else f"{candidate.unusable(comparison.metric)}; {note}"
+            rows.append(Row(metric, "champion", value, None, comparison.requirement, passed, note))
             continue
         best = champion.evidence.value(comparison.metric)
+        if value is None or best is None:
+            unusable = [
+                e.unusable(comparison.metric) for e, v in ((candidate, value), (champion.evidence, best)) if v is None
+            ]
+            rows.append(Row(metric, "champion", value, best, comparison.requirement, False, "; ".join(unusable)))
+            continue
         same = champion.evidence.lineage.experiment_rid == candidate.lineage.experiment_rid
         note = "the champion is this same model (same experiment)" if same else ""
         rows.append(Row(metric, "champion", value, best, comparison.requirement, comparison.passes(value, best), note))
@@ -166,7 +185,7 @@ class GateResult:
         cells = [header] + [
             (
                 row.metric,
-                number_text(row.candidate),
+                "-" if row.candidate is None else number_text(row.candidate),
                 "-" if row.champion is None else number_text(row.champion),
                 row.threshold,
                 row.verdict,

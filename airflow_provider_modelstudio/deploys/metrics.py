@@ -70,26 +70,34 @@ def summary_metrics(experiment: dict[str, Any]) -> dict[Metric, Any]:
     return found
 
 
-def metric_value(metrics: dict[Metric, Any], metric: Metric, *, whose: str) -> float:
-    """The finite number ``metrics`` hold for ``metric``.
+def metric_value(metrics: dict[Metric, Any], metric: Metric, *, whose: str) -> float | None:
+    """The number ``metrics`` hold for ``metric``; None when the value is there but is not a finite number (NaN,
+    an infinity, a number too large for a float, a string, a boolean, null), which the gate judges a failed check.
 
     :param metrics: what :func:`summary_metrics` read
     :param metric: the metric wanted
     :param whose: the version and experiment, for the message
-    :raises MissingMetricError: the metric is absent, or its value is not a finite number
+    :raises MissingMetricError: the metric is absent
     """
-    value = metrics.get(metric)
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    available = ", ".join(sorted(str(m) for m in metrics)) or "none"
     if metric in metrics:
-        problem = f"has {metric} = {value!r}, not a finite number"
-    else:
-        problem = f"has no metric {metric}"
-        same_series = [str(m) for m in metrics if m.series == metric.series]
-        if same_series:
-            problem += f" (the series {metric.series!r} is summarised as {', '.join(sorted(same_series))})"
+        return finite_number(metrics[metric])
+    available = ", ".join(sorted(str(m) for m in metrics)) or "none"
+    problem = f"has no metric {metric}"
+    same_series = [str(m) for m in metrics if m.series == metric.series]
+    if same_series:
+        problem += f" (the series {metric.series!r} is summarised as {', '.join(sorted(same_series))})"
     raise MissingMetricError(
         f"The {whose} {problem}. Its summary metrics: {available}. Check the metric's name and aggregation "
         f"({', '.join(AGGREGATIONS)}; {DEFAULT_AGGREGATION} when none is given) in the gate's thresholds and compare."
     )
+
+
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number (not a boolean), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None

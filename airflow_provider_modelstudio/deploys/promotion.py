@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_modelstudio.deploys.lineage import latest_version
 from airflow_provider_modelstudio.foundry.promote import promoted_from
 
 if TYPE_CHECKING:
@@ -48,39 +49,48 @@ class Promotion:
 
 
 def promote(
-    hook: ModelStudioHook, model_rid: str, candidate_version_rid: str, branch: str | None, log: Any
+    hook: ModelStudioHook,
+    model_rid: str,
+    candidate_version_rid: str,
+    branch: str | None,
+    log: Any,
+    *,
+    served_version_rid: str | None = None,
 ) -> Promotion:
     """Make ``candidate_version_rid`` the latest version of ``branch`` of ``model_rid``, once.
 
     :param log: where to say what happened
+    :param served_version_rid: what the live deployment following the branch serves now: the rollback point
     """
     versions = hook.list_model_versions(model_rid, branch)
-    latest = versions[0] if versions else None
+    latest = latest_version(versions)
     if latest is not None and promoted_from(latest, candidate_version_rid):
-        previous = versions[1].get("rid") if len(versions) > 1 else None
+        before = latest_version([v for v in versions if v is not latest])
         log.warning(
             "Version %s, promoted from %s, is already the latest on %s; adopting it instead of promoting again.",
             latest.get("rid"),
             candidate_version_rid,
             _where(model_rid, branch),
         )
-        return Promotion(model_rid, branch, candidate_version_rid, str(latest["rid"]), _rid(previous), adopted=True)
+        previous = served_version_rid if served_version_rid not in (None, latest.get("rid")) else None
+        return Promotion(
+            model_rid,
+            branch,
+            candidate_version_rid,
+            str(latest["rid"]),
+            previous or _rid(before.get("rid") if before else None),
+            adopted=True,
+        )
     copy = hook.promote_model_version(model_rid, candidate_version_rid, branch)
+    previous = served_version_rid or _rid(latest.get("rid") if latest else None)
     log.info(
         "Promoted %s to %s as version %s (before: %s).",
         candidate_version_rid,
         _where(model_rid, branch),
         copy.get("rid"),
-        latest.get("rid") if latest else "none",
+        previous or "none",
     )
-    return Promotion(
-        model_rid,
-        branch,
-        candidate_version_rid,
-        str(copy.get("rid")),
-        _rid(latest.get("rid") if latest else None),
-        adopted=False,
-    )
+    return Promotion(model_rid, branch, candidate_version_rid, str(copy.get("rid")), previous, adopted=False)
 
 
 def _rid(value: Any) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ def run_smoke_test(hook: ModelStudioHook, deployment_rid: str, inputs: dict[str,
     latency_ms = (time.monotonic() - started) * 1000
     output = answer.get("output")
     if not isinstance(output, dict):
-        raise SmokeTestFailed(f"The smoke test on {deployment_rid} got no output: {answer!r:.300}")
+        raise SmokeTestFailed(f"The smoke test on {deployment_rid} got no output: {quoted(answer, limit=300)}")
     problem = _refusal(output, check)
     if problem:
-        raise SmokeTestFailed(f"The smoke test on {deployment_rid} answered {output!r:.300}: {problem}")
+        raise SmokeTestFailed(f"The smoke test on {deployment_rid} answered {quoted(output, limit=300)}: {problem}")
     return SmokeResult(output, round(latency_ms, 1))
 
 
@@ -51,6 +52,10 @@ def _refusal(output: dict[str, Any], check: Check) -> str | None:
     if check is None:
         return None
     if callable(check):
-        return None if check(output) else "the smoke_test_check callable refused it"
+        try:
+            accepted = check(output)
+        except Exception as exc:
+            return f"the smoke_test_check callable raised {type(exc).__name__}: {exc}"
+        return None if accepted else "the smoke_test_check callable refused it"
     wrong = {key: output.get(key, "<missing>") for key, value in check.items() if output.get(key) != value}
     return f"expected {check!r:.200}, these differ: {wrong!r:.200}" if wrong else None

@@ -173,6 +173,20 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return _BEARER.sub("Bearer ***", text)
 
 
+def redacted(value: Any, secrets: Iterable[str | None] = ()) -> Any:
+    """A parsed answer with :func:`redact` applied to every string in it, keys included; the same object when
+    nothing changed. Every answer the hook returns goes through it, so no caller can log, return or store a
+    secret that the server echoed in a success body."""
+    known = [s for s in secrets if s]
+    if isinstance(value, str):
+        return redact(value, known)
+    if isinstance(value, dict):
+        return {redacted(key, known): redacted(item, known) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redacted(item, known) for item in value]
+    return value
+
+
 def quoted(value: Any, secrets: Iterable[str | None] = (), limit: int = QUOTE_LIMIT) -> str:
     """A text from an answer, fit for a message: one line, secrets redacted, at most ``limit`` characters."""
     text = value if isinstance(value, str) else _compact(value)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.sdk import BaseHook
 
 from airflow_provider_modelstudio.foundry import api
+from airflow_provider_modelstudio.foundry.answers import redacted
 from airflow_provider_modelstudio.foundry.auth import known_secrets
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.operations import Pages
@@ -106,20 +107,25 @@ class ModelStudioHook(BaseHook):
         client = self.client
         if request.paged:
             path_params = {name: str(value) for name, value in request.path_params.items()}
-            return request.read(list(client.paged(request.endpoint, path_params, request.query)))
+            return self._read(request, list(client.paged(request.endpoint, path_params, request.query)))
         if request.paged_in_body:
             pages = Pages(request.endpoint, request.body or {}, known_secrets(self.settings))
             items: list[Any] = []
             while pages.query is not None:
                 items += pages.after(client.call(request.endpoint, request.path_params, request.query, pages.query))
-            return request.read(items)
-        return request.read(client.call(request.endpoint, request.path_params, request.query, request.body))
+            return self._read(request, items)
+        return self._read(request, client.call(request.endpoint, request.path_params, request.query, request.body))
 
     async def _arun(self, request: api.Request[T]) -> T:
         client = await self.aget_conn()
         if request.paged or request.paged_in_body:
             raise FoundryError(f"{request.endpoint} is paged; call it through the sync hook.")
-        return request.read(await client.call(request.endpoint, request.path_params, request.query, request.body))
+        answer = await client.call(request.endpoint, request.path_params, request.query, request.body)
+        return self._read(request, answer)
+
+    def _read(self, request: api.Request[T], answer: Any) -> T:
+        """The request's reading of ``answer``, with every secret the server echoed in it replaced by ``***``."""
+        return request.read(redacted(answer, known_secrets(self.settings)))
 
     # Model Studio ---------------------------------------------------------------------------------------------
 

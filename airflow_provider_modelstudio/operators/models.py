@@ -57,7 +57,8 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
     downstream tasks (``on_failure="skip"``). A missing experiment or metric, for the candidate or the
     champion, always fails the task: it is an error, not a verdict. When the champion has no version yet (a
     deployment that serves nothing, an empty branch) the comparisons pass with a note in the table. Network
-    trouble stays retryable: the gate only reads. It does not promote or deploy anything.
+    trouble stays retryable: the gate only reads. It does not promote or deploy anything. A metric whose value
+    is not a finite number fails the checks that use it, with a note.
 
     :param model_rid: the candidate's model (templated), e.g. ``"{{ ti.xcom_pull('train')['model_rid'] }}"``
     :param model_version_rid: the candidate version (templated)
@@ -241,8 +242,13 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
     3. Optionally calls ``transformJson`` with ``smoke_test_input`` and checks the output.
     4. When the deployment goes FAILED/DISABLED, is not ready within ``timeout``, or the smoke test fails, it
        rolls back: promotes the previous version again, waits until that is served, and fails the task
-       saying what happened and what serves traffic now. It does not roll back what it did not deploy, and
-       it does not retry a failed deploy.
+       saying what happened and what serves traffic now. Any other failure after the promotion does the same.
+       It does not roll back what it did not deploy (nor over a version promoted after its copy), and it
+       does not retry a failed deploy.
+
+    One deploy per live deployment at a time: the Airflow Variable ``modelstudio_deploy_lock.<rid>`` names the
+    deploying task instance; a deploy from another task instance fails without promoting, naming it (see
+    :mod:`airflow_provider_modelstudio.deploys.deploy_lock`).
 
     Returns ``live_deployment_rid``, ``model_rid``, ``branch``, ``candidate_version_rid``,
     ``promoted_version_rid``, ``previous_version_rid``, ``served_version_rid``, ``state``,
@@ -309,12 +315,27 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         self.retry = arguments.check_retry(retry)
         self.foundry_live_deployment_url: str | None = None
         self.foundry_model_version_url: str | None = None
+        self._progress: dict[str, Any] | None = None
 
     @cached_property
     def hook(self) -> ModelStudioHook:
         from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
         return ModelStudioHook(self.foundry_conn_id, retry=self.retry)
+
+    def on_kill(self) -> None:
+        """Say what serves when the task is killed after promoting; it does not roll back (no time to wait)."""
+        state = self._progress
+        if state is None:
+            return
+        if state["phase"] == "rollback":
+            self.log.error(
+                "%s Killed while rolling back: the rollback copy %s is the latest version on the branch.",
+                self._failed(state, state["problem"]),
+                state["rollback_version_rid"],
+            )
+            return
+        self.log.error("%s Not rolled back. %s", self._failed(state, "the task was killed"), self._now_live(state))
 
     def execute(self, context: Context) -> dict[str, Any]:
         arguments.check_live_deployment_rid(self.live_deployment_rid, rendered=True)
@@ -324,9 +345,11 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         return self._guarded(context, lambda: self._deploy(context))
 
     def _deploy(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_modelstudio.deploys import deploy_lock
         from airflow_provider_modelstudio.deploys.promotion import promote
         from airflow_provider_modelstudio.deploys.serving import DeploymentView
 
+        deploy_lock.acquire(deploy_lock.AirflowLockStore(), self.live_deployment_rid, self._holder(context), self.log)
         earlier = self._remembered(context)
         if earlier is not None:
             expected = earlier.get("rollback_version_rid") if earlier["phase"] == "rollback" else None
@@ -345,13 +368,23 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
                 f"live_deployment_rid={self.live_deployment_rid!r} is not a direct deployment following a branch of a "
                 "model, so promoting a version does not deploy it. Use a direct live deployment."
             )
-        promotion = promote(self.hook, deployment.model_rid, self.model_version_rid, deployment.branch, self.log)
+        deploy_lock.confirm(deploy_lock.AirflowLockStore(), self.live_deployment_rid, self._holder(context))
+        promotion = promote(
+            self.hook,
+            deployment.model_rid,
+            self.model_version_rid,
+            deployment.branch,
+            self.log,
+            served_version_rid=deployment.version_rid,
+        )
         state = {**promotion.to_dict(), "phase": "deploy", "problem": None}
         self._save(context, state)
         return self._serve(context, state, promotion.promoted_version_rid)
 
     def _save(self, context: Context, state: dict[str, Any]) -> None:
-        """Keep the deploy's progress for the resumed task (XCom) and for a retry (Airflow 3.3's task state store)."""
+        """Keep the deploy's progress for the resumed task (XCom), a retry (Airflow 3.3's task state store) and a
+        kill."""
+        self._progress = state
         context["ti"].xcom_push(key=DEPLOY_STATE_KEY, value=state)
         self.foundry_model_version_url = self.hook.settings.model_version_url(
             state["model_rid"], state["promoted_version_rid"]
@@ -381,7 +414,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
 
     def _serve(self, context: Context, state: dict[str, Any], expected: str) -> dict[str, Any]:
         """Wait until ``expected`` is served, then go on with the phase the state names."""
-        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed, DeploymentNotReady, wait_until_served
+        from airflow_provider_modelstudio.deploys.serving import wait_until_served
         from airflow_provider_modelstudio.runs.waiting import WaitPolicy
 
         policy = WaitPolicy(self.poll_interval, time.time() + self.timeout, heartbeat=0)
@@ -409,7 +442,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
                 accept_degraded=self.accept_degraded,
                 log=self.log,
             )
-        except (DeploymentFailed, DeploymentNotReady) as exc:
+        except FoundryError as exc:
             return self._served_or_not(context, state, None, str(exc))
         return self._served_or_not(context, state, view, None)
 
@@ -419,7 +452,10 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
 
         def resume() -> dict[str, Any]:
             state = self._load(context)
-            payload = read_deployment_event(event)
+            try:
+                payload = read_deployment_event(event)
+            except FoundryError as exc:
+                return self._served_or_not(context, state, None, str(exc))
             view = payload["view"]
             if payload["kind"] == "timeout":
                 return self._served_or_not(
@@ -449,8 +485,8 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
                     self.hook, self.live_deployment_rid, self.smoke_test_input, self.smoke_test_check
                 )
                 self.log.info("Smoke test answered %s in %.0f ms.", smoke.output, smoke.latency_ms)
-            except SmokeTestFailed as exc:
-                problem = str(exc)
+            except FoundryError as exc:
+                problem = str(exc) if isinstance(exc, SmokeTestFailed) else f"the smoke test failed: {exc}"
         if problem is None and view is not None:
             result = self._result(state, view, smoke, rolled_back=False)
             self.announce_model_versions(context, deployment_lineage(result, self.hook.settings.base_url))
@@ -458,18 +494,28 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         return self._roll_back(context, state, problem or "the deploy failed")
 
     def _roll_back(self, context: Context, state: dict[str, Any], problem: str) -> dict[str, Any]:
+        from airflow_provider_modelstudio.deploys.lineage import latest_version
         from airflow_provider_modelstudio.deploys.promotion import promote
 
+        latest = latest_version(self.hook.list_model_versions(state["model_rid"], state["branch"]))
+        newer = latest.get("rid") if latest is not None else None
+        if newer != state["promoted_version_rid"]:
+            raise FoundryError(
+                f"{self._failed(state, problem)} Not rolled back: {newer} was promoted onto the branch after this "
+                f"deploy's copy, by another deploy or by hand, and rolling back would undo it. Live deployment "
+                f"{self.live_deployment_rid} follows {newer} now; check it in Foundry."
+            )
         previous = state["previous_version_rid"]
         if not self.rollback_on_failure or previous is None:
             why = "rollback_on_failure=False" if previous is not None else "the branch had no earlier version"
-            raise FoundryError(
-                f"Deploying {state['candidate_version_rid']} (as {state['promoted_version_rid']}) to "
-                f"{self.live_deployment_rid} failed: {problem}. Not rolled back ({why}); look at the deployment in "
-                "Foundry."
-            )
+            raise FoundryError(f"{self._failed(state, problem)} Not rolled back ({why}). {self._now_live(state)}")
         self.log.warning("Deploy failed (%s); rolling back to %s.", problem, previous)
-        back = promote(self.hook, state["model_rid"], previous, state["branch"], self.log)
+        try:
+            back = promote(self.hook, state["model_rid"], previous, state["branch"], self.log)
+        except FoundryError as exc:
+            raise FoundryError(
+                f"{self._failed(state, problem)} Rolling back to {previous} failed too: {exc}. {self._now_live(state)}"
+            ) from exc
         state = {**state, "phase": "rollback", "problem": problem, "rollback_version_rid": back.promoted_version_rid}
         self._save(context, state)
         return self._serve(context, state, back.promoted_version_rid)
@@ -483,11 +529,28 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
             f"it serves {view.version_rid} (a copy of {state['previous_version_rid']}) again, {view.state} and "
             f"{'ready' if view.ready else 'not ready'}"
             if view is not None and problem is None
-            else f"the rollback did not finish either ({problem}); look at the deployment in Foundry now"
+            else (
+                f"the rollback copy {state['rollback_version_rid']} (of {state['previous_version_rid']}) is the latest "
+                f"version on the branch, but waiting for the deployment to serve it failed ({problem}); check the "
+                "deployment in Foundry now"
+            )
         )
-        raise FoundryError(
+        raise FoundryError(f"{self._failed(state, state['problem'])} Rolled back: {now}.")
+
+    def _failed(self, state: dict[str, Any], problem: str) -> str:
+        return (
             f"Deploying {state['candidate_version_rid']} (as {state['promoted_version_rid']}) to "
-            f"{self.live_deployment_rid} failed: {state['problem']}. Rolled back: {now}."
+            f"{self.live_deployment_rid} failed: {problem}."
+        )
+
+    def _now_live(self, state: dict[str, Any]) -> str:
+        """What serves after a failed deploy that was not rolled back: the promoted copy, not smoke-tested."""
+        branch = f"branch {state['branch']} of " if state["branch"] else ""
+        previous = state["previous_version_rid"] or "an earlier version"
+        return (
+            f"The promoted copy {state['promoted_version_rid']} is the latest version on {branch}{state['model_rid']}, "
+            f"so live deployment {self.live_deployment_rid} serves it (or is starting to), without a passed smoke "
+            f"test. Check the deployment in Foundry, and promote {previous} back if it must not serve."
         )
 
     def _result(
@@ -508,9 +571,34 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         }
 
     def _guarded(self, context: Context, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run a step; the deploy lock is given back when the task ends, and kept while it is deferred."""
         from airflow_provider_modelstudio.runs.errors import as_task_failure
 
         try:
-            return step()
+            result = step()
         except FoundryError as exc:
+            self._unlock(context)
             raise as_task_failure(exc, retry_allowed=False) from exc
+        except Exception:
+            self._unlock(context)
+            raise
+        self._unlock(context)
+        return result
+
+    def _holder(self, context: Context) -> Any:
+        from airflow_provider_modelstudio.deploys.deploy_lock import Holder
+
+        return Holder.of(context["ti"])
+
+    def _unlock(self, context: Context) -> None:
+        from airflow_provider_modelstudio.deploys import deploy_lock
+
+        try:
+            deploy_lock.release(deploy_lock.AirflowLockStore(), self.live_deployment_rid, self._holder(context))
+        except Exception as exc:
+            self.log.warning(
+                "Could not give back the deploy lock of %s (%s); the next deploy takes it over once this task has "
+                "finished.",
+                self.live_deployment_rid,
+                exc,
+            )

@@ -198,3 +198,37 @@ def test_the_summary_warns_of_an_experiment_that_has_not_succeeded():
         f"The gate passed model version {candidate} of model {MODEL}: 1 check passed. The candidate's experiment "
         "ri.models.main.experiment.candidate is FAILED: its metrics may not be final."
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(float("inf"), "Infinity"), (10**400, "1" + "0" * 59 + "..."), (float("nan"), "NaN"), ("0.9", "the text '0.9'")],
+    ids=["infinity", "integer-beyond-float", "nan", "text"],
+)
+def test_a_candidate_metric_that_is_not_a_finite_number_fails_its_checks_with_a_note(value, shown):
+    foundry = FakeFoundry()
+    candidate = foundry.trained("candidate", val_auc_LAST=value)
+    deployed_champion(foundry, val_auc_LAST=0.90)
+    gate = spec(
+        thresholds={"val_auc": ">= 0.85"}, compare={"val_auc": "higher"}, champion_live_deployment_rid=DEPLOYMENT
+    )
+    result = run_gate(foundry, VersionRef(MODEL, candidate), gate)
+    note = f"the candidate's val_auc:LAST is {shown}, not a finite number"
+    assert [(row.verdict, row.candidate, row.note) for row in result.rows] == [("FAIL", None, note)] * 2
+    assert "\n".join(result.table().splitlines()[1:]) == "\n".join(
+        [
+            f"val_auc:LAST  -          -         >= 0.85      FAIL     {note}",
+            f"val_auc:LAST  -          0.9       >= champion  FAIL     {note}",
+        ]
+    )
+    json.dumps(result.as_dict(), allow_nan=False)
+
+
+def test_a_champion_metric_that_is_not_a_finite_number_fails_the_comparison_with_a_note():
+    foundry = FakeFoundry()
+    candidate = foundry.trained("candidate", val_auc_LAST=0.91)
+    deployed_champion(foundry, val_auc_LAST=float("nan"))
+    gate = spec(compare={"val_auc": "higher"}, champion_live_deployment_rid=DEPLOYMENT)
+    (row,) = run_gate(foundry, VersionRef(MODEL, candidate), gate).rows
+    assert (row.verdict, row.candidate, row.champion) == ("FAIL", 0.91, None)
+    assert row.note == "the champion's val_auc:LAST is NaN, not a finite number"

@@ -66,11 +66,10 @@ def test_a_missing_aggregation_says_which_aggregations_the_series_has():
         metric_value(metrics, Metric("val_loss", "MIN"), whose="candidate")
 
 
-@pytest.mark.parametrize("value", [None, "0.9", float("nan"), True])
-def test_a_metric_whose_value_is_not_a_finite_number_is_missing(value):
+@pytest.mark.parametrize("value", [None, "0.9", float("nan"), float("inf"), 10**400, True])
+def test_a_metric_whose_value_is_not_a_finite_number_has_no_value(value):
     metrics = summary_metrics({"summaryMetrics": [{"seriesName": "val_auc", "aggregation": "LAST", "value": value}]})
-    with pytest.raises(MissingMetricError, match="not a finite number"):
-        metric_value(metrics, Metric("val_auc", "LAST"), whose="candidate")
+    assert metric_value(metrics, Metric("val_auc", "LAST"), whose="candidate") is None
 
 
 def test_an_experiment_without_summary_metrics_has_none_available():

@@ -56,3 +56,26 @@ def test_a_paged_listing_asked_of_the_async_side_is_refused_before_any_request(
         asyncio.run(ask())
     assert str(info.value) == f"{endpoint} is paged; call it through the sync hook."
     assert stub_foundry.seen == []
+
+
+DEPLOYMENT = "ri.foundry-ml-live.main.live-deployment.echoing"
+
+
+def test_answers_echoing_the_token_come_back_redacted_from_the_sync_and_the_async_read(
+    stub_foundry: Any, set_connection: Callable[..., str]
+) -> None:
+    token = "echoed-token-7f3a"
+    set_connection(host=stub_foundry.url, password=token)
+    echoing = {"rid": DEPLOYMENT, f"x-{token}": [{"Authorization": f"Bearer {token}"}], "replicas": 2}
+    stub_foundry.on("GET", f"/api/v2/models/liveDeployments/{DEPLOYMENT}", (200, echoing, {}))
+    hook = ModelStudioHook(retry=FAST_RETRY)
+
+    async def read() -> dict[str, Any]:
+        try:
+            return await hook.aget_live_deployment(DEPLOYMENT)
+        finally:
+            await hook.aclose()
+
+    expected = {"rid": DEPLOYMENT, "x-***": [{"Authorization": "Bearer ***"}], "replicas": 2}
+    assert hook.get_live_deployment(DEPLOYMENT) == expected
+    assert asyncio.run(read()) == expected

@@ -4,12 +4,14 @@ metrics, templated arguments, and what importing it costs."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
 import pytest
 
 from airflow_provider_modelstudio._compat import AirflowFailException, AirflowSkipException
+from airflow_provider_modelstudio.emulator import STATIC_TOKEN
 from airflow_provider_modelstudio.emulator.scenario import (
     DEMO_CHAMPION_SOURCE_VERSION,
     DEMO_CHAMPION_VERSION,
@@ -20,6 +22,7 @@ from airflow_provider_modelstudio.emulator.scenario import (
     DEMO_WORSE_STUDIO,
 )
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryServerError
+from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
 from airflow_provider_modelstudio.operators.models import ModelVersionGateOperator
 from airflow_provider_modelstudio.operators.modelstudio import LaunchModelStudioOperator
 from tests.lifecycle_helpers import FAST, context
@@ -300,3 +303,44 @@ def test_the_candidate_may_be_the_launch_tasks_output(foundry_connection):
     ctx = {"ti": TaskInstance({"train": candidate})}
     op.render_template_fields(ctx)
     assert op.execute(ctx)["model_version_rid"] == candidate["model_version_rid"]
+
+
+# Secrets echoed in answers ----------------------------------------------------------------------------------
+
+
+def echo_the_token(answer, where):
+    """``answer`` with the connection's token where a hostile or debugging server might echo it."""
+    if where == "version source" and "linkedExperiment" in answer:
+        rest = {k: v for k, v in answer.items() if k != "linkedExperiment"}
+        return {**rest, "source": {"type": "promoted", "echo": f"Authorization: Bearer {STATIC_TOKEN}"}}
+    if where == "metric value" and "summaryMetrics" in answer:
+        metrics = [
+            {**m, "value": STATIC_TOKEN} if m["seriesName"] == "val_auc" else m for m in answer["summaryMetrics"]
+        ]
+        return {**answer, "summaryMetrics": metrics}
+    if where == "experiment status" and "summaryMetrics" in answer:
+        return {**answer, "status": f"FAILED for {STATIC_TOKEN}"}
+    return answer
+
+
+@pytest.mark.parametrize("where", ["version source", "metric value", "experiment status"])
+def test_a_token_echoed_in_a_gate_answer_reaches_no_result_message_xcom_or_log(
+    foundry_connection, monkeypatch, caplog, capsys, where
+):
+    caplog.set_level(logging.DEBUG)
+    candidate = trained()
+    real_call = FoundryClient.call
+
+    def call(self, name, *args, **kwargs):
+        answer = real_call(self, name, *args, **kwargs)
+        return echo_the_token(answer, where) if name in ("get_model_version", "get_experiment") else answer
+
+    monkeypatch.setattr(FoundryClient, "call", call)
+    ctx = context()
+    try:
+        outcome = json.dumps(gate(candidate=candidate, thresholds=THRESHOLDS).execute(ctx))
+    except AirflowFailException as failure:
+        outcome = f"{failure}\n{failure!r}"
+    everything = "\n".join([outcome, json.dumps(ctx["ti"].pushed), caplog.text, capsys.readouterr().out])
+    assert "***" in everything
+    assert STATIC_TOKEN not in everything
