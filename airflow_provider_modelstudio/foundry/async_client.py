@@ -4,7 +4,10 @@ Same contract as :class:`~airflow_provider_modelstudio.foundry.sync_client.Found
 operations a trigger needs are here. One ``httpx.AsyncClient`` per instance: create it in the event loop
 that uses it, and close it there. Redirects are never followed; each attempt (connect, send, the whole
 answer) is bounded by ``asyncio.timeout``; answers are read raw through the shared
-:class:`~airflow_provider_modelstudio.foundry.answers.AnswerReader`.
+:class:`~airflow_provider_modelstudio.foundry.answers.AnswerReader`. Only a small answer is decoded and parsed
+in the event loop; a larger or compressed one is decoded and parsed in a thread (``asyncio.to_thread``), so
+that the loop goes on serving every other trigger meanwhile. Connections are kept alive across poll rounds
+(see :data:`KEEPALIVE_SECONDS`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from airflow_provider_modelstudio.foundry.protocol import (
     AttemptTooLong,
     Done,
     Reauthenticate,
+    Step,
     Wait,
     prepare,
     user_agent,
@@ -38,6 +42,11 @@ from airflow_provider_modelstudio.foundry.protocol import (
 )
 from airflow_provider_modelstudio.foundry.retry import FailureKind, RetryPolicy
 from airflow_provider_modelstudio.foundry.settings import FoundrySettings
+
+KEEPALIVE_SECONDS = 120.0
+"""How long an idle connection is kept for the next request: longer than a poll interval (30 s by default), so
+that poll rounds reuse one connection instead of opening one (a TLS handshake) each round. ``httpx``'s default, 5 s,
+is shorter than any poll interval. A connection the server closed meanwhile is noticed and replaced."""
 
 
 def classify(exc: Exception) -> tuple[FailureKind, str]:
@@ -66,7 +75,7 @@ class AsyncFoundryClient:
             headers={"User-Agent": user_agent(), "Accept-Encoding": ACCEPT_ENCODING},
             verify=settings.verify,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=KEEPALIVE_SECONDS),
             follow_redirects=False,
         )
         warn_if_unverified(settings)
@@ -115,11 +124,14 @@ class AsyncFoundryClient:
             token = await self._token() if call.authenticated else None
             attempts.begin(token)
             try:
-                status, headers, body = await self._attempt(call, token)
+                status, headers, reader = await self._attempt(call, token)
             except Exception as exc:
                 step = attempts.failed_on(exc, *classify(exc))
             else:
-                step = attempts.answered(status, headers, body)
+                if reader.small:
+                    step = _judge(attempts, status, headers, reader)
+                else:
+                    step = await asyncio.to_thread(_judge, attempts, status, headers, reader)
             if isinstance(step, Done):
                 return step.value
             if isinstance(step, Reauthenticate):
@@ -127,8 +139,8 @@ class AsyncFoundryClient:
             elif isinstance(step, Wait):
                 await asyncio.sleep(step.seconds)
 
-    async def _attempt(self, call: ApiCall, token: str | None) -> tuple[int, Mapping[str, str], bytes]:
-        """Send ``call`` once and read the whole answer, within the attempt's time bound."""
+    async def _attempt(self, call: ApiCall, token: str | None) -> tuple[int, Mapping[str, str], AnswerReader]:
+        """Send ``call`` once and receive the whole answer, within the attempt's time bound (not decoded yet)."""
         limit = self.settings.attempt_limit
         deadline = asyncio.timeout(limit)
         try:
@@ -145,8 +157,8 @@ class AsyncFoundryClient:
             ):
                 reader = AnswerReader(response.headers)
                 async for chunk in response.aiter_raw():
-                    reader.feed(chunk)
-                return response.status_code, response.headers, reader.body()
+                    reader.hold(chunk)
+                return response.status_code, response.headers, reader
         except TimeoutError as exc:
             if deadline.expired():
                 raise AttemptTooLong(limit) from exc
@@ -162,3 +174,13 @@ class AsyncFoundryClient:
                 return token
             answer = await self._send(prepare("oauth2_token", form_body=token_form(self.settings)))
             return keep_grant(self.settings, answer)
+
+
+def _judge(attempts: Attempts, status: int, headers: Mapping[str, str], reader: AnswerReader) -> Step:
+    """Decode and parse a received answer, and decide what follows (in the loop for a small answer, else in a
+    thread)."""
+    try:
+        body = reader.body()
+    except Exception as exc:
+        return attempts.failed_on(exc, *classify(exc))
+    return attempts.answered(status, headers, body)

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_modelstudio.foundry.answers import (
     AnswerTooLarge,
+    TooManyValues,
     UnreadableAnswer,
     UnreadableJson,
     parse_json,
@@ -31,6 +32,7 @@ from airflow_provider_modelstudio.foundry.answers import (
 )
 from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, Endpoint
 from airflow_provider_modelstudio.foundry.errors import (
+    FoundryAnswerTooDense,
     FoundryAnswerTooLarge,
     FoundryApiError,
     FoundryAuthError,
@@ -199,6 +201,8 @@ class Attempts:
                 return Done(None)
             try:
                 return Done(parse_json(body))
+            except TooManyValues as exc:
+                raise self._too_dense(exc, len(body)) from None
             except UnreadableJson as exc:
                 return self.failed("no_answer", f"{status} with a body that is {exc}")
         if 300 <= status < 400:
@@ -312,6 +316,16 @@ class Attempts:
             f"{self.call} to connection {self.conn_id!r}: the answer is larger than {cause.limit} bytes{size}, more "
             "than any Foundry answer this provider reads, so it was not read and the call is not retried. A proxy "
             "or a server that is not Foundry probably answered: check the connection's host.",
+            method=self.call.method,
+            path=self.call.path,
+            limit=cause.limit,
+        )
+
+    def _too_dense(self, cause: TooManyValues, size: int) -> FoundryAnswerTooDense:
+        return FoundryAnswerTooDense(
+            f"{self.call} to connection {self.conn_id!r}: the answer ({size} bytes) holds more than {cause.limit} "
+            "JSON values, more than any Foundry answer this provider reads, so it was not parsed and the call is not "
+            "retried. A proxy or a server that is not Foundry probably answered: check the connection's host.",
             method=self.call.method,
             path=self.call.path,
             limit=cause.limit,
