@@ -26,7 +26,7 @@ MAX_JSON_DEPTH = 64
 MAX_JSON_VALUES = 200_000
 """The most JSON values (objects, arrays, strings, numbers, literals) read in one answer, counted before parsing
 (see :func:`json_values_at_most`). Foundry's largest answers here (a page of 100 runs, a getBatch of 100 builds)
-hold a few thousand; parsed, 200 000 values take at most about 30 MB and 50 ms."""
+count about 1 500 in the emulator; parsed, 200 000 values take at most about 30 MB."""
 
 SMALL_ANSWER_BYTES = 64 * 1024
 """Answers up to this size, not compressed, are decoded and parsed where they arrive (in the event loop, for the

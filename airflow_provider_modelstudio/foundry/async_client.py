@@ -91,13 +91,14 @@ class AsyncFoundryClient:
         json_body: Any = None,
     ) -> Any:
         """Call endpoint ``name`` and return its parsed JSON (None for an empty answer)."""
-        return await self._send(prepare(name, path_params, query, json_body))
+        return (await self._send(prepare(name, path_params, query, json_body))).value
 
     async def paged(self, name: str, path_params: Mapping[str, str], query: Mapping[str, Any]) -> AsyncIterator[Any]:
         """Every item of a paged endpoint, page after page (a listing that never ends is refused)."""
         pages = operations.Pages(str(prepare(name, path_params)), query, known_secrets(self.settings))
         while pages.query is not None:
-            for item in pages.after(await self.call(name, path_params, pages.query)):
+            page = await self._send(prepare(name, path_params, pages.query))
+            for item in pages.after(page.value, page.size):
                 yield item
 
     async def get_builds(self, build_rids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -111,7 +112,7 @@ class AsyncFoundryClient:
     async def cancel_build(self, build_rid: str) -> None:
         await self.call("cancel_build", {"buildRid": build_rid})
 
-    async def _send(self, call: ApiCall) -> Any:
+    async def _send(self, call: ApiCall) -> Done:
         attempts = Attempts(
             call,
             self.retry,
@@ -133,7 +134,7 @@ class AsyncFoundryClient:
                 else:
                     step = await asyncio.to_thread(_judge, attempts, status, headers, reader)
             if isinstance(step, Done):
-                return step.value
+                return step
             if isinstance(step, Reauthenticate):
                 forget_refused(self.settings, token)
             elif isinstance(step, Wait):
@@ -173,7 +174,7 @@ class AsyncFoundryClient:
             if token:
                 return token
             answer = await self._send(prepare("oauth2_token", form_body=token_form(self.settings)))
-            return keep_grant(self.settings, answer)
+            return keep_grant(self.settings, answer.value)
 
 
 def _judge(attempts: Attempts, status: int, headers: Mapping[str, str], reader: AnswerReader) -> Step:

@@ -113,7 +113,10 @@ def user_agent() -> str:
 
 @dataclass(frozen=True)
 class Done:
+    """The call's result: the answer's parsed JSON (None for an empty answer) and its size in bytes (decoded)."""
+
     value: Any
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,7 @@ class Attempts:
             if not body.strip():
                 return Done(None)
             try:
-                return Done(parse_json(body))
+                return Done(parse_json(body), len(body))
             except TooManyValues as exc:
                 raise self._too_dense(exc, len(body)) from None
             except UnreadableJson as exc:

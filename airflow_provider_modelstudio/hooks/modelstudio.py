@@ -111,7 +111,8 @@ class ModelStudioHook(BaseHook):
             pages = Pages(request.endpoint, request.body or {}, known_secrets(self.settings))
             items: list[Any] = []
             while pages.query is not None:
-                items += pages.after(client.call(request.endpoint, request.path_params, request.query, pages.query))
+                page = client.answer(request.endpoint, request.path_params, request.query, pages.query)
+                items += pages.after(page.value, page.size)
             return request.read(items)
         return request.read(client.call(request.endpoint, request.path_params, request.query, request.body))
 

@@ -1,6 +1,6 @@
 """The async transport over the wire: it stops waiting for a silent server at the read timeout (well before the
 attempt's bound), its token request carries no bearer header, a large answer is parsed while the event loop
-serves other coroutines, and requests reuse one connection."""
+serves other coroutines, and requests a poll interval apart reuse one connection."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from httpcore._async import http11 as httpcore_http11
 
 from airflow_provider_modelstudio.foundry import protocol
 from airflow_provider_modelstudio.foundry.answers import SMALL_ANSWER_BYTES, parse_json
@@ -97,3 +98,22 @@ def test_the_event_loop_serves_other_coroutines_while_a_large_answer_is_parsed(
 
     assert asyncio.run(both()) == large
     assert seen_while_parsing == [True]
+
+
+def test_requests_a_poll_interval_apart_reuse_one_connection(server: HostileServer, mocker: Any) -> None:
+    server.on("GET", BUILD_PATH, reply(200, {"rid": BUILD, "status": "RUNNING"}))
+    clock = mocker.patch.object(httpcore_http11, "time")
+    clock.monotonic.return_value = 1000.0
+
+    async def two_rounds() -> None:
+        client = AsyncFoundryClient(settings_from({"conn_type": "foundry", "host": server.url, "password": "s-1"}))
+        try:
+            await client.call("get_build", {"buildRid": BUILD})
+            clock.monotonic.return_value += 30.0  # the default poll interval
+            await client.call("get_build", {"buildRid": BUILD})
+        finally:
+            await client.aclose()
+
+    asyncio.run(two_rounds())
+    assert len(server.requests_to(BUILD_PATH)) == 2
+    assert server.connections == 1
