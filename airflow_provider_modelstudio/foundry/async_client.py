@@ -13,7 +13,10 @@ that the loop goes on serving every other trigger meanwhile. Connections are kep
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 from collections.abc import AsyncIterator, Iterable, Mapping
+from functools import cache
 from typing import Any
 
 import httpx
@@ -60,6 +63,18 @@ def classify(exc: Exception) -> tuple[FailureKind, str]:
     return "no_answer", f"unexpected {type(exc).__name__} while sending or reading ({exc})"
 
 
+def tls_context(verify: bool) -> ssl.SSLContext:
+    """The process's one TLS context for ``verify`` (and ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` as they are now),
+    shared by every client: loading the CA bundle costs each new client about 0.6 MB and 20 ms of the event loop
+    (every poller, every ``on_kill``, every deployment watch)."""
+    return _tls_context(verify, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@cache
+def _tls_context(verify: bool, cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context(verify=verify)
+
+
 class AsyncFoundryClient:
     """Calls Foundry asynchronously for one connection.
 
@@ -73,7 +88,7 @@ class AsyncFoundryClient:
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
             headers={"User-Agent": user_agent(), "Accept-Encoding": ACCEPT_ENCODING},
-            verify=settings.verify,
+            verify=tls_context(settings.verify),
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=KEEPALIVE_SECONDS),
             follow_redirects=False,

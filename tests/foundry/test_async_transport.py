@@ -1,10 +1,11 @@
 """The async transport over the wire: it stops waiting for a silent server at the read timeout (well before the
 attempt's bound), its token request carries no bearer header, a large answer is parsed while the event loop
-serves other coroutines, and requests a poll interval apart reuse one connection."""
+serves other coroutines, requests a poll interval apart reuse one connection, and clients share one TLS context."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -117,3 +118,20 @@ def test_requests_a_poll_interval_apart_reuse_one_connection(server: HostileServ
     asyncio.run(two_rounds())
     assert len(server.requests_to(BUILD_PATH)) == 2
     assert server.connections == 1
+
+
+def test_clients_share_one_tls_context_and_load_the_ca_bundle_once(mocker: Any, tmp_path: Any) -> None:
+    cert_file = tmp_path / "ca.pem"
+    cert_file.write_text("unused")
+    mocker.patch.dict("os.environ", {"SSL_CERT_FILE": str(cert_file)})
+    loads = mocker.patch(
+        "ssl.create_default_context", side_effect=lambda **kwargs: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    )
+    settings = settings_from({"conn_type": "foundry", "host": "foundry.example", "password": "s-1"})
+
+    async def three_clients() -> None:
+        for client in [AsyncFoundryClient(settings) for _ in range(3)]:
+            await client.aclose()
+
+    asyncio.run(three_clients())
+    loads.assert_called_once_with(cafile=str(cert_file))
