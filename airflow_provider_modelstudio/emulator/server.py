@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 LOOPBACK = "127.0.0.1"
 _START_TIMEOUT_SECONDS = 10.0
 _STOP_TIMEOUT_SECONDS = 5.0
+KEEPALIVE_SECONDS = 120
+"""How long an idle client connection stays open: longer than a poll interval, so that a triggerer's poll rounds
+reuse one connection (uvicorn's default, 5 s, closed it between rounds)."""
 
 
 def check_bind_host(host: str, *, allow_remote: bool) -> None:
@@ -129,6 +132,7 @@ class FoundryEmulator:
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=KEEPALIVE_SECONDS,
         )
         server = uvicorn.Server(config)
         self._server = server

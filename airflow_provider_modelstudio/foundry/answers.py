@@ -23,6 +23,15 @@ builds) are well under 1 MB."""
 MAX_JSON_DEPTH = 64
 """The deepest JSON nesting read. Foundry's answers nest fewer than 10 levels."""
 
+MAX_JSON_VALUES = 200_000
+"""The most JSON values (objects, arrays, strings, numbers, literals) read in one answer, counted before parsing
+(see :func:`json_values_at_most`). Foundry's largest answers here (a page of 100 runs, a getBatch of 100 builds)
+count about 1 500 in the emulator; parsed, 200 000 values take at most about 30 MB."""
+
+SMALL_ANSWER_BYTES = 64 * 1024
+"""Answers up to this size, not compressed, are decoded and parsed where they arrive (in the event loop, for the
+async transport); larger or compressed ones elsewhere (a thread)."""
+
 READ_CHUNK = 64 * 1024
 """Bytes asked of the network per read."""
 
@@ -53,6 +62,14 @@ class UnreadableJson(ValueError):
     """A body that is not complete JSON, or JSON nested deeper than :data:`MAX_JSON_DEPTH`."""
 
 
+class TooManyValues(UnreadableJson):
+    """JSON holding more values than :data:`MAX_JSON_VALUES` (refused before parsing, like an answer too large)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"JSON of more than {limit} values")
+        self.limit = limit
+
+
 class AnswerReader:
     """Collects one answer's body as it arrives, decoding it and refusing it past ``limit`` decoded bytes.
 
@@ -66,6 +83,8 @@ class AnswerReader:
         self._limit = limit
         self._parts: list[bytes] = []
         self._size = 0
+        self._held: list[bytes] = []
+        self._held_size = 0
         self._fed = False
         self._start = b""
         declared = _content_length(headers.get("Content-Length"))
@@ -111,8 +130,24 @@ class AnswerReader:
             else:
                 data = b""
 
+    def hold(self, chunk: bytes) -> None:
+        """Keep the next bytes received as they are, to decode in :meth:`body` (which may then run in a thread)."""
+        self._held_size += len(chunk)
+        if self._held_size > self._limit:
+            raise AnswerTooLarge(self._limit)
+        if chunk:
+            self._held.append(chunk)
+
+    @property
+    def small(self) -> bool:
+        """Whether the bytes held so far need no decoding and are at most :data:`SMALL_ANSWER_BYTES`."""
+        return self._inflater is None and self._held_size <= SMALL_ANSWER_BYTES
+
     def body(self) -> bytes:
-        """The whole decoded body, once the transport has read to the end."""
+        """The whole decoded body (the bytes held decoded first), once the transport has read to the end."""
+        held, self._held = self._held, []
+        for chunk in held:
+            self.feed(chunk)
         if self._inflater is not None and self._fed and not self._inflater.eof:
             raise UnreadableAnswer(f"the {self._coding} answer ends before its compressed stream does")
         return b"".join(self._parts)
@@ -139,9 +174,12 @@ def _content_length(value: str | None) -> int | None:
 def parse_json(body: bytes | str) -> Any:
     """Parse JSON defensively.
 
+    :raises TooManyValues: for JSON that may hold more than :data:`MAX_JSON_VALUES` values (before parsing it)
     :raises UnreadableJson: for anything that is not complete JSON, including JSON nested so deep that
         parsing or printing it would exhaust the interpreter's stack
     """
+    if json_values_at_most(body) > MAX_JSON_VALUES:
+        raise TooManyValues(MAX_JSON_VALUES)
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
@@ -149,6 +187,14 @@ def parse_json(body: bytes | str) -> Any:
     if _deeper_than(value, MAX_JSON_DEPTH):
         raise UnreadableJson(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
     return value
+
+
+def json_values_at_most(text: bytes | str) -> int:
+    """At least the number of values in the JSON ``text``, counted without parsing it: one, plus each ``{``,
+    ``[`` and ``,`` (every value but the outermost is the first of its container or follows a comma). Those
+    inside strings are counted too, so the count errs high, by the punctuation of the text's strings."""
+    data = text.encode() if isinstance(text, str) else text
+    return 1 + data.count(b"{") + data.count(b"[") + data.count(b",")
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

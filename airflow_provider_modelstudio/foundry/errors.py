@@ -56,6 +56,11 @@ class FoundryAnswerTooLarge(FoundryError):
         self.limit = limit
 
 
+class FoundryAnswerTooDense(FoundryAnswerTooLarge):
+    """An answer holding more JSON values than this provider parses (``limit`` is that count). Refused like an
+    answer too large: not retried; the request itself may have been processed."""
+
+
 class FoundryPagingError(FoundryError):
     """A paged listing that would never end: a page token came back again, or there were too many pages."""
 

@@ -8,11 +8,19 @@ from typing import Any
 from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.endpoints import BATCH_LIMIT
 from airflow_provider_modelstudio.foundry.errors import FoundryPagingError
+from airflow_provider_modelstudio.foundry.protocol import Done
 
 PAGE_SIZE = 100
 
 MAX_PAGES = 1000
 """The most pages one listing reads (100 000 items at :data:`PAGE_SIZE`); more means the listing never ends."""
+
+MAX_LISTING_ITEMS = MAX_PAGES * PAGE_SIZE
+"""The most items one listing reads, however many a page holds."""
+
+MAX_LISTING_BYTES = 64 * 1024 * 1024
+"""The most bytes (decoded) one listing reads, all pages together: :data:`MAX_LISTING_ITEMS` runs of about 670 bytes
+(the emulator's are about 510), instead of up to :data:`MAX_PAGES` answers of 16 MiB."""
 
 
 def next_page_query(query: Mapping[str, Any], page: Any) -> dict[str, Any] | None:
@@ -32,9 +40,10 @@ def page_items(page: Any) -> list[Any]:
 class Pages:
     """The queries of one paged listing, page after page, for any transport.
 
-    Refuses a listing that would never end, with :class:`~.errors.FoundryPagingError`: a page token that
+    Refuses, with :class:`~.errors.FoundryPagingError`, a listing that would never end: a page token that
     comes back (the same pages again, forever), a token that is not a string, or more than :data:`MAX_PAGES`
-    pages. It does not fetch anything.
+    pages; and one larger than any listing read here: more than :data:`MAX_LISTING_ITEMS` items or
+    :data:`MAX_LISTING_BYTES` bytes in all. It does not fetch anything.
 
     :param what: the listing, for messages (e.g. ``GET /api/v2/...``)
     :param query: the query of the first page (``pageSize`` is added)
@@ -46,12 +55,21 @@ class Pages:
         self.secrets = secrets
         self.query: dict[str, Any] | None = {"pageSize": PAGE_SIZE, **query}
         self.pages = 0
+        self.items = 0
+        self.size = 0
         self._tokens: set[Any] = {query.get("pageToken")}
 
-    def after(self, page: Any) -> list[Any]:
-        """Record ``page``, the answer to :attr:`query`; return its items and move :attr:`query` on (None
-        after the last page)."""
+    def after(self, page: Any, size: int) -> list[Any]:
+        """Record ``page``, the answer to :attr:`query` (``size`` bytes); return its items and move :attr:`query`
+        on (None after the last page)."""
         self.pages += 1
+        items = page_items(page)
+        self.items += len(items)
+        self.size += size
+        if self.items > MAX_LISTING_ITEMS:
+            raise self._too_large(f"more than {MAX_LISTING_ITEMS} items")
+        if self.size > MAX_LISTING_BYTES:
+            raise self._too_large(f"more than {MAX_LISTING_BYTES} bytes")
         following = next_page_query(self.query or {}, page)
         if following is not None:
             token = following["pageToken"]
@@ -63,7 +81,14 @@ class Pages:
                 raise self._refused(f"still had more pages after {MAX_PAGES}")
             self._tokens.add(token)
         self.query = following
-        return page_items(page)
+        return items
+
+    def _too_large(self, bound: str) -> FoundryPagingError:
+        return FoundryPagingError(
+            f"The listing {self.what} answered {bound} in {self.pages} page(s), more than any listing this provider "
+            "reads, so it was stopped. Foundry (or a proxy or cache in front of it) is not paging correctly; check "
+            "the host, and report the listing to Palantir support if the host is Foundry's."
+        )
 
     def _refused(self, what_happened: str) -> FoundryPagingError:
         return FoundryPagingError(
@@ -74,15 +99,17 @@ class Pages:
 
 
 def iterate_pages(
-    fetch: Callable[[Mapping[str, Any]], Any],
+    fetch: Callable[[Mapping[str, Any]], Done],
     query: Mapping[str, Any],
     what: str = "of a paged endpoint",
     secrets: Iterable[str] = (),
 ) -> Iterator[Any]:
-    """Every item of every page, fetching pages lazily (see :class:`Pages` for what is refused)."""
+    """Every item of every page, fetching pages (each parsed, with its size) lazily (see :class:`Pages` for what
+    is refused)."""
     pages = Pages(what, query, secrets)
     while pages.query is not None:
-        yield from pages.after(fetch(pages.query))
+        page = fetch(pages.query)
+        yield from pages.after(page.value, page.size)
 
 
 def batches(build_rids: Iterable[str]) -> list[list[str]]:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_modelstudio.foundry.answers import (
     AnswerTooLarge,
+    TooManyValues,
     UnreadableAnswer,
     UnreadableJson,
     parse_json,
@@ -31,6 +32,7 @@ from airflow_provider_modelstudio.foundry.answers import (
 )
 from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, Endpoint
 from airflow_provider_modelstudio.foundry.errors import (
+    FoundryAnswerTooDense,
     FoundryAnswerTooLarge,
     FoundryApiError,
     FoundryAuthError,
@@ -113,7 +115,10 @@ def user_agent() -> str:
 
 @dataclass(frozen=True)
 class Done:
+    """The call's result: the answer's parsed JSON (None for an empty answer) and its size in bytes (decoded)."""
+
     value: Any
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,7 +219,9 @@ class Attempts:
             if not body.strip():
                 return Done(None)
             try:
-                return Done(parse_json(body))
+                return Done(parse_json(body), len(body))
+            except TooManyValues as exc:
+                raise self._too_dense(exc, len(body)) from None
             except UnreadableJson as exc:
                 return self.failed("no_answer", f"{status} with a body that is {exc}")
         if 300 <= status < 400:
@@ -338,6 +345,16 @@ class Attempts:
             f"{self.call} to connection {self.conn_id!r}: the answer is larger than {cause.limit} bytes{size}, more "
             "than any Foundry answer this provider reads, so it was not read and the call is not retried. A proxy "
             "or a server that is not Foundry probably answered: check the connection's host.",
+            method=self.call.method,
+            path=self.call.path,
+            limit=cause.limit,
+        )
+
+    def _too_dense(self, cause: TooManyValues, size: int) -> FoundryAnswerTooDense:
+        return FoundryAnswerTooDense(
+            f"{self.call} to connection {self.conn_id!r}: the answer ({size} bytes) holds more than {cause.limit} "
+            "JSON values, more than any Foundry answer this provider reads, so it was not parsed and the call is not "
+            "retried. A proxy or a server that is not Foundry probably answered: check the connection's host.",
             method=self.call.method,
             path=self.call.path,
             limit=cause.limit,

@@ -218,18 +218,28 @@ class FoundryClient:
         json_body: Any = None,
     ) -> Any:
         """Call endpoint ``name`` and return its parsed JSON (None for an empty answer)."""
+        return self.answer(name, path_params, query, json_body).value
+
+    def answer(
+        self,
+        name: str,
+        path_params: Mapping[str, str | int] | None = None,
+        query: Mapping[str, str | int | None] | None = None,
+        json_body: Any = None,
+    ) -> Done:
+        """Call endpoint ``name`` and return its parsed JSON and size."""
         return self._send(prepare(name, path_params, query, json_body))
 
     def paged(self, name: str, path_params: Mapping[str, str], query: Mapping[str, Any]) -> Iterator[Any]:
         """Every item of a paged endpoint, page after page (a listing that never ends is refused)."""
         return operations.iterate_pages(
-            lambda q: self.call(name, path_params, q),
+            lambda q: self.answer(name, path_params, q),
             query,
             what=str(prepare(name, path_params)),
             secrets=known_secrets(self.settings),
         )
 
-    def _send(self, call: ApiCall) -> Any:
+    def _send(self, call: ApiCall) -> Done:
         attempts = Attempts(
             call,
             self.retry,
@@ -248,7 +258,7 @@ class FoundryClient:
             else:
                 step = attempts.answered(status, headers, body)
             if isinstance(step, Done):
-                return step.value
+                return step
             if isinstance(step, Reauthenticate):
                 forget_refused(self.settings, token)
             elif isinstance(step, Wait):
@@ -289,4 +299,4 @@ class FoundryClient:
             if token:
                 return token
             answer = self._send(prepare("oauth2_token", form_body=token_form(self.settings)))
-            return keep_grant(self.settings, answer)
+            return keep_grant(self.settings, answer.value)

@@ -21,6 +21,7 @@ from airflow_provider_modelstudio.foundry.answers import redacted
 from airflow_provider_modelstudio.foundry.auth import known_secrets
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.operations import Pages
+from airflow_provider_modelstudio.foundry.protocol import prepare
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.rids import MODEL_STUDIO, validate_rid
 from airflow_provider_modelstudio.foundry.settings import CONN_TYPE, DEFAULT_CONN_ID, FoundrySettings
@@ -109,10 +110,12 @@ class ModelStudioHook(BaseHook):
             path_params = {name: str(value) for name, value in request.path_params.items()}
             return self._read(request, list(client.paged(request.endpoint, path_params, request.query)))
         if request.paged_in_body:
-            pages = Pages(request.endpoint, request.body or {}, known_secrets(self.settings))
+            listing = str(prepare(request.endpoint, request.path_params))
+            pages = Pages(listing, request.body or {}, known_secrets(self.settings))
             items: list[Any] = []
             while pages.query is not None:
-                items += pages.after(client.call(request.endpoint, request.path_params, request.query, pages.query))
+                page = client.answer(request.endpoint, request.path_params, request.query, pages.query)
+                items += pages.after(page.value, page.size)
             return self._read(request, items)
         return self._read(request, client.call(request.endpoint, request.path_params, request.query, request.body))
 

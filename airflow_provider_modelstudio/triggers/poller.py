@@ -8,7 +8,9 @@ event loop: ``dag.test()`` runs each trigger in a fresh loop, and clients and lo
 
 Each subscriber receives, per poll, the build's status or the error of that check. A failed request (or an
 answer it cannot read) is a failed check for every wait it served, each counted against that wait's own
-limit, never the end of all of them. It does not judge statuses; triggers do.
+limit, never the end of all of them. Checks are handed over :data:`DELIVERY_SLICE` waits per turn of the event
+loop, so that waking (and logging) thousands of waits never holds the loop in one go. It does not judge
+statuses; triggers do.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import logging
 import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +35,10 @@ PollerKey = tuple[str, str]
 
 Check = str | FoundryError
 """One poll's news for one build: its status, or why the check failed."""
+
+DELIVERY_SLICE = 100
+"""Waits handed their check per turn of the event loop. Each wakes in the turn after, judges its status and may
+log a line (a status change, a heartbeat); 500 at once held the triggerer's loop for one long turn."""
 
 
 class Subscription:
@@ -170,30 +177,39 @@ class BuildPoller:
 
     async def _poll_once(self) -> None:
         rids = list(self._subscribers)
+        failure: Check
         try:
             statuses = await self.hook.aget_build_statuses(rids)
         except FoundryError as exc:
             log.warning("Checking %d build(s) failed: %s", len(rids), exc)
-            for rid in rids:
-                self._deliver(rid, exc)
-            return
+            failure = exc
         except Exception as exc:
             log.exception("Unexpected failure while checking %d build(s)", len(rids))
-            unexpected = PollingFailedError(f"Unexpected failure while checking builds: {exc!r}")
-            for rid in rids:
-                self._deliver(rid, unexpected)
+            failure = PollingFailedError(f"Unexpected failure while checking builds: {exc!r}")
+        else:
+            await self._deliver_each(rids, lambda rid: _check(rid, statuses))
             return
-        for rid in rids:
-            if rid not in statuses:
-                self._deliver(rid, FoundryError(f"Foundry did not return build {rid}."))
-            else:
-                status = statuses[rid]
-                # interned: thousands of waits keep their last status, and there are only a few distinct ones
-                self._deliver(rid, sys.intern(status) if status is not None else _unusable(rid))
+        await self._deliver_each(rids, lambda rid: failure)
+
+    async def _deliver_each(self, rids: list[str], check_of: Callable[[str], Check]) -> None:
+        """Hand each build's check to its waits, :data:`DELIVERY_SLICE` builds per turn of the event loop."""
+        for start in range(0, len(rids), DELIVERY_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            for rid in rids[start : start + DELIVERY_SLICE]:
+                self._deliver(rid, check_of(rid))
 
     def _deliver(self, rid: str, check: Check) -> None:
         for subscription in self._subscribers.get(rid, ()):
             subscription.deliver(check)
+
+
+def _check(build_rid: str, statuses: dict[str, str | None]) -> Check:
+    if build_rid not in statuses:
+        return FoundryError(f"Foundry did not return build {build_rid}.")
+    status = statuses[build_rid]
+    # interned: thousands of waits keep their last status, and there are only a few distinct ones
+    return sys.intern(status) if status is not None else _unusable(build_rid)
 
 
 def _unusable(build_rid: str) -> PollingFailedError:

@@ -5,14 +5,19 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
+from typing import Any
 
 import pytest
 
+from airflow_provider_modelstudio.foundry import answers
 from airflow_provider_modelstudio.foundry.answers import (
+    MAX_JSON_VALUES,
     AnswerReader,
     AnswerTooLarge,
+    TooManyValues,
     UnreadableAnswer,
     UnreadableJson,
+    json_values_at_most,
     parse_json,
     quoted,
     redact,
@@ -116,3 +121,20 @@ def test_quoted_is_one_redacted_line_of_bounded_length() -> None:
     text = quoted("line one\n\tline   two " + "s3cret " * 100, ["s3cret"], limit=40)
     assert text == "line one line two *** *** *** *** *** **..."
     assert quoted({"k": [1, 2]}) == '{"k": [1, 2]}'
+
+
+def test_json_of_as_many_values_as_the_limit_is_parsed() -> None:
+    values = parse_json(b"[" + b",".join([b"0"] * (MAX_JSON_VALUES - 1)) + b"]")
+    assert len(values) == MAX_JSON_VALUES - 1
+
+
+def test_json_of_more_values_than_the_limit_is_refused_without_parsing_it(mocker: Any) -> None:
+    loads = mocker.spy(answers.json, "loads")
+    with pytest.raises(TooManyValues, match=f"^JSON of more than {MAX_JSON_VALUES} values$"):
+        parse_json(b"[" + b",".join([b"0"] * MAX_JSON_VALUES) + b"]")
+    loads.assert_not_called()
+
+
+def test_the_value_count_errs_high_only_by_the_punctuation_of_strings() -> None:
+    assert json_values_at_most(b'{"a": [1, 2, {}], "b": "x"}') == 7
+    assert json_values_at_most('["a,{["]') == 5

@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_modelstudio.foundry import errors
 from airflow_provider_modelstudio.foundry.answers import AnswerReader, AnswerTooLarge, UnreadableAnswer, quoted, redact
 from airflow_provider_modelstudio.foundry.operations import Pages, iterate_pages
-from airflow_provider_modelstudio.foundry.protocol import Attempts, prepare
+from airflow_provider_modelstudio.foundry.protocol import Attempts, Done, prepare
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.shapes import batch_statuses, read_runs
 
@@ -102,8 +102,8 @@ def test_a_refused_static_token_says_to_paste_a_new_one_or_switch_to_oauth2() ->
 
 def test_a_listing_that_never_ends_says_who_to_tell() -> None:
     pages = Pages("GET /runs", {})
-    pages.after({"data": [], "nextPageToken": "p2"})
-    message = raised(lambda: pages.after({"data": [], "nextPageToken": "p2"}))
+    pages.after({"data": [], "nextPageToken": "p2"}, 100)
+    message = raised(lambda: pages.after({"data": [], "nextPageToken": "p2"}, 100))
     assert message == (
         "The listing GET /runs answered the page token 'p2' a second time, after 2 page(s): it would never end, so "
         "it was stopped. Foundry (or a proxy or cache in front of it) is not paging correctly; check the host, and "
@@ -183,8 +183,8 @@ def test_a_batch_answer_that_is_not_an_object_has_no_statuses() -> None:
 
 
 def test_an_unnamed_endless_listing_is_called_a_paged_endpoint_and_its_token_redacted() -> None:
-    def fetch(query: Any) -> Any:
-        return {"data": [1], "nextPageToken": f"p-{SECRET}"}
+    def fetch(query: Any) -> Done:
+        return Done({"data": [1], "nextPageToken": f"p-{SECRET}"}, 100)
 
     message = raised(lambda: list(iterate_pages(fetch, {}, secrets=[SECRET])))
     assert message.startswith("The listing of a paged endpoint answered the page token 'p-***' a second time")

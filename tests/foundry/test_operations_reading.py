@@ -16,6 +16,7 @@ from airflow_provider_modelstudio.foundry.operations import (
     next_page_query,
     page_items,
 )
+from airflow_provider_modelstudio.foundry.protocol import Done
 
 
 def build_rid(i: int) -> str:
@@ -51,9 +52,9 @@ def test_iterate_pages_follows_tokens_and_keeps_the_query() -> None:
     }
     seen: list[dict[str, Any]] = []
 
-    def fetch(query: Mapping[str, Any]) -> Any:
+    def fetch(query: Mapping[str, Any]) -> Done:
         seen.append(dict(query))
-        return pages[query.get("pageToken")]
+        return Done(pages[query.get("pageToken")], 100)
 
     assert list(iterate_pages(fetch, {"configVersion": 1})) == [1, 2, 3, 4]
     assert [q.get("pageToken") for q in seen] == [None, "b", "c"]
@@ -63,10 +64,10 @@ def test_iterate_pages_follows_tokens_and_keeps_the_query() -> None:
 def test_iterate_pages_is_lazy() -> None:
     calls = 0
 
-    def fetch(query: Mapping[str, Any]) -> Any:
+    def fetch(query: Mapping[str, Any]) -> Done:
         nonlocal calls
         calls += 1
-        return {"data": [calls], "nextPageToken": "more"}
+        return Done({"data": [calls], "nextPageToken": "more"}, 100)
 
     items = iterate_pages(fetch, {})
     assert next(items) == 1

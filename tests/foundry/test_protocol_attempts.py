@@ -112,7 +112,7 @@ def test_user_agent_names_provider_airflow_and_python_versions() -> None:
 
 
 def test_success_answer_returns_parsed_json() -> None:
-    assert attempts().answered(200, {}, b'{"rid": "x"}') == Done({"rid": "x"})
+    assert attempts().answered(200, {}, b'{"rid": "x"}') == Done({"rid": "x"}, 12)
 
 
 def test_empty_success_answer_returns_none() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_modelstudio.foundry import operations
 from airflow_provider_modelstudio.foundry.errors import FoundryPagingError
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import FAST_RETRY
@@ -51,3 +52,20 @@ def test_a_search_whose_page_token_comes_back_is_stopped_without_quoting_the_tok
     assert "answered the page token 'page-***' a second time, after 2 page(s)" in str(info.value)
     assert TOKEN not in str(info.value)
     assert len(stub_foundry.requests_to(SEARCH)) == 2
+
+
+def test_a_search_larger_in_all_than_the_listing_bound_is_stopped_naming_the_bound(
+    stub_foundry: Any, set_connection: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(operations, "MAX_LISTING_BYTES", 50_000)
+    stub_foundry.on(
+        "POST",
+        SEARCH,
+        *[(200, {"data": [{"rid": "e", "notes": "x" * 20_000}], "nextPageToken": f"p{i}"}, {}) for i in range(5)],
+    )
+    with pytest.raises(FoundryPagingError) as info:
+        _hook(stub_foundry, set_connection).search_experiments(MODEL)
+    assert str(info.value).startswith(
+        f"The listing POST {SEARCH} answered more than 50000 bytes in 3 page(s), more than any listing this "
+        "provider reads, so it was stopped."
+    )

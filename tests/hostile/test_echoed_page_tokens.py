@@ -38,7 +38,7 @@ LISTING = f"GET {RUNS_PATH}"
 def refusal(pages: Pages, *answers: Any) -> str:
     with pytest.raises(errors.FoundryPagingError) as info:
         for answer in answers:
-            pages.after(answer)
+            pages.after(answer, 100)
     return str(info.value)
 
 
