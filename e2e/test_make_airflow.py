@@ -63,9 +63,13 @@ def running() -> Iterator[Running]:
     script = Running(process)
     threading.Thread(target=script.collect, daemon=True).start()
     yield script
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    if process.poll() is None:  # Ctrl-C stops the services it started in their own sessions; SIGKILL would not
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=START_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def processes_in(home: Path) -> list[int]:
