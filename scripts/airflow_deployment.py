@@ -45,8 +45,11 @@ from typing import Any, TypeVar
 REPO = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
-# The health endpoint's name for each service that heartbeats (the api-server answers it itself).
+# The health endpoint's name for each kind of service that heartbeats (the api-server answers it itself).
 HEALTH_COMPONENTS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
+# A service named "<kind>-<n>" is one more instance of that kind (e.g. "triggerer-2"); "celery-worker" is a
+# Celery worker of the CeleryExecutor.
+CELERY_WORKER = "celery-worker"
 SWEEP_ROUNDS = 5
 START_TIMEOUT = 180.0
 MIGRATE_TIMEOUT = 300.0
@@ -320,6 +323,11 @@ class AirflowDeployment:
     :param extra_env: more environment variables for every service (e.g. ``MODELSTUDIO_POLL_SECONDS``).
     :param connection_in_db: store the connection in the database with ``airflow connections add`` (the UI shows
         and edits it there) instead of the services' environment (where the UI cannot see it).
+    :param services: the services to run; another instance of a kind is named ``<kind>-<n>`` (``triggerer-2``),
+        and ``celery-worker`` is a worker of the CeleryExecutor.
+    :param database_url: SQLAlchemy URL of the metadata database; None: SQLite under ``home``.
+    :param celery_broker_url: the Celery broker; set, the deployment runs the CeleryExecutor (results in the
+        metadata database), else the LocalExecutor.
     """
 
     home: Path
@@ -328,6 +336,9 @@ class AirflowDeployment:
     port: int = 0
     extra_env: Mapping[str, str] = field(default_factory=dict)
     connection_in_db: bool = False
+    services: tuple[str, ...] = SERVICES
+    database_url: str | None = None
+    celery_broker_url: str | None = None
     _services: dict[str, _Service] = field(default_factory=dict, init=False, repr=False)
     _secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
@@ -337,7 +348,9 @@ class AirflowDeployment:
         if not self.port:
             self.port = free_port()
         self.api = AirflowApi(self.url)
-        self._services = {name: _Service(name, self.home / "logs" / "services" / f"{name}.log") for name in SERVICES}
+        self._services = {
+            name: _Service(name, self.home / "logs" / "services" / f"{name}.log") for name in self.services
+        }
         # Generated once, shared by every service and kept across restarts (Airflow's own keys, not Foundry's).
         self._secrets = {
             "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
@@ -353,7 +366,7 @@ class AirflowDeployment:
     def service_log(self, name: str) -> Path:
         """The file holding a service's output.
 
-        :param name: one of :data:`SERVICES`.
+        :param name: one of the deployment's services.
         """
         return self._services[name].log_path
 
@@ -367,12 +380,12 @@ class AirflowDeployment:
                 "AIRFLOW_HOME": str(self.home),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if self.celery_broker_url else "LocalExecutor",
                 "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database_url or f"sqlite:///{self.home / 'airflow.db'}",
                 "AIRFLOW__API__BASE_URL": self.url,
                 "AIRFLOW__API__HOST": LOOPBACK,
                 "AIRFLOW__API__PORT": str(self.port),
@@ -385,6 +398,10 @@ class AirflowDeployment:
                 "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(TRIGGERER_HEALTH_THRESHOLD_SECONDS),
             }
         )
+        if self.celery_broker_url:
+            env["AIRFLOW__CELERY__BROKER_URL"] = self.celery_broker_url
+            env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+            env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = str(PARALLELISM)
         env.update(self._secrets)
         env.update(self.extra_env)
         return env
@@ -417,9 +434,9 @@ class AirflowDeployment:
                 self.run_cli("connections", "delete", CONN_ID)
                 self.run_cli(*add)
         env = self.environment()
-        for name in SERVICES:
+        for name in self.services:
             self._spawn(name, env)
-        for name in SERVICES:
+        for name in self.services:
             self.wait_ready(name)
 
     def stop(self) -> None:
@@ -431,13 +448,13 @@ class AirflowDeployment:
         try:
             self._terminate()
         finally:
-            for name in SERVICES:
+            for name in self.services:
                 self._kill(name)
 
     def kill(self, name: str) -> None:
         """SIGKILL a service and every process it started (a crash: no cleanup runs); wait until it is gone.
 
-        :param name: one of :data:`SERVICES`.
+        :param name: one of the deployment's services.
         """
         if self._services[name].process is None:
             raise DeploymentError(f"service {name!r} is not running; start() or restart() it first")
@@ -446,7 +463,7 @@ class AirflowDeployment:
     def restart(self, name: str) -> None:
         """Start a service again (after :meth:`kill`, or stopping a running one first) and wait until healthy.
 
-        :param name: one of :data:`SERVICES`.
+        :param name: one of the deployment's services.
         """
         if self._services[name].process is not None:
             self.kill(name)
@@ -456,7 +473,7 @@ class AirflowDeployment:
     def wait_ready(self, name: str, timeout: float = START_TIMEOUT) -> None:
         """Wait until a service answers (api-server) or heartbeats since it started (the others).
 
-        :param name: one of :data:`SERVICES`.
+        :param name: one of the deployment's services.
         :param timeout: seconds.
         :raises DeploymentError: when it exits or stays unhealthy; the message holds its log's tail.
         """
@@ -472,7 +489,7 @@ class AirflowDeployment:
                 health = self.api.health()
             except (OSError, DeploymentError):
                 return False
-            component = HEALTH_COMPONENTS.get(name)
+            component = HEALTH_COMPONENTS.get(_kind(name))
             if component is None:
                 return True
             status = health.get(component) or {}
@@ -593,10 +610,11 @@ class AirflowDeployment:
     def _spawn(self, name: str, env: Mapping[str, str]) -> None:
         service = self._services[name]
         service.log_path.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "airflow", name]
-        if name == "api-server":
+        kind = _kind(name)
+        argv = [sys.executable, "-m", "airflow", *(["celery", "worker"] if kind == CELERY_WORKER else [kind])]
+        if kind == "api-server":
             argv += ["--host", LOOPBACK, "--port", str(self.port)]
-        if name in ("scheduler", "triggerer"):
+        if kind in ("scheduler", "triggerer", CELERY_WORKER):
             # Their log servers would listen on every interface, on fixed ports; the api-server reads the
             # log files directly on this machine.
             argv.append("--skip-serve-logs")
@@ -633,6 +651,12 @@ class AirflowDeployment:
                         os.kill(pid, signal.SIGKILL)
                 time.sleep(0.1)
             service.session = None
+
+
+def _kind(name: str) -> str:
+    """The kind of a service: ``triggerer`` for ``triggerer-2``."""
+    base, _, number = name.rpartition("-")
+    return base if number.isdigit() else name
 
 
 def _signal_group(service: _Service, signum: int) -> None:
