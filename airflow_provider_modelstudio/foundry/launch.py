@@ -1,8 +1,8 @@
 """Launching a run without ever starting two.
 
 Launch is not idempotent and carries no client-chosen key, so after a failure that may have reached
-Foundry (no answer, a dropped or unreadable answer, a 5xx, a 429/503 that is not Foundry's own envelope) a
-blind retry could start a second training run. Before launching, the studio's run ids are noted; after such
+Foundry (see :func:`~.writes.may_have_written`: no answer, an unreadable answer, a 5xx, any 429) a blind
+retry could start a second training run. Before launching, the studio's run ids are noted; after such
 a failure the runs are listed again: exactly one new run is adopted, none means launching again is safe,
 several (another launcher was busy on the same studio) is an error that lists them, and a listing that
 fails is :class:`~.errors.LaunchOutcomeUnknown`. After a launch again, the runs are watched a while longer:
@@ -21,13 +21,12 @@ from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.auth import known_secrets
 from airflow_provider_modelstudio.foundry.errors import (
     DuplicateRunsError,
-    FoundryAnswerTooLarge,
     FoundryApiError,
     FoundryError,
-    FoundryTransportError,
     LaunchOutcomeUnknown,
 )
-from airflow_provider_modelstudio.foundry.retry import QOS_STATUSES, plan_retry
+from airflow_provider_modelstudio.foundry.retry import plan_retry
+from airflow_provider_modelstudio.foundry.writes import may_have_written
 
 if TYPE_CHECKING:
     from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
@@ -36,25 +35,6 @@ log = logging.getLogger(__name__)
 
 SURPLUS_WATCH_MIN = 5.0
 """Seconds; the shortest watch for a surplus run after a launch again (see :meth:`_Launch.cancel_surplus`)."""
-
-
-def may_have_created_run(exc: FoundryError) -> bool:
-    """Whether a failed launch may nevertheless have started a run.
-
-    Only a proof counts as "no": the request never left; Foundry's own error envelope on a QoS answer
-    (429, 503); a 4xx other than 408 and 429 (the request was refused as it stands); a redirect; anything
-    found before sending. Everything else may have created a run: a lost or unreadable answer, an answer too
-    large to read, any 5xx, a 408, and a 429 or 503 from a proxy (an HTML page, an empty body).
-    """
-    if isinstance(exc, FoundryTransportError):
-        return exc.may_have_reached_server
-    if isinstance(exc, FoundryAnswerTooLarge):
-        return True
-    if isinstance(exc, FoundryApiError):
-        if exc.status_code in QOS_STATUSES:
-            return not exc.from_foundry
-        return exc.status_code >= 500 or exc.status_code == 408
-    return False
 
 
 def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float], None]) -> dict[str, Any]:
@@ -80,7 +60,7 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
         try:
             answer = client.call("launch_model_studio", {"modelStudioRid": studio_rid})
         except FoundryError as exc:
-            if not may_have_created_run(exc):
+            if not may_have_written(exc):
                 raise
             failure = exc
         else:
@@ -111,7 +91,12 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
             )
         unresolved += 1
         watch = max(SURPLUS_WATCH_MIN, settle)
-        delay = plan_retry(client.retry, attempt=attempt, elapsed=time.monotonic() - started)
+        delay = plan_retry(
+            client.retry,
+            attempt=attempt,
+            elapsed=time.monotonic() - started,
+            retry_after=getattr(failure, "retry_after", None),
+        )
         if delay is None:
             raise failure
         log.warning("The launch failed (%s) and created no run; launching again in %.1f s.", failure, delay)

@@ -1,7 +1,7 @@
 """Promoting a model version without ever making two copies.
 
 ``promoteVersion`` is not idempotent: each call makes a new version under a new RID. After a failure that may
-have reached Foundry (see :func:`~.launch.may_have_created_run`), the target branch is listed again for a
+have reached Foundry (see :func:`~.writes.may_have_written`), the target branch is listed again for a
 settling window: a new version promoted from the same source is adopted; none means promoting again is safe;
 several (someone else promoted the same version meanwhile) is an error naming them. Versions carry their
 origin (``source.previousModelVersionRid``), so unlike runs they can be told apart exactly. This module does
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError, PromotionOutcomeUnknown
-from airflow_provider_modelstudio.foundry.launch import may_have_created_run
+from airflow_provider_modelstudio.foundry.writes import may_have_written
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def promote_once(
         try:
             return promote()
         except FoundryError as exc:
-            if not may_have_created_run(exc):
+            if not may_have_written(exc):
                 raise
             failure = exc
         copies = _new_copies(list_branch, known, source_version_rid, sleep, settle)

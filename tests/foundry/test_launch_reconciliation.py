@@ -14,6 +14,7 @@ from airflow_provider_modelstudio.foundry import launch as launch_module
 from airflow_provider_modelstudio.foundry.errors import (
     CancelBuildPermissionDenied,
     FoundryError,
+    FoundryRateLimited,
     FoundryServerError,
     FoundryTransportError,
     LaunchOutcomeUnknown,
@@ -332,6 +333,21 @@ def test_a_launch_that_keeps_creating_nothing_is_tried_as_often_as_the_policy_al
         launch(foundry, clock)
     assert info.value is BAD_GATEWAY
     assert [name for name, _ in foundry.requests].count("launch_model_studio") == 3
+
+
+def test_a_rate_limited_launch_that_created_nothing_is_launched_again_after_retry_after(clock: Clock) -> None:
+    throttled = FoundryRateLimited(
+        method="POST",
+        path="/launch",
+        status_code=429,
+        error_code="CUSTOM_SERVER",
+        error_name="Default:TooManyRequests",
+        retry_after=7.0,
+    )
+    foundry = Foundry(clock, throttled, a_run("r-ours"), takes=0)
+    launch(foundry, clock)
+    (first, second) = [at for name, at in foundry.requests if name == "launch_model_studio"]
+    assert second - first == 2.0 + 7.0  # the settling window, then Retry-After
 
 
 def test_an_adopted_run_is_logged_with_the_lost_answer_and_the_run(
