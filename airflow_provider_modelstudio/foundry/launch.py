@@ -26,6 +26,7 @@ from airflow_provider_modelstudio.foundry.errors import (
     LaunchOutcomeUnknown,
 )
 from airflow_provider_modelstudio.foundry.retry import plan_retry
+from airflow_provider_modelstudio.foundry.rids import BUILD, answered_rid
 from airflow_provider_modelstudio.foundry.writes import may_have_written
 
 if TYPE_CHECKING:
@@ -58,20 +59,21 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
     while True:
         attempt += 1
         try:
-            answer = client.call("launch_model_studio", {"modelStudioRid": studio_rid})
+            run = _checked(
+                client.call("launch_model_studio", {"modelStudioRid": studio_rid}), studio_rid, launch.secrets
+            )
         except FoundryError as exc:
             if not may_have_written(exc):
                 raise
             failure = exc
         else:
-            run = _checked(answer, studio_rid, launch.secrets)
             if unresolved:
                 launch.cancel_surplus(run, unresolved, watch)
             return run
         settle = _settling_window(client, failure)
         new_runs = launch.new_runs(failure, settle)
         if len(new_runs) == 1:
-            (run,) = new_runs
+            run = _checked(new_runs[0], studio_rid, launch.secrets)
             log.warning(
                 "The launch answer was lost (%s), but Foundry created run %s: adopting it instead of launching again.",
                 failure,
@@ -104,12 +106,15 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
 
 
 def _checked(run: Any, studio_rid: str, secrets: Iterable[str]) -> dict[str, Any]:
+    """``run`` when it has a build to follow, named by a build RID; an answer naming something else as its build
+    raises :class:`~.errors.FoundryAnswerError` (the launch may have started a run: it is reconciled)."""
     if not isinstance(run, dict) or not isinstance(run.get("buildRid"), str):
         raise FoundryError(
             f"Foundry accepted the launch of {studio_rid} but its answer has no buildRid to follow: "
             f"{quoted(run, secrets, limit=300)}. Check the studio's runs in Foundry; a newer API version may have "
             "changed the answer."
         )
+    answered_rid(run["buildRid"], BUILD, field="buildRid", what=f"the launch of {studio_rid}", secrets=secrets)
     return run
 
 
