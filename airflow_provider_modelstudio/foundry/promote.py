@@ -62,7 +62,7 @@ def promote_once(
     what = f"promoteVersion of {source_version_rid}"
     known = {str(v.get("rid")) for v in list_branch()}
     failure: FoundryError | None = None
-    for _attempt in range(2):
+    for attempt in range(2):
         try:
             copy = _checked(promote(), what, secrets)
         except FoundryError as exc:
@@ -79,7 +79,9 @@ def promote_once(
             log.warning(
                 "The promotion's answer was lost (%s), but Foundry made version %s: adopting it.", failure, copy["rid"]
             )
-            return copy
+            if attempt == 0:
+                return copy
+            return _Branch(list_branch, known, source_version_rid, sleep, secrets).latest_copy(copy, failure, settle)
         if copies:
             raise PromotionOutcomeUnknown(
                 f"The promotion of {source_version_rid} got no answer ({failure}) and {len(copies)} copies of it "

@@ -202,6 +202,16 @@ def test_a_copy_listed_only_after_the_settling_window_is_returned_as_the_latest_
     )
 
 
+def test_a_copy_adopted_after_promoting_again_is_watched_for_a_late_copy_too(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, None), (LOST, copy_of("second")))
+    appearing_at(branch, clock, 114.0, copy_of("late"))
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.late"
+    assert "surplus: ri.models.main.model-version.second." in caplog.messages[-1]
+
+
 def test_a_late_copy_listed_below_ours_is_named_surplus_and_ours_returned(
     clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
