@@ -111,7 +111,14 @@ def run(status: str = "SUCCEEDED", *, outputs: dict[str, Any] | None = None) -> 
         resolved_outputs=(
             outputs
             if outputs is not None
-            else {"model": {"type": "model", "modelRid": MODEL, "modelVersionRid": VERSION, "experimentRid": "ri.e"}}
+            else {
+                "model": {
+                    "type": "model",
+                    "modelRid": MODEL,
+                    "modelVersionRid": VERSION,
+                    "experimentRid": "ri.models.main.experiment.e",
+                }
+            }
         ),
     )
 
@@ -153,7 +160,7 @@ def test_a_succeeded_run_sets_the_event_extra_of_its_models_outlet() -> None:
         "build_rid": BUILD,
         "config_version": 3,
         "output_alias": "model",
-        "experiment_rid": "ri.e",
+        "experiment_rid": "ri.models.main.experiment.e",
     }
 
 

@@ -61,6 +61,13 @@ class FoundryAnswerTooDense(FoundryAnswerTooLarge):
     answer too large: not retried; the request itself may have been processed."""
 
 
+class FoundryAnswerError(FoundryError):
+    """Foundry accepted a request, but its answer holds a value that cannot be used (a RID that is not one).
+
+    For a write, the request may have been carried out: it is reconciled like a lost answer.
+    """
+
+
 class FoundryPagingError(FoundryError):
     """A paged listing that would never end: a page token came back again, or there were too many pages."""
 

@@ -1,8 +1,8 @@
 """Launching a run without ever starting two.
 
 Launch is not idempotent and carries no client-chosen key, so after a failure that may have reached
-Foundry (no answer, a dropped or unreadable answer, a 5xx, a 429/503 that is not Foundry's own envelope) a
-blind retry could start a second training run. Before launching, the studio's run ids are noted; after such
+Foundry (see :func:`~.writes.may_have_written`: no answer, an unreadable answer, a 5xx, any 429) a blind
+retry could start a second training run. Before launching, the studio's run ids are noted; after such
 a failure the runs are listed again: exactly one new run is adopted, none means launching again is safe,
 several (another launcher was busy on the same studio) is an error that lists them, and a listing that
 fails is :class:`~.errors.LaunchOutcomeUnknown`. After a launch again, the runs are watched a while longer:
@@ -21,13 +21,13 @@ from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.auth import known_secrets
 from airflow_provider_modelstudio.foundry.errors import (
     DuplicateRunsError,
-    FoundryAnswerTooLarge,
     FoundryApiError,
     FoundryError,
-    FoundryTransportError,
     LaunchOutcomeUnknown,
 )
-from airflow_provider_modelstudio.foundry.retry import QOS_STATUSES, plan_retry
+from airflow_provider_modelstudio.foundry.retry import plan_retry
+from airflow_provider_modelstudio.foundry.rids import BUILD, answered_rid
+from airflow_provider_modelstudio.foundry.writes import may_have_written
 
 if TYPE_CHECKING:
     from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
@@ -36,25 +36,6 @@ log = logging.getLogger(__name__)
 
 SURPLUS_WATCH_MIN = 5.0
 """Seconds; the shortest watch for a surplus run after a launch again (see :meth:`_Launch.cancel_surplus`)."""
-
-
-def may_have_created_run(exc: FoundryError) -> bool:
-    """Whether a failed launch may nevertheless have started a run.
-
-    Only a proof counts as "no": the request never left; Foundry's own error envelope on a QoS answer
-    (429, 503); a 4xx other than 408 and 429 (the request was refused as it stands); a redirect; anything
-    found before sending. Everything else may have created a run: a lost or unreadable answer, an answer too
-    large to read, any 5xx, a 408, and a 429 or 503 from a proxy (an HTML page, an empty body).
-    """
-    if isinstance(exc, FoundryTransportError):
-        return exc.may_have_reached_server
-    if isinstance(exc, FoundryAnswerTooLarge):
-        return True
-    if isinstance(exc, FoundryApiError):
-        if exc.status_code in QOS_STATUSES:
-            return not exc.from_foundry
-        return exc.status_code >= 500 or exc.status_code == 408
-    return False
 
 
 def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float], None]) -> dict[str, Any]:
@@ -78,20 +59,21 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
     while True:
         attempt += 1
         try:
-            answer = client.call("launch_model_studio", {"modelStudioRid": studio_rid})
+            run = _checked(
+                client.call("launch_model_studio", {"modelStudioRid": studio_rid}), studio_rid, launch.secrets
+            )
         except FoundryError as exc:
-            if not may_have_created_run(exc):
+            if not may_have_written(exc):
                 raise
             failure = exc
         else:
-            run = _checked(answer, studio_rid, launch.secrets)
             if unresolved:
                 launch.cancel_surplus(run, unresolved, watch)
             return run
         settle = _settling_window(client, failure)
         new_runs = launch.new_runs(failure, settle)
         if len(new_runs) == 1:
-            (run,) = new_runs
+            run = _checked(new_runs[0], studio_rid, launch.secrets)
             log.warning(
                 "The launch answer was lost (%s), but Foundry created run %s: adopting it instead of launching again.",
                 failure,
@@ -111,7 +93,12 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
             )
         unresolved += 1
         watch = max(SURPLUS_WATCH_MIN, settle)
-        delay = plan_retry(client.retry, attempt=attempt, elapsed=time.monotonic() - started)
+        delay = plan_retry(
+            client.retry,
+            attempt=attempt,
+            elapsed=time.monotonic() - started,
+            retry_after=getattr(failure, "retry_after", None),
+        )
         if delay is None:
             raise failure
         log.warning("The launch failed (%s) and created no run; launching again in %.1f s.", failure, delay)
@@ -119,12 +106,15 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
 
 
 def _checked(run: Any, studio_rid: str, secrets: Iterable[str]) -> dict[str, Any]:
+    """``run`` when it has a build to follow, named by a build RID; an answer naming something else as its build
+    raises :class:`~.errors.FoundryAnswerError` (the launch may have started a run: it is reconciled)."""
     if not isinstance(run, dict) or not isinstance(run.get("buildRid"), str):
         raise FoundryError(
             f"Foundry accepted the launch of {studio_rid} but its answer has no buildRid to follow: "
             f"{quoted(run, secrets, limit=300)}. Check the studio's runs in Foundry; a newer API version may have "
             "changed the answer."
         )
+    answered_rid(run["buildRid"], BUILD, field="buildRid", what=f"the launch of {studio_rid}", secrets=secrets)
     return run
 
 

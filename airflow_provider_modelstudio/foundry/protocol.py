@@ -241,7 +241,7 @@ class Attempts:
             secrets=self.secrets,
         )
         do_not_retry = headers.get("QoS-Retry-Hint", "").strip().lower() == "do-not-retry"
-        if is_retryable(self.call.endpoint, "status", status, do_not_retry, error.from_foundry):
+        if is_retryable(self.call.endpoint, "status", status, do_not_retry):
             delay = self._delay(retry_after)
             if delay is not None:
                 self._log_retry(f"answered {status}", delay, retry_after)

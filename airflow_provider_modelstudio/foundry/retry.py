@@ -15,8 +15,7 @@ from airflow_provider_modelstudio.foundry.endpoints import Endpoint
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
 
 QOS_STATUSES = frozenset({429, 503})
-"""Foundry's quality-of-service answers: when Foundry itself sends them (its JSON error envelope), the request
-was refused before it was processed."""
+"""Foundry's quality-of-service answers: worth repeating on idempotent endpoints, after a backoff."""
 
 SERVER_STATUSES = frozenset({500, 502, 504})
 """Server failures after which a request may or may not have been processed."""
@@ -90,27 +89,24 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def is_retryable(
-    endpoint: Endpoint, kind: FailureKind, status: int | None, do_not_retry: bool, from_foundry: bool = False
-) -> bool:
+def is_retryable(endpoint: Endpoint, kind: FailureKind, status: int | None, do_not_retry: bool) -> bool:
     """Whether a failure of this kind may be retried on this endpoint at all.
 
-    Requests that never left are always safe to repeat. QoS answers (429, 503) are repeated on idempotent
-    endpoints; on a non-idempotent one only when they are Foundry's own error envelope (``from_foundry``),
-    which proves the request was refused unprocessed; a proxy's 503 page or an empty 503 proves nothing.
-    Server errors and lost answers are repeated only on idempotent endpoints. Everything not repeated on a
-    launch means "maybe created", which the caller must resolve (see
-    :mod:`airflow_provider_modelstudio.foundry.launch`).
-
-    :param from_foundry: the error answer was Foundry's JSON error envelope
+    Requests that never left are always safe to repeat. A non-idempotent endpoint (a write Foundry cannot
+    deduplicate) is repeated for nothing else: every other failure, a QoS answer in Foundry's own envelope
+    included, may have come after the write, and the caller reconciles it (see :mod:`.writes`). On
+    idempotent endpoints QoS answers (429, 503) are repeated unless the server asks not to, and so are
+    server errors and lost answers.
     """
     if kind == "not_sent":
         return True
+    if not endpoint.idempotent:
+        return False
     if kind == "no_answer":
-        return endpoint.idempotent
+        return True
     if status in QOS_STATUSES:
-        return not do_not_retry and (endpoint.idempotent or from_foundry)
-    return status in SERVER_STATUSES and endpoint.idempotent
+        return not do_not_retry
+    return status in SERVER_STATUSES
 
 
 def plan_retry(

@@ -1,13 +1,19 @@
-"""Resource identifier (RID) validation, done before any request is sent."""
+"""Resource identifier (RID) validation: of RIDs from users before any request is sent, and of RIDs read from
+Foundry's answers (one rule for both) before they are used or announced."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+from airflow_provider_modelstudio.foundry.answers import quoted
+from airflow_provider_modelstudio.foundry.errors import FoundryAnswerError, FoundryConfigError
 
 RID_PATTERN = re.compile(r"^ri\.[a-z][a-z0-9-]*\.([a-z0-9][a-z0-9\-]*)?\.[a-z][a-z0-9-]*\.[a-zA-Z0-9._-]+$")
+
+MAX_RID_LENGTH = 256
+"""The longest RID accepted. Foundry's RIDs (a UUID as locator) are under 100 characters."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,14 @@ LIVE_DEPLOYMENT = RidKind(
 )
 
 
+def is_rid(value: object, kind: RidKind) -> bool:
+    """Whether ``value`` is, exactly (no surrounding whitespace), a well-formed RID of ``kind``."""
+    if not isinstance(value, str) or len(value) > MAX_RID_LENGTH or not RID_PATTERN.fullmatch(value):
+        return False
+    service, _, type_name = value.split(".")[1:4]
+    return service in kind.services and type_name == kind.type_name
+
+
 def validate_rid(value: object, kind: RidKind, *, field: str) -> str:
     """Return ``value`` when it is a well-formed RID of ``kind``, else raise :class:`FoundryConfigError`.
 
@@ -47,11 +61,31 @@ def validate_rid(value: object, kind: RidKind, *, field: str) -> str:
     :param field: the argument or field name, for the message
     """
     text = value.strip() if isinstance(value, str) else value
-    if isinstance(text, str) and RID_PATTERN.match(text):
-        service, _, type_name = text.split(".")[1:4]
-        if service in kind.services and type_name == kind.type_name:
-            return text
+    if is_rid(text, kind):
+        return str(text)
+    shown = repr(value)
     raise FoundryConfigError(
-        f"{field}={value!r} is not a {kind.label} RID. Expected the form {kind.expected_form} "
-        f"(for example ri.{kind.services[0]}.main.{kind.type_name}.1a2b3c4d-...); {kind.where_to_find}."
+        f"{field}={shown if len(shown) <= 100 else shown[:100] + '...'} is not a {kind.label} RID. Expected the form "
+        f"{kind.expected_form} (for example ri.{kind.services[0]}.main.{kind.type_name}.1a2b3c4d-...); "
+        f"{kind.where_to_find}."
+    )
+
+
+def answered_rid(value: object, kind: RidKind, *, field: str, what: str, secrets: Iterable[str] = ()) -> str:
+    """Return ``value``, read from Foundry's answer to ``what``, when it is a well-formed RID of ``kind``; else
+    raise :class:`FoundryAnswerError` quoting it short and redacted.
+
+    :param value: the value read
+    :param kind: the kind of RID expected
+    :param field: the answer's field, for the message
+    :param what: the request answered, for the message (e.g. ``"promoteVersion of ri...."``)
+    :param secrets: never quoted back
+    """
+    if is_rid(value, kind):
+        return str(value)
+    shown = "nothing" if value is None else quoted(value, secrets, limit=100)
+    raise FoundryAnswerError(
+        f"Foundry's answer to {what} holds {shown} as {field}, which is not a {kind.label} RID "
+        f"({kind.expected_form}), so it is neither used nor announced. A proxy or a server that is not Foundry may "
+        "have answered: check the connection's host, and the result in Foundry."
     )

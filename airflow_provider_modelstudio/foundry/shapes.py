@@ -2,7 +2,9 @@
 
 Keys are snake_case from here on; nothing downstream reads Foundry's camelCase names. Readers are tolerant
 of fields Foundry adds later and of optional fields it leaves out, and strict about what a caller cannot do
-without (a run must have a build to follow). They do not validate RIDs (see :mod:`.rids`).
+without (a run must have a build to follow). RIDs they read are checked as strictly as users' RIDs (see
+:func:`.rids.answered_rid`): a run whose ``buildRid`` or model output RIDs are not RIDs of their kind is
+refused, never used or announced.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypedDict, cast
 
+from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.foundry.rids import BUILD, EXPERIMENT, MODEL, MODEL_VERSION, RidKind, answered_rid
 
 
 class ModelOutput(TypedDict):
@@ -56,7 +60,7 @@ def read_run(answer: Any, *, what: str) -> Run:
     version = answer.get("configVersion")
     return Run(
         run_id=_text(answer.get("runId")),
-        build_rid=answer["buildRid"],
+        build_rid=answered_rid(answer["buildRid"], BUILD, field="buildRid", what=what),
         job_rid=_text(answer.get("jobRid")),
         config_version=version if isinstance(version, int) and not isinstance(version, bool) else None,
         started_by=_text(answer.get("startedBy")),
@@ -88,16 +92,26 @@ def run_of(mapping: Any) -> Run | None:
 
 
 def model_outputs(run: Run) -> dict[str, ModelOutput]:
-    """The run's model outputs by alias; outputs of other (future) types are skipped, not crashed on."""
+    """The run's model outputs by alias; outputs of other (future) types are skipped, not crashed on.
+
+    :raises FoundryAnswerError: when an output's model, version or experiment RID is not a RID of its kind
+    """
     found: dict[str, ModelOutput] = {}
     for alias, output in run["resolved_outputs"].items():
         if isinstance(output, dict) and output.get("type") == "model":
             found[alias] = ModelOutput(
-                model_rid=_text(output.get("modelRid")),
-                model_version_rid=_text(output.get("modelVersionRid")),
-                experiment_rid=_text(output.get("experimentRid")),
+                model_rid=_output_rid(output, "modelRid", MODEL, alias),
+                model_version_rid=_output_rid(output, "modelVersionRid", MODEL_VERSION, alias),
+                experiment_rid=_output_rid(output, "experimentRid", EXPERIMENT, alias),
             )
     return found
+
+
+def _output_rid(output: dict[str, Any], key: str, kind: RidKind, alias: str) -> str | None:
+    value = output.get(key)
+    if value is None:
+        return None
+    return answered_rid(value, kind, field=f"resolvedOutputs[{quoted(alias, limit=50)}].{key}", what="a run")
 
 
 def build_status(answer: Any) -> str | None:

@@ -182,7 +182,10 @@ class ModelStudioHook(BaseHook):
         request = api.promote_model_version(model_rid, source_model_version_rid, branch)
         listing = api.list_model_versions(model_rid, branch)
         return promote_once(
-            lambda: self._run(request), lambda: self._run(listing), request.body["sourceModelVersionRid"]
+            lambda: self._run(request),
+            lambda: self._run(listing),
+            request.body["sourceModelVersionRid"],
+            secrets=known_secrets(self.settings),
         )
 
     def get_experiment(self, model_rid: str, experiment_rid: str) -> dict[str, Any]:

@@ -13,7 +13,9 @@ import pytest
 from airflow_provider_modelstudio.foundry import launch as launch_module
 from airflow_provider_modelstudio.foundry.errors import (
     CancelBuildPermissionDenied,
+    FoundryAnswerError,
     FoundryError,
+    FoundryRateLimited,
     FoundryServerError,
     FoundryTransportError,
     LaunchOutcomeUnknown,
@@ -334,6 +336,21 @@ def test_a_launch_that_keeps_creating_nothing_is_tried_as_often_as_the_policy_al
     assert [name for name, _ in foundry.requests].count("launch_model_studio") == 3
 
 
+def test_a_rate_limited_launch_that_created_nothing_is_launched_again_after_retry_after(clock: Clock) -> None:
+    throttled = FoundryRateLimited(
+        method="POST",
+        path="/launch",
+        status_code=429,
+        error_code="CUSTOM_SERVER",
+        error_name="Default:TooManyRequests",
+        retry_after=7.0,
+    )
+    foundry = Foundry(clock, throttled, a_run("r-ours"), takes=0)
+    launch(foundry, clock)
+    (first, second) = [at for name, at in foundry.requests if name == "launch_model_studio"]
+    assert second - first == 2.0 + 7.0  # the settling window, then Retry-After
+
+
 def test_an_adopted_run_is_logged_with_the_lost_answer_and_the_run(
     clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -353,3 +370,27 @@ def test_an_accepted_launch_without_a_build_says_what_it_answered_redacted_and_s
         f"Foundry accepted the launch of {STUDIO} but its answer has no buildRid to follow: {quoted}. Check the "
         "studio's runs in Foundry; a newer API version may have changed the answer."
     )
+
+
+def test_a_launch_answer_naming_no_build_rid_is_reconciled_and_the_listed_run_adopted(clock: Clock) -> None:
+    listed = a_run("r-1")
+    foundry = Foundry(clock, {**listed, "buildRid": "ri.models.main.model-version.v"})
+    foundry.listing = lambda: [listed] if foundry.runs else []
+    assert launch(foundry, clock) == listed
+    assert [name for name, _ in foundry.requests].count("launch_model_studio") == 1
+
+
+def test_a_build_rid_that_is_not_one_in_the_answer_and_the_listing_is_refused_quoted_short_and_redacted(
+    clock: Clock,
+) -> None:
+    bad = {**a_run("r-1"), "buildRid": f"ri.foundry.main.build.{SECRET}/../../{'x' * 300}"}
+    foundry = Foundry(clock, bad)
+    with pytest.raises(FoundryAnswerError) as info:
+        launch(foundry, clock)
+    assert str(info.value) == (
+        f"Foundry's answer to the launch of {STUDIO} holds ri.foundry.main.build.***/../../{'x' * 68}... as buildRid, "
+        "which is not a build RID (ri.foundry-build.<instance>.build.<locator>), so it is neither used nor announced. "
+        "A proxy or a server that is not Foundry may have answered: check the connection's host, and the result in "
+        "Foundry."
+    )
+    assert [name for name, _ in foundry.requests].count("launch_model_studio") == 1

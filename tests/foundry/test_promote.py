@@ -6,8 +6,10 @@ import pytest
 
 from airflow_provider_modelstudio.foundry.errors import (
     FoundryPermissionDenied,
+    FoundryRateLimited,
     FoundryServerError,
     FoundryTransportError,
+    FoundryUnavailable,
     PromotionOutcomeUnknown,
 )
 from airflow_provider_modelstudio.foundry.promote import promote_once, promoted_from
@@ -54,6 +56,26 @@ def test_a_lost_answer_after_the_copy_was_made_adopts_the_copy():
     branch = Branch([(LOST, True)])
     version = promote(branch)
     assert version["rid"] == "ri.models.main.model-version.copy1"
+    assert branch.promotions == 1
+    assert sum(promoted_from(v, SOURCE) for v in branch.versions) == 1
+
+
+UNAVAILABLE = FoundryUnavailable(
+    method="POST", path="/promoteVersion", status_code=503, error_code="CUSTOM_SERVER", error_name="Default:Unavailable"
+)
+RATE_LIMITED = FoundryRateLimited(
+    method="POST",
+    path="/promoteVersion",
+    status_code=429,
+    error_code="CUSTOM_SERVER",
+    error_name="Default:TooManyRequests",
+)
+
+
+@pytest.mark.parametrize("envelope", [UNAVAILABLE, RATE_LIMITED], ids=["503", "429"])
+def test_foundrys_own_qos_envelope_after_the_copy_was_made_adopts_the_copy(envelope: Exception):
+    branch = Branch([(envelope, True)])
+    assert promote(branch)["rid"] == "ri.models.main.model-version.copy1"
     assert branch.promotions == 1
     assert sum(promoted_from(v, SOURCE) for v in branch.versions) == 1
 

@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_modelstudio.foundry import promote as promote_module
 from airflow_provider_modelstudio.foundry.errors import (
+    FoundryAnswerError,
     FoundryServerError,
     FoundryTransportError,
     PromotionOutcomeUnknown,
@@ -53,8 +54,15 @@ class Branch:
         self.meanwhile: list[dict[str, Any]] = []
         self.listings: list[float] = []
         self.refuse_listing: Exception | None = None
+        self.listed_before_promotion: list[int] = []
+
+    def settling_listings(self) -> list[float]:
+        """The times of the listings between the first promotion and the second."""
+        first, second = self.listed_before_promotion[:2]
+        return self.listings[first:second]
 
     def promote(self) -> dict[str, Any]:
+        self.listed_before_promotion.append(len(self.listings))
         error, made = self.answers.pop(0)
         self.versions[:0] = self.meanwhile
         if made is not None:
@@ -87,15 +95,15 @@ def promote(branch: Branch, clock: Clock, settle: float = 10.0) -> dict[str, Any
 def test_a_lost_promotion_is_looked_for_once_a_second_for_the_settling_time(clock: Clock) -> None:
     branch = Branch(clock, (LOST, None), (None, copy_of("new")), takes=0.25)
     promote(branch, clock, settle=3.0)
-    looked = branch.listings[1:]
+    looked = branch.settling_listings()
     assert [round(b - a, 6) for a, b in pairwise(looked)] == [1.25, 1.25, 0.5]
-    assert clock.slept == [1.0, 1.0, 0.25]
+    assert clock.slept[:3] == [1.0, 1.0, 0.25]
 
 
 def test_the_last_look_for_a_lost_promotion_is_at_the_end_of_the_settling_time(clock: Clock) -> None:
     branch = Branch(clock, (LOST, None), (None, copy_of("new")))
     promote(branch, clock, settle=3.0)
-    assert branch.listings == [100.0, 100.0, 101.0, 102.0, 103.0]
+    assert branch.settling_listings() == [100.0, 101.0, 102.0, 103.0]
 
 
 def test_a_copy_the_branch_held_before_is_not_taken_for_the_lost_one(clock: Clock) -> None:
@@ -161,3 +169,136 @@ def test_a_branch_that_cannot_be_listed_after_a_lost_promotion_says_what_to_chec
         f"whether it happened ({refused}). Nothing was promoted again: check the model in Foundry."
     )
     assert info.value.__cause__ is refused
+
+
+# A copy the failed promotion makes late, after promoting again -------------------------------------------
+
+
+def appearing_at(branch: Branch, clock: Clock, at: float, copy: dict[str, Any], *, index: int = 0) -> None:
+    """Make ``copy`` show up in the branch's listing from fake time ``at`` on, at ``index`` (0: the newest)."""
+    listing = branch.listing
+
+    def late_listing() -> list[dict[str, Any]]:
+        if clock.now >= at and copy not in branch.versions:
+            branch.versions.insert(index, copy)
+        return listing()
+
+    branch.listing = late_listing  # type: ignore[method-assign]
+
+
+def test_a_copy_listed_only_after_the_settling_window_is_returned_as_the_latest_and_ours_named_surplus(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, None), (None, copy_of("second")))
+    appearing_at(branch, clock, 114.0, copy_of("late"))
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.late"
+    assert len(branch.answers) == 0  # promoted twice, never a third time
+    assert caplog.messages[-1] == (
+        f"The promotion of {SOURCE} whose answer failed (no answer) made a copy after all, found after this task "
+        "promoted again: the branch holds 2 copies of it. Versions cannot be deleted through Foundry's API. This task "
+        "continues with ri.models.main.model-version.late, the branch's latest (the one a deployment of the branch "
+        "serves); surplus: ri.models.main.model-version.second. Archive or ignore it in Foundry."
+    )
+
+
+def test_a_copy_adopted_after_promoting_again_is_watched_for_a_late_copy_too(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, None), (LOST, copy_of("second")))
+    appearing_at(branch, clock, 114.0, copy_of("late"))
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.late"
+    assert "surplus: ri.models.main.model-version.second." in caplog.messages[-1]
+
+
+def test_a_late_copy_listed_below_ours_is_named_surplus_and_ours_returned(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, None), (None, copy_of("second")))
+    appearing_at(branch, clock, 114.0, copy_of("late"), index=1)
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    assert "continues with ri.models.main.model-version.second" in caplog.messages[-1]
+    assert "surplus: ri.models.main.model-version.late." in caplog.messages[-1]
+
+
+def test_the_copy_returned_is_the_newest_by_created_time_whatever_the_listing_order(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    ours = {**copy_of("second"), "createdTime": "2026-12-05T10:00:20Z"}
+    branch = Branch(clock, (LOST, None), (None, ours))
+    appearing_at(branch, clock, 114.0, {**copy_of("late"), "createdTime": "2026-12-05T10:00:10Z"})
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    assert "continues with ri.models.main.model-version.second" in caplog.messages[-1]
+    assert "surplus: ri.models.main.model-version.late." in caplog.messages[-1]
+
+
+def test_without_a_late_copy_the_branch_is_watched_for_the_settling_time_after_it_shows_ours(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, None), (None, copy_of("second")))
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    watch = branch.listings[branch.listed_before_promotion[1] :]
+    assert watch[-1] - watch[0] == 10.0
+
+
+def test_a_listing_that_fails_while_watching_for_a_late_copy_is_logged_and_ours_kept(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, None), (None, copy_of("second")))
+    refused = FoundryServerError(method="GET", path="/versions", status_code=500)
+    listing = branch.listing
+
+    def failing_after_the_second_promotion() -> list[dict[str, Any]]:
+        if len(branch.listed_before_promotion) > 1:
+            raise refused
+        return listing()
+
+    branch.listing = failing_after_the_second_promotion  # type: ignore[method-assign]
+    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    assert "could not be listed to look for that copy" in caplog.messages[-1]
+
+
+# A copy whose answer names no model version RID ------------------------------------------------------------
+
+
+def test_an_answer_whose_rid_is_not_a_model_version_rid_is_reconciled_and_the_listed_copy_adopted(
+    clock: Clock,
+) -> None:
+    listed = copy_of("made")
+    versions: list[dict[str, Any]] = []
+    promotions: list[float] = []
+
+    def promote_answering_a_path() -> dict[str, Any]:
+        promotions.append(clock.now)
+        versions.insert(0, listed)
+        return {**listed, "rid": "../../.."}
+
+    copy = promote_once(promote_answering_a_path, lambda: list(versions), SOURCE, sleep=clock.sleep, settle=10.0)
+    assert copy == listed
+    assert len(promotions) == 1
+
+
+@pytest.mark.parametrize(
+    ("rid", "shown"),
+    [
+        (None, "nothing"),
+        ("../../..", "../../.."),
+        ("ri.foundry.main.build.b", "ri.foundry.main.build.b"),
+        ("ri.models.main.model-version." + "v" * 100_000, "ri.models.main.model-version." + "v" * 71 + "..."),
+    ],
+    ids=["missing", "path", "build-rid", "100-kb"],
+)
+def test_a_copy_without_a_model_version_rid_is_refused_quoted_short_and_never_promoted_again(
+    clock: Clock, rid: str | None, shown: str
+) -> None:
+    bad = {**copy_of("x"), "rid": rid}
+    branch = Branch(clock, (None, bad))
+    with pytest.raises(FoundryAnswerError) as info:
+        promote(branch, clock)
+    assert str(info.value) == (
+        f"Foundry's answer to promoteVersion of {SOURCE} holds {shown} as rid, which is not a model version RID "
+        "(ri.models.<instance>.model-version.<locator>), so it is neither used nor announced. A proxy or a server "
+        "that is not Foundry may have answered: check the connection's host, and the result in Foundry."
+    )

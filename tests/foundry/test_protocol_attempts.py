@@ -192,6 +192,17 @@ def test_server_errors_on_launch_raise_at_once(status: int) -> None:
         attempts("launch_model_studio").answered(status, {}, b"")
 
 
+@pytest.mark.parametrize("name", ["launch_model_studio", "promote_model_version"])
+@pytest.mark.parametrize(("status", "error_name"), [(503, "Default:Unavailable"), (429, "Default:TooManyRequests")])
+def test_foundrys_own_qos_envelope_to_a_write_is_raised_for_reconciliation_not_replayed(
+    name: str, status: int, error_name: str
+) -> None:
+    envelope = {"errorCode": "CUSTOM_SERVER", "errorName": error_name, "errorInstanceId": "i-1", "parameters": {}}
+    with pytest.raises(errors.FoundryApiError) as info:
+        attempts(name).answered(status, {"Content-Type": "application/json"}, json.dumps(envelope).encode())
+    assert (info.value.status_code, info.value.from_foundry) == (status, True)
+
+
 def test_retries_stop_at_max_attempts_with_the_last_error() -> None:
     a = attempts()
     assert isinstance(a.answered(503, {}, b""), Wait)

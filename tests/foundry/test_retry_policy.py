@@ -24,21 +24,19 @@ def test_launch_and_promote_are_the_only_endpoints_that_are_not_idempotent() -> 
     assert [e.name for e in ENDPOINTS.values() if not e.idempotent] == ["launch_model_studio", "promote_model_version"]
 
 
-@pytest.mark.parametrize("endpoint", list(ENDPOINTS.values()), ids=list(ENDPOINTS))
-@pytest.mark.parametrize("status", [429, 503])
-def test_qos_answers_are_retried_on_every_endpoint(endpoint: Any, status: int) -> None:
-    assert is_retryable(endpoint, "status", status, do_not_retry=False, from_foundry=True)
+WRITES = [e for e in ENDPOINTS.values() if not e.idempotent]
 
 
+@pytest.mark.parametrize("endpoint", WRITES, ids=lambda e: e.name)
 @pytest.mark.parametrize("status", [429, 503])
-def test_qos_answers_without_foundrys_envelope_are_not_retried_blindly_on_launch(status: int) -> None:
-    assert not is_retryable(LAUNCH, "status", status, do_not_retry=False, from_foundry=False)
+def test_qos_answers_to_a_write_are_never_retried_blindly(endpoint: Any, status: int) -> None:
+    assert not is_retryable(endpoint, "status", status, do_not_retry=False)
 
 
 @pytest.mark.parametrize("endpoint", [GET_BUILD, GET_BATCH, CANCEL, TOKEN], ids=lambda e: e.name)
 @pytest.mark.parametrize("status", [429, 503])
-def test_qos_answers_without_foundrys_envelope_are_retried_on_idempotent_endpoints(endpoint: Any, status: int) -> None:
-    assert is_retryable(endpoint, "status", status, do_not_retry=False, from_foundry=False)
+def test_qos_answers_are_retried_on_idempotent_endpoints(endpoint: Any, status: int) -> None:
+    assert is_retryable(endpoint, "status", status, do_not_retry=False)
 
 
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS.values()), ids=list(ENDPOINTS))
@@ -72,7 +70,7 @@ def test_requests_that_never_left_are_always_retried(endpoint: Any) -> None:
 def test_lost_answers_are_retried_on_idempotent_endpoints_only() -> None:
     assert is_retryable(GET_BUILD, "no_answer", None, do_not_retry=False)
     assert is_retryable(CANCEL, "no_answer", None, do_not_retry=False)
-    assert not is_retryable(LAUNCH, "no_answer", None, do_not_retry=False)
+    assert not any(is_retryable(write, "no_answer", None, do_not_retry=False) for write in WRITES)
 
 
 # Retry-After -------------------------------------------------------------------------------------------

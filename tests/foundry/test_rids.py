@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+from airflow_provider_modelstudio.foundry.errors import FoundryAnswerError, FoundryConfigError
 from airflow_provider_modelstudio.foundry.rids import (
     BUILD,
     MODEL,
     MODEL_STUDIO,
     MODEL_VERSION,
     RID_PATTERN,
+    answered_rid,
     validate_rid,
 )
 
@@ -103,3 +104,31 @@ def test_pattern_is_the_official_clients() -> None:
 
     sdk_pattern = Build.model_fields["rid"].metadata[0].pattern
     assert RID_PATTERN.pattern == sdk_pattern
+
+
+def test_a_rid_longer_than_the_limit_is_refused_from_users_and_quoted_short() -> None:
+    long = "ri.models.main.model-version." + "v" * 300
+    with pytest.raises(FoundryConfigError) as info:
+        validate_rid(long, MODEL_VERSION, field="model_version_rid")
+    assert str(info.value).startswith(f"model_version_rid={repr(long)[:100]}... is not a model version RID.")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ri.models.main.model-version.v\n",
+        " ri.models.main.model-version.v",
+        "ri.models.main.model-version." + "v" * 300,
+    ],
+    ids=["trailing-newline", "leading-space", "too-long"],
+)
+def test_a_rid_from_an_answer_must_be_exactly_a_rid(value: str) -> None:
+    with pytest.raises(FoundryAnswerError, match="which is not a model version RID"):
+        answered_rid(value, MODEL_VERSION, field="rid", what="promoteVersion")
+
+
+def test_a_rid_from_an_answer_is_quoted_with_the_secrets_redacted() -> None:
+    with pytest.raises(FoundryAnswerError) as info:
+        answered_rid("ri.x.s3cret-token", MODEL_VERSION, field="rid", what="promoteVersion", secrets=["s3cret-token"])
+    assert "holds ri.x.*** as rid" in str(info.value)
+    assert "s3cret-token" not in str(info.value)

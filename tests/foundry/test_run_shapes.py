@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelstudio.foundry.errors import FoundryError
-from airflow_provider_modelstudio.foundry.shapes import build_status, epoch_seconds, model_outputs, read_run, run_of
+from airflow_provider_modelstudio.foundry.errors import FoundryAnswerError, FoundryError
+from airflow_provider_modelstudio.foundry.shapes import (
+    build_status,
+    epoch_seconds,
+    model_outputs,
+    read_run,
+    read_runs,
+    run_of,
+)
 
 BUILD = "ri.foundry.main.build.b1"
 
@@ -56,7 +63,7 @@ def test_model_outputs_read_every_rid_and_skip_other_output_types() -> None:
                 },
                 "table": {"type": "dataset", "datasetRid": "ri.foundry.main.dataset.d"},
                 "odd": "model",
-                "half": {"type": "model", "modelRid": 7},
+                "half": {"type": "model", "modelRid": "ri.models.main.model.m"},
             },
         },
         what="x",
@@ -68,7 +75,39 @@ def test_model_outputs_read_every_rid_and_skip_other_output_types() -> None:
         "model_version_rid": "ri.models.main.model-version.v",
         "experiment_rid": "ri.models.main.experiment.e",
     }
-    assert outputs["half"] == {"model_rid": None, "model_version_rid": None, "experiment_rid": None}
+    assert outputs["half"] == {"model_rid": "ri.models.main.model.m", "model_version_rid": None, "experiment_rid": None}
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [
+        ("../../..", "../../.."),
+        (BUILD, BUILD),
+        ("ri.models.main.model-version." + "v" * 100_000, "ri.models.main.model-version." + "v" * 71 + "..."),
+        (7, "7"),
+        ("Bearer abc.def", "Bearer ***"),
+    ],
+    ids=["path", "build-rid", "100-kb", "number", "token"],
+)
+def test_an_output_version_that_is_not_a_model_version_rid_is_refused_quoted_short_and_redacted(
+    version: object, shown: str
+) -> None:
+    output = {"type": "model", "modelRid": "ri.models.main.model.m", "modelVersionRid": version}
+    run = read_run({"buildRid": BUILD, "resolvedOutputs": {"model": output}}, what="x")
+    with pytest.raises(FoundryAnswerError) as info:
+        model_outputs(run)
+    assert str(info.value) == (
+        f"Foundry's answer to a run holds {shown} as resolvedOutputs[model].modelVersionRid, which is not a model "
+        "version RID (ri.models.<instance>.model-version.<locator>), so it is neither used nor announced. A proxy or "
+        "a server that is not Foundry may have answered: check the connection's host, and the result in Foundry."
+    )
+
+
+def test_a_run_whose_build_rid_is_not_one_is_refused_and_left_out_of_a_listing() -> None:
+    good = {"buildRid": BUILD, "runId": "good"}
+    with pytest.raises(FoundryAnswerError, match=r"holds ri\.models\.main\.model-version\.v as buildRid"):
+        read_run({"buildRid": "ri.models.main.model-version.v"}, what="the launch")
+    assert [run["run_id"] for run in read_runs([{"buildRid": "../../.."}, good], what="the runs")] == ["good"]
 
 
 @pytest.mark.parametrize(

@@ -10,14 +10,10 @@ import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry import errors
-from airflow_provider_modelstudio.foundry.launch import may_have_created_run
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import DEMO, requests_of
 
 Connect = Callable[..., ModelStudioHook]
-
-FOUNDRY_ENVELOPE = {"error_code": "TOO_MANY_REQUESTS", "error_name": "Default:TooManyRequests"}
-"""What makes a QoS answer Foundry's own: its JSON error envelope."""
 
 
 def before_launch(hook: ModelStudioHook, mocker: Any, action: Callable[[], None]) -> None:
@@ -160,30 +156,6 @@ def test_launch_logs_the_retry_without_a_new_run(
     fail_first(emulator, "launch_model_studio", "rate_502")
     connect(emulator).launch_model_studio(DEMO)
     assert "created no run; launching again" in caplog.text
-
-
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (errors.FoundryTransportError("x", method="POST", path="/p", may_have_reached_server=True), True),
-        (errors.FoundryTransportError("x", method="POST", path="/p", may_have_reached_server=False), False),
-        (errors.FoundryServerError(method="POST", path="/p", status_code=500), True),
-        (errors.FoundryServerError(method="POST", path="/p", status_code=502), True),
-        (errors.FoundryServerError(method="POST", path="/p", status_code=504), True),
-        (errors.FoundryUnavailable(method="POST", path="/p", status_code=503, **FOUNDRY_ENVELOPE), False),
-        (errors.FoundryRateLimited(method="POST", path="/p", status_code=429, **FOUNDRY_ENVELOPE), False),
-        (errors.FoundryUnavailable(method="POST", path="/p", status_code=503), True),
-        (errors.FoundryRateLimited(method="POST", path="/p", status_code=429), True),
-        (errors.FoundryApiError(method="POST", path="/p", status_code=408), True),
-        (errors.FoundryRedirected(method="POST", path="/p", status_code=307), False),
-        (errors.FoundryAnswerTooLarge("x", method="POST", path="/p", limit=1), True),
-        (errors.FoundryCertificateError("x"), False),
-        (errors.FoundryNotFound(method="POST", path="/p", status_code=404), False),
-        (errors.FoundryAuthError("x"), False),
-    ],
-)
-def test_which_failures_may_have_created_a_run(error: errors.FoundryError, expected: bool) -> None:
-    assert may_have_created_run(error) is expected
 
 
 def test_a_launch_answer_without_a_build_rid_is_refused_with_a_readable_error(

@@ -1,7 +1,8 @@
 """One launch is one run, whatever a server answers to the launch (issue 9, items 4, 5 and 12).
 
-Only an answer that proves the launch was not processed (a connect failure, Foundry's own error envelope on a
-429/503) is retried blindly; every other failure goes through finding the run it may have created. A run that
+Only a connect failure is retried blindly; every other failure that does not prove a refusal (a 4xx but 408
+and 429), Foundry's own error envelope on a 429/503 included, goes through finding the run it may have
+created (issue 17, item 1). A run that
 shows up only after launching again is surplus: its build is cancelled, and the log names both runs.
 """
 
@@ -78,6 +79,8 @@ AMBIGUOUS = {
     "a 200 cut short": reply(200, b'{"runId": "r-1", "buil', {"Content-Type": "application/json"}),
     "no answer at all": drop(),
     "a 503 with deeply nested JSON": reply(503, DEEP_JSON, {"Content-Type": "application/json"}),
+    "Foundry's own 503 envelope": envelope(503, "CUSTOM_SERVER", "Default:Unavailable"),
+    "Foundry's own 429 envelope": envelope(429, "CUSTOM_SERVER", "Default:TooManyRequests"),
 }
 
 
@@ -93,7 +96,7 @@ def test_a_launch_failure_after_the_run_was_created_adopts_that_run_without_laun
 
 
 @pytest.mark.parametrize(("status", "name"), [(503, "Default:Unavailable"), (429, "Default:TooManyRequests")])
-def test_foundrys_own_qos_envelope_to_a_launch_is_retried_without_looking_for_a_run(
+def test_foundrys_own_qos_envelope_to_a_launch_is_launched_again_only_after_looking_for_a_run(
     hostile: HostileServer, clock: FakeClock, mocker: Any, status: int, name: str
 ) -> None:
     studio = Studio(hostile)
@@ -106,7 +109,7 @@ def test_foundrys_own_qos_envelope_to_a_launch_is_retried_without_looking_for_a_
     run = launch(connection(hostile), clock, mocker)
     assert run["runId"] == "r-1"
     assert len(hostile.requests_to(LAUNCH_PATH)) == 2
-    assert len(hostile.requests_to(RUNS_PATH)) == 1  # only the note taken before launching
+    assert len(hostile.requests_to(RUNS_PATH)) > 2  # the note before, the settling window, the surplus watch
 
 
 def test_a_launch_failure_whose_outcome_cannot_be_found_out_is_not_a_transient_error(

@@ -54,3 +54,23 @@ def test_a_lost_answer_makes_one_copy(foundry_connection):
 def test_promoting_a_version_that_does_not_exist_fails_without_retries(foundry_connection):
     with pytest.raises(AirflowFailException, match="ModelVersionNotFound"):
         operator("ri.models.main.model-version.missing").execute(context())
+
+
+@pytest.mark.parametrize(
+    "rid", [None, "../../..", "ri.foundry.main.build.b", "ri.models.main.model-version." + "v" * 100_000]
+)
+def test_an_answer_without_a_model_version_rid_announces_the_copy_foundry_lists(foundry_connection, mocker, rid):
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+
+    candidate = trained_candidate(foundry_connection)
+    real_run = ModelStudioHook._run
+
+    def answering_a_bad_rid(hook, request):
+        answer = real_run(hook, request)
+        return {**answer, "rid": rid} if request.endpoint == "promote_model_version" else answer
+
+    mocker.patch.object(ModelStudioHook, "_run", answering_a_bad_rid)
+    ctx = context()
+    result = operator(candidate).execute(ctx)
+    copies = [v["rid"] for v in foundry_connection.model_versions(DEMO_PROD_MODEL) if promoted_from(v, candidate)]
+    assert copies == [result["promoted_version_rid"]] == [ctx["ti"].pushed["promoted_version_rid"]]
