@@ -34,19 +34,19 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": integration,
-                "python-modules": [f"{_PKG}.operators.modelstudio", f"{_PKG}.operators.models"],
+                "python-modules": [f"{_PKG}.operators.modelstudio", f"{_PKG}.operators.model_versions"],
             }
         ],
         "sensors": [
             {
                 "integration-name": integration,
-                "python-modules": [f"{_PKG}.sensors.modelstudio", f"{_PKG}.sensors.models"],
+                "python-modules": [f"{_PKG}.sensors.modelstudio", f"{_PKG}.sensors.live_deployment"],
             }
         ],
         "triggers": [
             {
                 "integration-name": integration,
-                "python-modules": [f"{_PKG}.triggers.modelstudio", f"{_PKG}.triggers.models"],
+                "python-modules": [f"{_PKG}.triggers.modelstudio", f"{_PKG}.triggers.live_deployment"],
             }
         ],
         "asset-uris": [

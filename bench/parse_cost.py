@@ -27,8 +27,8 @@ OURS = "airflow_provider_modelstudio"
 OUR_MODULES = {
     "operators/modelstudio.py": f"{OURS}.operators.modelstudio",
     "sensors/modelstudio.py": f"{OURS}.sensors.modelstudio",
-    "operators/models.py": f"{OURS}.operators.models",
-    "sensors/models.py": f"{OURS}.sensors.models",
+    "operators/model_versions.py": f"{OURS}.operators.model_versions",
+    "sensors/live_deployment.py": f"{OURS}.sensors.live_deployment",
 }
 """Our task modules a DAG file imports, each measured alone (when it exists)."""
 ALL_OURS = "all of the above + the hook"

@@ -30,7 +30,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from airflow_provider_modelstudio.assets import model_asset
-from airflow_provider_modelstudio.operators.models import DeployModelVersionOperator
+from airflow_provider_modelstudio.operators.model_versions import DeployModelVersionOperator
 
 # The model the training DAG's Model Studio writes to (the output model of ri.models.main.model-studio.demo in
 # the local emulator).

@@ -23,7 +23,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag
 
-from airflow_provider_modelstudio.operators.models import DeployModelVersionOperator, ModelVersionGateOperator
+from airflow_provider_modelstudio.operators.model_versions import DeployModelVersionOperator, ModelVersionGateOperator
 from airflow_provider_modelstudio.operators.modelstudio import LaunchModelStudioOperator
 
 # Seconds between two status checks of the training build and of the live deployment. 30 s suits real

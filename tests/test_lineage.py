@@ -422,7 +422,7 @@ IMPORT_OPERATORS = """
     import airflow.sdk
     before = set(sys.modules)
     import airflow_provider_modelstudio.operators.modelstudio
-    import airflow_provider_modelstudio.operators.models
+    import airflow_provider_modelstudio.operators.model_versions
     print(sorted(m for m in set(sys.modules) - before if "openlineage" in m))
 """
 HIDE_OPENLINEAGE = """

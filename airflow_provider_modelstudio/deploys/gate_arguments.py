@@ -1,6 +1,6 @@
 """The quality gate's arguments: what to check and which version, parsed and checked before anything is read.
 
-Specs, as :class:`~airflow_provider_modelstudio.operators.models.ModelVersionGateOperator` takes them (checked
+Specs, as :class:`~airflow_provider_modelstudio.operators.model_versions.ModelVersionGateOperator` takes them (checked
 when the DAG is parsed, except templated entries, which are checked when the task runs):
 
 - ``thresholds``: metric -> comparison, e.g. ``{"val_auc": ">= 0.85", "val_loss:MIN": "<= 0.3"}``; the

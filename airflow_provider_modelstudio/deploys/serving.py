@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from airflow_provider_modelstudio.runs.waiting import WaitPolicy
 
 FINAL_BAD_STATES = frozenset({"FAILED", "DISABLED"})
-KNOWN_STATES = frozenset({"ACTIVE", "STARTING", "DEGRADED", "DISABLED", "FAILED"})
 
 
 class Serving(Enum):

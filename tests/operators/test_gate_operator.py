@@ -23,7 +23,7 @@ from airflow_provider_modelstudio.emulator.scenario import (
 )
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryServerError
 from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
-from airflow_provider_modelstudio.operators.models import ModelVersionGateOperator
+from airflow_provider_modelstudio.operators.model_versions import ModelVersionGateOperator
 from airflow_provider_modelstudio.operators.modelstudio import LaunchModelStudioOperator
 from tests.lifecycle_helpers import FAST, context
 
@@ -281,7 +281,7 @@ def test_importing_the_operator_module_imports_neither_the_hook_nor_an_http_clie
     probe = (
         "import sys, json, airflow.sdk\n"
         "before = set(sys.modules)\n"
-        "import airflow_provider_modelstudio.operators.models\n"
+        "import airflow_provider_modelstudio.operators.model_versions\n"
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
     loaded = json.loads(

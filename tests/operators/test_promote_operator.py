@@ -7,7 +7,7 @@ import pytest
 from airflow_provider_modelstudio._compat import AirflowFailException
 from airflow_provider_modelstudio.emulator import DEMO_CHAMPION_VERSION
 from airflow_provider_modelstudio.foundry.promote import promoted_from
-from airflow_provider_modelstudio.operators.models import PromoteModelVersionOperator
+from airflow_provider_modelstudio.operators.model_versions import PromoteModelVersionOperator
 from tests.deploy_helpers import DEMO_PROD_MODEL, trained_candidate
 from tests.lifecycle_helpers import FAST, context
 

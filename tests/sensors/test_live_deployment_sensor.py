@@ -8,7 +8,7 @@ from airflow_provider_modelstudio._compat import AirflowFailException
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.emulator.pytest_plugin import FAST_TIME_SCALE
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
-from airflow_provider_modelstudio.sensors.models import LiveDeploymentSensor
+from airflow_provider_modelstudio.sensors.live_deployment import LiveDeploymentSensor
 from tests.deploy_helpers import DEMO_BREAKS_STUDIO, DEMO_DEPLOYMENT, DEMO_PROD_MODEL, trained_candidate
 from tests.lifecycle_helpers import FAST, TaskDeferred, context, run_trigger
 

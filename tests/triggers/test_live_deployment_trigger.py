@@ -13,7 +13,7 @@ import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-from airflow_provider_modelstudio.triggers.models import DeploymentWatch, LiveDeploymentTrigger
+from airflow_provider_modelstudio.triggers.live_deployment import DeploymentWatch, LiveDeploymentTrigger
 from tests.conftest import emulator_connection
 from tests.foundry.support import requests_of
 from tests.lifecycle_helpers import FAST
@@ -97,7 +97,7 @@ def test_the_trigger_serialises_every_setting_and_comes_back_the_same() -> None:
         max_consecutive_failures=3,
     )
     path, kwargs = made.serialize()
-    assert path == "airflow_provider_modelstudio.triggers.models.LiveDeploymentTrigger"
+    assert path == "airflow_provider_modelstudio.triggers.live_deployment.LiveDeploymentTrigger"
     assert kwargs == {
         "live_deployment_rid": "ri.foundry-ml-live.main.live-deployment.d",
         "expected_version_rid": "ri.models.main.model-version.v",

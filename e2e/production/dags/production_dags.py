@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag
 
-from airflow_provider_modelstudio.operators.models import DeployModelVersionOperator
+from airflow_provider_modelstudio.operators.model_versions import DeployModelVersionOperator
 from airflow_provider_modelstudio.operators.modelstudio import LaunchModelStudioOperator
 
 POLL_SECONDS = 1.0

@@ -20,7 +20,10 @@ from airflow_provider_modelstudio.emulator import (
     DEMO_STUDIO,
     DEMO_STUDIO_MODEL,
 )
-from airflow_provider_modelstudio.operators.models import DeployModelVersionOperator, PromoteModelVersionOperator
+from airflow_provider_modelstudio.operators.model_versions import (
+    DeployModelVersionOperator,
+    PromoteModelVersionOperator,
+)
 from airflow_provider_modelstudio.operators.modelstudio import LaunchModelStudioOperator
 
 PROMOTION_TARGET = "ri.models.main.model.announce-target"

@@ -419,7 +419,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
 
         policy = WaitPolicy(self.poll_interval, time.time() + self.timeout, heartbeat=0)
         if self.deferrable:
-            from airflow_provider_modelstudio.triggers.models import LiveDeploymentTrigger
+            from airflow_provider_modelstudio.triggers.live_deployment import LiveDeploymentTrigger
 
             self.defer(
                 trigger=LiveDeploymentTrigger(

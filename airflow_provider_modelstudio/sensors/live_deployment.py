@@ -3,7 +3,7 @@
 Works in ``poke``, ``reschedule`` and deferrable mode, under the same wait policy as the run sensor. It fails,
 without Airflow retries, when the deployment goes ``FAILED`` or ``DISABLED``, naming the deployment's state;
 its timeout fails the sensor and changes nothing in Foundry. It does not promote or roll back (see
-:class:`~airflow_provider_modelstudio.operators.models.DeployModelVersionOperator`).
+:class:`~airflow_provider_modelstudio.operators.model_versions.DeployModelVersionOperator`).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class LiveDeploymentSensor(BaseSensorOperator):
         }
 
     def _defer(self) -> None:
-        from airflow_provider_modelstudio.triggers.models import LiveDeploymentTrigger
+        from airflow_provider_modelstudio.triggers.live_deployment import LiveDeploymentTrigger
 
         self.defer(
             trigger=LiveDeploymentTrigger(
