@@ -293,21 +293,6 @@ class _Service:
     session: int | None = None
 
 
-def as_saved_by_the_form(connection: Mapping[str, Any]) -> dict[str, Any]:
-    """The connection as a person fills in the UI's form: the port in the Port field, not in the host.
-
-    Airflow 3.3's Test button sends the Port field as a number (0 when empty) and refuses to test a stored
-    connection whose port differs, so a connection saved with its port in the host field cannot be tested
-    from the UI.
-
-    :param connection: the connection as JSON, its ``host`` a URL that may carry a port.
-    """
-    parts = urllib.parse.urlsplit(str(connection["host"]))
-    if parts.port is None:
-        return dict(connection)
-    return {**connection, "host": f"{parts.scheme}://{parts.hostname}", "port": parts.port}
-
-
 @dataclass
 class AirflowDeployment:
     """Airflow's four services as separate processes on ``home``, against the Foundry at ``connection["host"]``.
@@ -429,7 +414,7 @@ class AirflowDeployment:
         self.home.mkdir(parents=True, exist_ok=True)
         self.run_cli("db", "migrate", timeout=MIGRATE_TIMEOUT)
         if self.connection_in_db:
-            add = ("connections", "add", CONN_ID, "--conn-json", json.dumps(as_saved_by_the_form(self.connection)))
+            add = ("connections", "add", CONN_ID, "--conn-json", json.dumps(dict(self.connection)))
             if self.run_cli(*add, check=False) != 0:  # a kept home holds it from last time
                 self.run_cli("connections", "delete", CONN_ID)
                 self.run_cli(*add)

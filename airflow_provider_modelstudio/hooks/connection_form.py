@@ -60,16 +60,14 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "extra"],
+    "hidden-fields": ["schema", "port", "extra"],
     "relabeling": {
         "host": "Foundry hostname",
-        "port": "Port (443 for Foundry; Airflow 3.3's Test button needs it)",
         "login": "Client ID (OAuth2 only)",
         "password": "Token, or Client Secret (OAuth2)",
     },
     "placeholders": {
         "host": "example.palantirfoundry.com",
-        "port": "443",
         "login": "empty for token authentication",
         "scopes": " ".join(REQUIRED_SCOPES),
         "build_url_template": DEFAULT_BUILD_URL_TEMPLATE,

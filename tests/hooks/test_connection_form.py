@@ -78,18 +78,11 @@ def test_every_authentication_option_has_a_label_and_none_reads_null() -> None:
     assert labels == ["token", "oauth2", "automatic: oauth2 when Client ID is set, else token"]
 
 
-def test_the_port_field_is_shown_with_foundrys_port_as_placeholder() -> None:
-    assert "port" not in UI_FIELD_BEHAVIOUR["hidden-fields"]
-    assert UI_FIELD_BEHAVIOUR["relabeling"]["port"] == "Port (443 for Foundry; Airflow 3.3's Test button needs it)"
-    assert UI_FIELD_BEHAVIOUR["placeholders"]["port"] == "443"
-
-
 def test_the_form_airflow_serves_labels_every_authentication_option() -> None:
     from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
 
     (foundry,) = [hook for hook in HookMetaService.hook_meta_data() if hook.connection_type == "foundry"]
     served = foundry.extra_fields["auth_type"]["schema"]
-    assert foundry.standard_fields.port.hidden is False
     if "enum" in served:  # Airflow 3.2+ renders the declarative form: a select
         assert [ui_label(value, served["values_display"]) for value in served["enum"]] == [
             "token",
