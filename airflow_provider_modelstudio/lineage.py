@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_modelstudio.assets import ModelAssetRef
-    from airflow_provider_modelstudio.foundry.shapes import Run
+    from airflow_provider_modelstudio.foundry.shapes import ConfigVersion, Run
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
 log = logging.getLogger(__name__)
@@ -267,18 +267,10 @@ def training_lineage(
     )
 
 
-def training_datasets(config_version: Mapping[str, Any]) -> tuple[Node, ...]:
-    """The dataset inputs of a ``ModelStudioConfigVersion``'s worker configuration, in its order; inputs of other
-    types (or without a RID) are left out."""
-    worker = config_version.get("workerConfig")
-    inputs = worker.get("inputs") if isinstance(worker, dict) else None
-    if not isinstance(inputs, dict):
-        return ()
-    return tuple(
-        Node(DATASET, item["rid"])
-        for item in inputs.values()
-        if isinstance(item, dict) and item.get("type") == "dataset" and isinstance(item.get("rid"), str)
-    )
+def training_datasets(config_version: ConfigVersion) -> tuple[Node, ...]:
+    """The dataset inputs of a configuration version's worker, in its order; inputs of other types (or without a
+    RID) are left out."""
+    return tuple(Node(DATASET, rid) for rid in config_version.datasets)
 
 
 def promotion_lineage(promotion: Mapping[str, Any], base_url: str) -> TaskLineage:

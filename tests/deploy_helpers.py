@@ -30,7 +30,7 @@ def trained_candidate(emulator: FoundryEmulator, studio: str = DEMO_STUDIO) -> s
 
     run = ModelStudioHook().launch_model_studio(studio)
     emulator.advance(10)
-    rid: str = run["resolvedOutputs"]["model"]["modelVersionRid"]
+    rid: str = run["resolved_outputs"]["model"]["modelVersionRid"]
     return rid
 
 

@@ -19,7 +19,7 @@ from airflow.sdk import Asset
 
 from airflow_provider_modelstudio._compat import AirflowFailException
 from airflow_provider_modelstudio.assets import create_asset
-from airflow_provider_modelstudio.foundry.shapes import Run
+from airflow_provider_modelstudio.foundry.shapes import ConfigVersion, Run
 from airflow_provider_modelstudio.lineage import (
     DATASET,
     LIVE_DEPLOYMENT,
@@ -79,11 +79,11 @@ class FakeHook:
         self.config_version = config_version
         self.calls: list[tuple[str, int]] = []
 
-    def get_config_version(self, studio: str, version: int) -> dict[str, Any]:
+    def get_config_version(self, studio: str, version: int) -> ConfigVersion:
         self.calls.append((studio, version))
         if isinstance(self.config_version, Exception):
             raise self.config_version
-        return self.config_version
+        return ConfigVersion.from_json(self.config_version)
 
 
 CONFIG_VERSION = {
@@ -295,14 +295,14 @@ DEPLOY_RESULT = {
 
 
 def test_training_datasets_are_the_dataset_inputs_of_the_worker_config() -> None:
-    assert training_datasets(CONFIG_VERSION) == (
+    assert training_datasets(ConfigVersion.from_json(CONFIG_VERSION)) == (
         Node(DATASET, DATASET_RID),
         Node(DATASET, "ri.foundry.main.dataset.d2"),
     )
 
 
 def test_a_config_version_without_worker_inputs_has_no_training_datasets() -> None:
-    assert training_datasets({"workerConfig": None}) == ()
+    assert training_datasets(ConfigVersion.from_json({"workerConfig": None})) == ()
 
 
 def test_a_training_run_outputs_its_versions_and_reads_its_config_version_only_when_asked() -> None:
@@ -313,7 +313,7 @@ def test_a_training_run_outputs_its_versions_and_reads_its_config_version_only_w
     assert lineage.outputs == (Node(MODEL_VERSION, VERSION),)
     assert hook.calls == []
     assert lineage.read_training_inputs is not None
-    assert lineage.read_training_inputs() == training_datasets(CONFIG_VERSION)
+    assert lineage.read_training_inputs() == training_datasets(ConfigVersion.from_json(CONFIG_VERSION))
     assert hook.calls == [(STUDIO, 3)]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from airflow_provider_modelstudio.deploys.serving import DeploymentView
 from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
 from airflow_provider_modelstudio.runs.errors import PollingFailedError
 
 DeploymentEventKind = Literal["final", "timeout", "error"]
@@ -16,7 +16,7 @@ def make_deployment_event(
     kind: DeploymentEventKind,
     *,
     live_deployment_rid: str,
-    view: DeploymentView | None = None,
+    view: LiveDeployment | None = None,
     verdict: str = "",
     message: str = "",
     transient: bool = False,
@@ -41,10 +41,10 @@ def make_deployment_event(
 
 
 def read_deployment_event(event: Any) -> dict[str, Any]:
-    """The checked payload, with ``view`` as a :class:`DeploymentView`; raises the failure an ``error`` reports."""
+    """The checked payload, with ``view`` as a :class:`LiveDeployment`; raises the failure an ``error`` reports."""
     try:
         kind = event["kind"]
-        view = DeploymentView(**event["view"]) if event.get("view") else None
+        view = LiveDeployment(**event["view"]) if event.get("view") else None
         if kind not in ("final", "timeout", "error") or (kind == "final" and view is None):
             raise ValueError(kind)
     except (TypeError, KeyError, ValueError) as exc:

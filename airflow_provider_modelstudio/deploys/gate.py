@@ -13,8 +13,9 @@ fails or skips), and it promotes and deploys nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_modelstudio.deploys.gate_arguments import ChampionSpec, GateSpec, number_text
 from airflow_provider_modelstudio.deploys.lineage import (
@@ -27,6 +28,9 @@ from airflow_provider_modelstudio.deploys.lineage import (
 from airflow_provider_modelstudio.deploys.metrics import Metric, metric_value, summary_metrics
 from airflow_provider_modelstudio.foundry.answers import quoted
 
+if TYPE_CHECKING:
+    from airflow_provider_modelstudio.foundry.shapes import Experiment, LiveDeployment, ModelVersion
+
 GATE_XCOM_KEY = "gate"
 """XCom key of the gate's table rows."""
 
@@ -34,11 +38,11 @@ GATE_XCOM_KEY = "gate"
 class ModelReader(VersionReader, Protocol):
     """What the gate reads from Foundry (``ModelStudioHook`` has it)."""
 
-    def get_experiment(self, model_rid: str, experiment_rid: str) -> dict[str, Any]: ...
+    def get_experiment(self, model_rid: str, experiment_rid: str) -> Experiment: ...
 
-    def get_live_deployment(self, live_deployment_rid: str) -> dict[str, Any]: ...
+    def get_live_deployment(self, live_deployment_rid: str) -> LiveDeployment: ...
 
-    def list_model_versions(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]: ...
+    def list_model_versions(self, model_rid: str, branch: str | None = None) -> Sequence[ModelVersion]: ...
 
 
 @dataclass(frozen=True)
@@ -145,24 +149,21 @@ def read_evidence(reader: ModelReader, version: VersionRef, role: str) -> Eviden
     """A version's experiment metrics, following promoted copies back to the version that links them."""
     lineage = find_experiment(reader, version)
     experiment = reader.get_experiment(lineage.holder.model_rid, lineage.experiment_rid)
-    status = experiment.get("status")
-    return Evidence(role, version, lineage, status if isinstance(status, str) else None, summary_metrics(experiment))
+    return Evidence(role, version, lineage, experiment.status, summary_metrics(experiment))
 
 
 def find_champion(reader: ModelReader, spec: ChampionSpec) -> Champion:
     """The version the champion spec points at today, with its metrics; a note instead when there is none."""
     if spec.live_deployment_rid:
-        served = reader.get_live_deployment(spec.live_deployment_rid).get("modelVersion")
-        if not isinstance(served, dict):
-            served = {}
-        model, version = served.get("modelRid"), served.get("modelVersionRid")
-        if not isinstance(model, str) or not isinstance(version, str) or not model or not version:
+        served = reader.get_live_deployment(spec.live_deployment_rid)
+        model, version = served.model_rid, served.version_rid
+        if model is None or version is None:
             return Champion(spec, None, f"no champion: {spec.describe()} serves no model version yet")
         return Champion(spec, read_evidence(reader, VersionRef(model, version), "champion"))
     assert spec.model_rid is not None
     newest = latest_version(reader.list_model_versions(spec.model_rid, spec.branch))
-    rid = newest.get("rid") if newest is not None else None
-    if not isinstance(rid, str) or not rid:
+    rid = newest.rid if newest is not None else None
+    if rid is None:
         return Champion(spec, None, f"no champion: {spec.describe()} has no version yet")
     return Champion(spec, read_evidence(reader, VersionRef(spec.model_rid, rid), "champion"))
 

@@ -9,11 +9,12 @@ experiment (see :mod:`.metrics`) and does not judge anything (see :mod:`.gate`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
-from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
+from airflow_provider_modelstudio.foundry.shapes import ModelVersion, epoch_seconds
 
 MAX_HOPS = 20
 """How many promoted sources are followed before giving up (a promotion chain is rarely longer than 3)."""
@@ -22,7 +23,7 @@ MAX_HOPS = 20
 class VersionReader(Protocol):
     """What the walk needs from Foundry (``ModelStudioHook`` has it)."""
 
-    def get_model_version(self, model_rid: str, model_version_rid: str) -> dict[str, Any]: ...
+    def get_model_version(self, model_rid: str, model_version_rid: str) -> ModelVersion: ...
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,8 @@ def find_experiment(reader: VersionReader, start: VersionRef, *, max_hops: int =
     while True:
         ref = path[-1]
         version = reader.get_model_version(ref.model_rid, ref.model_version_rid)
-        experiment = version.get("linkedExperiment")
-        if isinstance(experiment, str) and experiment:
-            return Lineage(experiment, tuple(path))
+        if version.linked_experiment is not None:
+            return Lineage(version.linked_experiment, tuple(path))
         previous = _promoted_from(version, ref, start)
         if previous in path:
             raise MissingExperimentError(
@@ -94,12 +94,10 @@ def find_experiment(reader: VersionReader, start: VersionRef, *, max_hops: int =
         path.append(previous)
 
 
-def _promoted_from(version: dict[str, Any], ref: VersionRef, start: VersionRef) -> VersionRef:
-    source = version.get("source")
-    if not isinstance(source, dict):
-        source = {}
-    kind = source.get("type")
-    if kind != "promoted":
+def _promoted_from(version: ModelVersion, ref: VersionRef, start: VersionRef) -> VersionRef:
+    source = version.source
+    kind = source.type if source is not None else None
+    if source is None or kind != "promoted":
         made_by = f"its source is {kind!r}" if kind else "it has no source"
         where = "it" if ref == start else f"{ref}, which it was promoted from,"
         raise MissingExperimentError(
@@ -107,11 +105,12 @@ def _promoted_from(version: dict[str, Any], ref: VersionRef, start: VersionRef) 
             "not a promotion to follow back. Gate the version a Model Studio run made (its run links an "
             "experiment), or log an experiment for this version."
         )
-    model_rid, version_rid = source.get("previousModelRid"), source.get("previousModelVersionRid")
-    if not isinstance(model_rid, str) or not isinstance(version_rid, str) or not model_rid or not version_rid:
+    model_rid, version_rid = source.previous_model_rid, source.previous_model_version_rid
+    if model_rid is None or version_rid is None:
         raise MissingExperimentError(
             f"{ref} links no experiment and was promoted, but its source names no previous version to follow "
-            f"(source={source!r:.300}). Check the version in Foundry."
+            f"(previous model: {model_rid or 'none'}, previous version: {version_rid or 'none'}). Check the version "
+            "in Foundry."
         )
     return VersionRef(model_rid, version_rid)
 
@@ -120,12 +119,12 @@ def _hops(path: list[VersionRef]) -> str:
     return " <- ".join(ref.model_version_rid for ref in path)
 
 
-def latest_version(versions: list[dict[str, Any]]) -> dict[str, Any] | None:
+def latest_version(versions: Sequence[ModelVersion]) -> ModelVersion | None:
     """The newest of a branch's versions: by ``createdTime`` when every version has a readable one (the first
     listed wins a tie), else the first listed (Foundry lists newest first). None for no versions."""
     if not versions:
         return None
-    times = [epoch_seconds(v.get("createdTime")) for v in versions]
+    times = [epoch_seconds(v.created_time) for v in versions]
     known = [(t, -i) for i, t in enumerate(times) if t is not None]
     if len(known) < len(versions):
         return versions[0]

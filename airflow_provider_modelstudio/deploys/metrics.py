@@ -9,9 +9,12 @@ does not judge them (see :mod:`.gate`) and does not find the experiment (see :mo
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+
+if TYPE_CHECKING:
+    from airflow_provider_modelstudio.foundry.shapes import Experiment
 
 AGGREGATIONS = ("MIN", "MAX", "LAST")
 DEFAULT_AGGREGATION = "LAST"
@@ -57,16 +60,11 @@ def parse_metric(text: Any, *, field: str, example: str) -> Metric:
     return Metric(series.strip(), aggregation.strip().upper())
 
 
-def summary_metrics(experiment: dict[str, Any]) -> dict[Metric, Any]:
-    """An experiment's ``summaryMetrics`` by metric, values as Foundry sent them (the first of duplicates)."""
+def summary_metrics(experiment: Experiment) -> dict[Metric, Any]:
+    """An experiment's summary metrics by metric, values as Foundry sent them (the first of duplicates)."""
     found: dict[Metric, Any] = {}
-    entries = experiment.get("summaryMetrics")
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        series, aggregation = entry.get("seriesName"), entry.get("aggregation")
-        if isinstance(series, str) and isinstance(aggregation, str):
-            found.setdefault(Metric(series, aggregation.upper()), entry.get("value"))
+    for entry in experiment.summary_metrics:
+        found.setdefault(Metric(entry.series_name, entry.aggregation), entry.value)
     return found
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.deploys.lineage import latest_version
-from airflow_provider_modelstudio.foundry.promote import promoted_from
 
 if TYPE_CHECKING:
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
@@ -64,37 +63,33 @@ def promote(
     """
     versions = hook.list_model_versions(model_rid, branch)
     latest = latest_version(versions)
-    if latest is not None and promoted_from(latest, candidate_version_rid):
+    if latest is not None and latest.rid is not None and latest.promoted_from(candidate_version_rid):
         before = latest_version([v for v in versions if v is not latest])
         log.warning(
             "Version %s, promoted from %s, is already the latest on %s; adopting it instead of promoting again.",
-            latest.get("rid"),
+            latest.rid,
             candidate_version_rid,
             _where(model_rid, branch),
         )
-        previous = served_version_rid if served_version_rid not in (None, latest.get("rid")) else None
+        previous = served_version_rid if served_version_rid not in (None, latest.rid) else None
         return Promotion(
             model_rid,
             branch,
             candidate_version_rid,
-            str(latest["rid"]),
-            previous or _rid(before.get("rid") if before else None),
+            latest.rid,
+            previous or (before.rid if before else None),
             adopted=True,
         )
     copy = hook.promote_model_version(model_rid, candidate_version_rid, branch)
-    previous = served_version_rid or _rid(latest.get("rid") if latest else None)
+    previous = served_version_rid or (latest.rid if latest else None)
     log.info(
         "Promoted %s to %s as version %s (before: %s).",
         candidate_version_rid,
         _where(model_rid, branch),
-        copy.get("rid"),
+        copy.rid,
         previous or "none",
     )
-    return Promotion(model_rid, branch, candidate_version_rid, str(copy.get("rid")), previous, adopted=False)
-
-
-def _rid(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return Promotion(model_rid, branch, candidate_version_rid, str(copy.rid), previous, adopted=False)
 
 
 def _where(model_rid: str, branch: str | None) -> str:

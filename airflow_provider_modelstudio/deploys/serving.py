@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
 
 if TYPE_CHECKING:
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
@@ -30,45 +30,7 @@ class Serving(Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class DeploymentView:
-    """The parts of a ``LiveDeployment`` a deploy looks at.
-
-    :param rid: the deployment
-    :param state: ``status.state`` (None when absent)
-    :param ready: ``status.isReady``
-    :param model_rid: the model it serves from
-    :param version_rid: the model version it serves now
-    :param branch: the branch it follows (direct deployments)
-    """
-
-    rid: str
-    state: str | None
-    ready: bool
-    model_rid: str | None
-    version_rid: str | None
-    branch: str | None
-
-    @classmethod
-    def of(cls, deployment: Any, rid: str) -> DeploymentView:
-        body: dict[str, Any] = deployment if isinstance(deployment, dict) else {}
-        status = _mapping(body.get("status"))
-        served = _mapping(body.get("modelVersion"))
-        return cls(
-            rid=rid,
-            state=_text(status.get("state")),
-            ready=status.get("isReady") is True,
-            model_rid=_text(served.get("modelRid")),
-            version_rid=_text(served.get("modelVersionRid")),
-            branch=_text(body.get("branch")),
-        )
-
-    def describe(self) -> str:
-        readiness = "ready" if self.ready else "not ready"
-        return f"{self.state or 'no state'} ({readiness}), serving {self.version_rid or 'nothing'}"
-
-
-def judge(view: DeploymentView, expected_version_rid: str, *, accept_degraded: bool) -> Serving:
+def judge(view: LiveDeployment, expected_version_rid: str, *, accept_degraded: bool) -> Serving:
     """Whether the deployment now serves ``expected_version_rid`` and is ready, is still getting there, or failed."""
     if view.state in FINAL_BAD_STATES:
         return Serving.FAILED
@@ -77,14 +39,6 @@ def judge(view: DeploymentView, expected_version_rid: str, *, accept_degraded: b
     if view.state == "ACTIVE" or (accept_degraded and view.state == "DEGRADED"):
         return Serving.READY
     return Serving.WAIT
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def wait_until_served(
@@ -96,7 +50,7 @@ def wait_until_served(
     accept_degraded: bool,
     log: Any,
     sleep: Callable[[float], None] | None = None,
-) -> DeploymentView:
+) -> LiveDeployment:
     """Poll the deployment until it serves ``expected_version_rid`` and is ready; return what it looks like then.
 
     Raises :class:`DeploymentFailed` when it goes FAILED or DISABLED, :class:`DeploymentNotReady` at the
@@ -109,7 +63,7 @@ def wait_until_served(
     last = ""
     while True:
         try:
-            view = DeploymentView.of(hook.get_live_deployment(deployment_rid), deployment_rid)
+            view = hook.get_live_deployment(deployment_rid)
         except FoundryError as exc:
             failures.absorb(exc)
             log.warning(
@@ -137,7 +91,7 @@ def wait_until_served(
 class DeploymentFailed(FoundryError):
     """The live deployment went FAILED or DISABLED."""
 
-    def __init__(self, message: str, view: DeploymentView) -> None:
+    def __init__(self, message: str, view: LiveDeployment) -> None:
         super().__init__(message)
         self.view = view
 

@@ -39,9 +39,9 @@ def run_smoke_test(hook: ModelStudioHook, deployment_rid: str, inputs: dict[str,
     except FoundryError as exc:
         raise SmokeTestFailed(f"The smoke test's inference call on {deployment_rid} failed: {exc}") from exc
     latency_ms = (time.monotonic() - started) * 1000
-    output = answer.get("output")
-    if not isinstance(output, dict):
-        raise SmokeTestFailed(f"The smoke test on {deployment_rid} got no output: {quoted(answer, limit=300)}")
+    output = answer.output
+    if output is None:
+        raise SmokeTestFailed(f"The smoke test on {deployment_rid} got no output: {quoted(answer.answer, limit=300)}")
     problem = _refusal(output, check)
     if problem:
         raise SmokeTestFailed(f"The smoke test on {deployment_rid} answered {quoted(output, limit=300)}: {problem}")

@@ -20,6 +20,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import FastAPI, Request
@@ -100,14 +101,14 @@ class EmulatorApp:
 
     # The pipeline -----------------------------------------------------------------------------------------
 
-    def _route(self, endpoint: Endpoint, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def _route(self, endpoint: Endpoint[Any], handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
             return await self._serve(request, endpoint, handler)
 
         route.__name__ = endpoint.name
         return route
 
-    async def _serve(self, request: Request, endpoint: Endpoint, handler: Handler) -> Response:
+    async def _serve(self, request: Request, endpoint: Endpoint[Any], handler: Handler) -> Response:
         plan = self.state.plan_faults(endpoint.name)
         admitted = self.state.admit_build_read() if endpoint.build_read else None
         response: Response
@@ -124,7 +125,7 @@ class EmulatorApp:
         return response
 
     async def _serve_with_faults(
-        self, request: Request, endpoint: Endpoint, handler: Handler, plan: FaultPlan
+        self, request: Request, endpoint: Endpoint[Any], handler: Handler, plan: FaultPlan
     ) -> Response:
         if plan.latency_seconds and not await self._sleep(plan.latency_seconds):
             return DropConnection()
@@ -142,7 +143,7 @@ class EmulatorApp:
             return Response(faults.truncate(bytes(response.body)), response.status_code, media_type=response.media_type)
         return response
 
-    async def _answer(self, request: Request, endpoint: Endpoint, handler: Handler) -> Response:
+    async def _answer(self, request: Request, endpoint: Endpoint[Any], handler: Handler) -> Response:
         try:
             caller = _NOBODY
             if endpoint.scope:

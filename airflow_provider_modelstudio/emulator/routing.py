@@ -10,11 +10,12 @@ not register routes; the app does.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from airflow_provider_modelstudio.foundry.endpoints import Endpoint
 
 
-def route_path(endpoint: Endpoint) -> str:
+def route_path(endpoint: Endpoint[Any]) -> str:
     """The path the endpoint is served at, with its ``{placeholders}``.
 
     :param endpoint: a contract endpoint.
@@ -22,12 +23,12 @@ def route_path(endpoint: Endpoint) -> str:
     return endpoint.prefix + endpoint.path
 
 
-def _specificity(endpoint: Endpoint) -> tuple[bool, ...]:
+def _specificity(endpoint: Endpoint[Any]) -> tuple[bool, ...]:
     """Per path segment, whether it is a placeholder (False, a literal, sorts first)."""
     return tuple(segment.startswith("{") for segment in route_path(endpoint).split("/"))
 
 
-def routing_order(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+def routing_order(endpoints: Iterable[Endpoint[Any]]) -> list[Endpoint[Any]]:
     """The endpoints in the order their routes must be tried: literal segments before placeholders.
 
     Endpoints whose paths have the same shape keep the order they were given in.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -106,26 +106,39 @@ class AsyncFoundryClient:
         json_body: Any = None,
     ) -> Any:
         """Call endpoint ``name`` and return its parsed JSON (None for an empty answer)."""
-        return (await self._send(prepare(name, path_params, query, json_body))).value
+        return (await self.answer(name, path_params, query, json_body)).value
 
-    async def paged(self, name: str, path_params: Mapping[str, str], query: Mapping[str, Any]) -> AsyncIterator[Any]:
-        """Every item of a paged endpoint, page after page (a listing that never ends is refused)."""
-        pages = operations.Pages(str(prepare(name, path_params)), query, known_secrets(self.settings))
+    async def answer(
+        self,
+        name: str,
+        path_params: Mapping[str, str | int] | None = None,
+        query: Mapping[str, str | int | None] | None = None,
+        json_body: Any = None,
+    ) -> Done:
+        """Call endpoint ``name`` and return its parsed JSON and size."""
+        return await self._send(prepare(name, path_params, query, json_body))
+
+    async def paged(
+        self,
+        name: str,
+        path_params: Mapping[str, str | int],
+        query: Mapping[str, Any],
+        body: Mapping[str, Any] | None = None,
+        *,
+        in_body: bool = False,
+    ) -> AsyncIterator[Any]:
+        """Every item of a paged endpoint, page after page (a listing that never ends is refused).
+
+        :param in_body: the endpoint pages through its JSON ``body`` (``pageSize``, ``pageToken``), not its query
+        """
+        pages = operations.Pages(
+            str(prepare(name, path_params)), (body or {}) if in_body else query, known_secrets(self.settings)
+        )
         while pages.query is not None:
-            page = await self._send(prepare(name, path_params, pages.query))
+            parts = (query, pages.query) if in_body else (pages.query, None)
+            page = await self.answer(name, path_params, *parts)
             for item in pages.after(page.value, page.size):
                 yield item
-
-    async def get_builds(self, build_rids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Builds by RID, through getBatch (at most 100 a request); unknown RIDs are absent."""
-        found: dict[str, dict[str, Any]] = {}
-        for chunk in operations.batches(build_rids):
-            answer = await self.call("get_builds_batch", json_body=operations.batch_body(chunk))
-            found.update(operations.batch_builds(answer))
-        return found
-
-    async def cancel_build(self, build_rid: str) -> None:
-        await self.call("cancel_build", {"buildRid": build_rid})
 
     async def _send(self, call: ApiCall) -> Done:
         attempts = Attempts(

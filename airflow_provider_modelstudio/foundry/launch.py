@@ -27,6 +27,7 @@ from airflow_provider_modelstudio.foundry.errors import (
 )
 from airflow_provider_modelstudio.foundry.retry import plan_retry
 from airflow_provider_modelstudio.foundry.rids import BUILD, answered_rid
+from airflow_provider_modelstudio.foundry.shapes import Run, read_run
 from airflow_provider_modelstudio.foundry.writes import may_have_written
 
 if TYPE_CHECKING:
@@ -38,8 +39,8 @@ SURPLUS_WATCH_MIN = 5.0
 """Seconds; the shortest watch for a surplus run after a launch again (see :meth:`_Launch.cancel_surplus`)."""
 
 
-def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float], None]) -> dict[str, Any]:
-    """Launch a run of ``studio_rid`` and return it (``ModelStudioRun`` JSON), never creating two.
+def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float], None]) -> Run:
+    """Launch a run of ``studio_rid`` and return it, never creating two.
 
     After a failure that may have reached Foundry, the studio's runs are watched for a settling window
     (see :meth:`_Launch.new_runs`) before launching again; after launching again, for a surplus run (see
@@ -69,7 +70,7 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
         else:
             if unresolved:
                 launch.cancel_surplus(run, unresolved, watch)
-            return run
+            return read_run(run, what=f"the launch of {studio_rid}")
         settle = _settling_window(client, failure)
         new_runs = launch.new_runs(failure, settle)
         if len(new_runs) == 1:
@@ -81,7 +82,7 @@ def launch_once(client: FoundryClient, studio_rid: str, sleep: Callable[[float],
             )
             if unresolved:
                 launch.cancel_surplus(run, unresolved, watch)
-            return run
+            return read_run(run, what=f"the runs of {studio_rid}")
         if new_runs:
             ids = [launch.show(r.get("runId")) for r in new_runs]
             raise DuplicateRunsError(

@@ -120,9 +120,3 @@ def batches(build_rids: Iterable[str]) -> list[list[str]]:
 
 def batch_body(chunk: list[str]) -> list[dict[str, str]]:
     return [{"buildRid": rid} for rid in chunk]
-
-
-def batch_builds(answer: Any) -> dict[str, dict[str, Any]]:
-    """The ``{buildRid: Build}`` map of a getBatch answer; builds Foundry did not return are absent."""
-    data = answer.get("data") if isinstance(answer, dict) else None
-    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.errors import FoundryError, PromotionOutcomeUnknown
 from airflow_provider_modelstudio.foundry.rids import MODEL_VERSION, answered_rid
-from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
+from airflow_provider_modelstudio.foundry.shapes import ModelVersion, epoch_seconds
 from airflow_provider_modelstudio.foundry.writes import may_have_written
 
 log = logging.getLogger(__name__)
@@ -31,25 +30,15 @@ SETTLE_SECONDS = 10.0
 """How long a lost promotion is looked for before promoting again."""
 
 
-def promoted_from(version: Any, source_version_rid: str) -> bool:
-    """Whether ``version`` is a copy promoted from ``source_version_rid``."""
-    source = version.get("source") if isinstance(version, dict) else None
-    return (
-        isinstance(source, dict)
-        and source.get("type") == "promoted"
-        and source.get("previousModelVersionRid") == source_version_rid
-    )
-
-
 def promote_once(
-    promote: Callable[[], dict[str, Any]],
-    list_branch: Callable[[], list[dict[str, Any]]],
+    promote: Callable[[], ModelVersion],
+    list_branch: Callable[[], Sequence[ModelVersion]],
     source_version_rid: str,
     *,
     sleep: Callable[[float], None] = time.sleep,
     settle: float = SETTLE_SECONDS,
     secrets: Iterable[str] = (),
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Promote once and return the new ``ModelVersion``; never two copies from one call without naming both.
 
     :param promote: sends ``promoteVersion`` (one attempt and its safe retries)
@@ -61,7 +50,7 @@ def promote_once(
     :raises FoundryAnswerError: when the copy found names no model version RID
     """
     what = f"promoteVersion of {source_version_rid}"
-    known = {str(v.get("rid")) for v in list_branch()}
+    known = {str(v.rid) for v in list_branch()}
     failure: FoundryError | None = None
     for attempt in range(2):
         try:
@@ -78,7 +67,7 @@ def promote_once(
         if len(copies) == 1:
             copy = _checked(copies[0], what, secrets)
             log.warning(
-                "The promotion's answer was lost (%s), but Foundry made version %s: adopting it.", failure, copy["rid"]
+                "The promotion's answer was lost (%s), but Foundry made version %s: adopting it.", failure, copy.rid
             )
             if attempt == 0:
                 return copy
@@ -86,7 +75,7 @@ def promote_once(
         if copies:
             raise PromotionOutcomeUnknown(
                 f"The promotion of {source_version_rid} got no answer ({failure}) and {len(copies)} copies of it "
-                f"appeared meanwhile ({', '.join(quoted(str(c.get('rid')), secrets, limit=100) for c in copies)}); "
+                f"appeared meanwhile ({', '.join(quoted(str(c.rid), secrets, limit=100) for c in copies)}); "
                 "someone else promoted it too. Nothing was promoted again: check the model's versions in Foundry."
             ) from failure
         log.warning("The promotion failed (%s) and made no copy; promoting again.", failure)
@@ -96,19 +85,18 @@ def promote_once(
     ) from failure
 
 
-def _checked(copy: Any, what: str, secrets: Iterable[str]) -> dict[str, Any]:
-    rid = copy.get("rid") if isinstance(copy, dict) else None
-    answered_rid(rid, MODEL_VERSION, field="rid", what=what, secrets=secrets)
-    return copy  # type: ignore[no-any-return]
+def _checked(copy: ModelVersion, what: str, secrets: Iterable[str]) -> ModelVersion:
+    answered_rid(copy.rid, MODEL_VERSION, field="rid", what=what, secrets=secrets)
+    return copy
 
 
 def _new_copies(
-    list_branch: Callable[[], list[dict[str, Any]]],
+    list_branch: Callable[[], Sequence[ModelVersion]],
     known: set[str],
     source_version_rid: str,
     sleep: Callable[[float], None],
     settle: float,
-) -> list[dict[str, Any]]:
+) -> list[ModelVersion]:
     deadline = time.monotonic() + settle
     while True:
         try:
@@ -118,7 +106,7 @@ def _new_copies(
                 f"The promotion of {source_version_rid} got no answer, and the branch's versions could not be listed "
                 f"to find out whether it happened ({exc}). Nothing was promoted again: check the model in Foundry."
             ) from exc
-        copies = [v for v in versions if str(v.get("rid")) not in known and promoted_from(v, source_version_rid)]
+        copies = [v for v in versions if str(v.rid) not in known and v.promoted_from(source_version_rid)]
         remaining = deadline - time.monotonic()
         if copies or remaining <= 0:
             return copies
@@ -137,7 +125,7 @@ class _Branch:
 
     def __init__(
         self,
-        list_branch: Callable[[], list[dict[str, Any]]],
+        list_branch: Callable[[], Sequence[ModelVersion]],
         known: set[str],
         source_version_rid: str,
         sleep: Callable[[float], None],
@@ -149,14 +137,14 @@ class _Branch:
         self.sleep = sleep
         self.secrets = secrets
 
-    def latest_copy(self, ours: dict[str, Any], failure: FoundryError, watch: float) -> dict[str, Any]:
+    def latest_copy(self, ours: ModelVersion, failure: FoundryError, watch: float) -> ModelVersion:
         """``ours``, or a late copy when the branch lists it as newer; a late copy is named in a warning.
 
         The branch is listed for ``watch`` seconds counted from when it first shows ``ours`` (a listing that does
         not show it yet is behind), at most twice that in all, or until a late copy appears. A listing that fails
         is logged, not raised: ``ours`` is a good copy.
         """
-        ours_rid = ours["rid"]
+        ours_rid = ours.rid
         started = time.monotonic()
         seen_ours_at: float | None = None
         while True:
@@ -174,23 +162,23 @@ class _Branch:
                 )
                 return ours
             now = time.monotonic()
-            copies = [v for v in versions if promoted_from(v, self.source) and str(v.get("rid")) not in self.known]
-            if seen_ours_at is None and any(v.get("rid") == ours_rid for v in copies):
+            copies = [v for v in versions if v.promoted_from(self.source) and str(v.rid) not in self.known]
+            if seen_ours_at is None and any(v.rid == ours_rid for v in copies):
                 seen_ours_at = now
-            late = [v for v in copies if v.get("rid") != ours_rid]
+            late = [v for v in copies if v.rid != ours_rid]
             if late and seen_ours_at is not None:
                 return self.named(copies, failure)
             if (seen_ours_at is not None and now - seen_ours_at >= watch) or now - started >= 2 * watch:
                 return self.named([ours, *late], failure) if late else ours
             self.sleep(min(1.0, 2 * watch - (now - started)))
 
-    def named(self, copies: list[dict[str, Any]], failure: FoundryError) -> dict[str, Any]:
+    def named(self, copies: list[ModelVersion], failure: FoundryError) -> ModelVersion:
         """The newest of ``copies`` by ``createdTime`` (the branch's latest copy of the source; Foundry does not
         document the listing's order, so on equal or unreadable times the first listed), with a warning naming
         the others."""
         newest = max(copies, key=_created)
         latest = _checked(newest, f"the branch listing after promoteVersion of {self.source}", self.secrets)
-        surplus = ", ".join(quoted(str(v.get("rid")), self.secrets, limit=100) for v in copies if v is not newest)
+        surplus = ", ".join(quoted(str(v.rid), self.secrets, limit=100) for v in copies if v is not newest)
         log.warning(
             "The promotion of %s whose answer failed (%s) made a copy after all, found after this task promoted "
             "again: the branch holds %d copies of it. Versions cannot be deleted through Foundry's API. This task "
@@ -199,14 +187,13 @@ class _Branch:
             self.source,
             failure,
             len(copies),
-            latest["rid"],
+            latest.rid,
             surplus,
         )
         return latest
 
 
-def _created(version: dict[str, Any]) -> float:
+def _created(version: ModelVersion) -> float:
     """A version's ``createdTime`` as UNIX time; unreadable or absent sorts first."""
-    created = version.get("createdTime")
-    seconds = epoch_seconds(created) if isinstance(created, str) else None
+    seconds = epoch_seconds(version.created_time)
     return float("-inf") if seconds is None else seconds

@@ -66,7 +66,7 @@ class ApiCall:
     :param form_body: form-encoded body, if any (the token request)
     """
 
-    endpoint: Endpoint
+    endpoint: Endpoint[Any]
     path: str
     params: dict[str, str] = field(default_factory=dict)
     json_body: Any = None

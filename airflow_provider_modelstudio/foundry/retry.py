@@ -89,7 +89,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def is_retryable(endpoint: Endpoint, kind: FailureKind, status: int | None, do_not_retry: bool) -> bool:
+def is_retryable(endpoint: Endpoint[Any], kind: FailureKind, status: int | None, do_not_retry: bool) -> bool:
     """Whether a failure of this kind may be retried on this endpoint at all.
 
     Requests that never left are always safe to repeat. A non-idempotent endpoint (a write Foundry cannot

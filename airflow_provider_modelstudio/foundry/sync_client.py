@@ -230,11 +230,26 @@ class FoundryClient:
         """Call endpoint ``name`` and return its parsed JSON and size."""
         return self._send(prepare(name, path_params, query, json_body))
 
-    def paged(self, name: str, path_params: Mapping[str, str], query: Mapping[str, Any]) -> Iterator[Any]:
-        """Every item of a paged endpoint, page after page (a listing that never ends is refused)."""
+    def paged(
+        self,
+        name: str,
+        path_params: Mapping[str, str | int],
+        query: Mapping[str, Any],
+        body: Mapping[str, Any] | None = None,
+        *,
+        in_body: bool = False,
+    ) -> Iterator[Any]:
+        """Every item of a paged endpoint, page after page (a listing that never ends is refused).
+
+        :param in_body: the endpoint pages through its JSON ``body`` (``pageSize``, ``pageToken``), not its query
+        """
+
+        def fetch(paging: Mapping[str, Any]) -> Done:
+            return self.answer(name, path_params, query, paging) if in_body else self.answer(name, path_params, paging)
+
         return operations.iterate_pages(
-            lambda q: self.answer(name, path_params, q),
-            query,
+            fetch,
+            (body or {}) if in_body else query,
             what=str(prepare(name, path_params)),
             secrets=known_secrets(self.settings),
         )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from airflow_provider_modelstudio.foundry import api
+from airflow_provider_modelstudio.foundry import api, endpoints
 from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, REQUIRED_SCOPES
 from airflow_provider_modelstudio.foundry.errors import FoundryError, FoundryNotFound, FoundryRateLimited, MissingScope
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
@@ -60,10 +60,10 @@ def _no_build_found(answer: Any) -> dict[str, Any]:
 
 PROBES: tuple[api.Request[Any], ...] = (
     replace(api.get_builds_batch([PROBE_BUILD]), read=_no_build_found),  # first: a host that is not Foundry shows
-    api.get_model_studio(PROBE_STUDIO),
-    api.start_live_deployment(PROBE_DEPLOYMENT),
+    api.request(endpoints.GET_MODEL_STUDIO, model_studio_rid=PROBE_STUDIO),
+    api.request(endpoints.START_LIVE_DEPLOYMENT, live_deployment_rid=PROBE_DEPLOYMENT),
     api.transform_json(PROBE_DEPLOYMENT, {}),
-    api.cancel_build(PROBE_BUILD),
+    api.request(endpoints.CANCEL_BUILD, build_rid=PROBE_BUILD),
 )
 """One request per required scope, each on a resource that does not exist."""
 

@@ -1,30 +1,44 @@
 """``ModelStudioHook``: the Foundry connection, and the only way this provider reaches Foundry.
 
-Every call has a sync form (``requests``, for workers) and, where a trigger needs it, an async form
-(``httpx``, prefixed ``a``, for the triggerer's event loop); both send the same
-:class:`~airflow_provider_modelstudio.foundry.api.Request`. The connection is read once per hook, in
-:meth:`ModelStudioHook.settings` or :meth:`ModelStudioHook.asettings`. Methods return Foundry's JSON (its
-field names), check their inputs before any request, retry what is safe to retry, and never launch two runs
-from one call. The hook does not wait for runs: see :mod:`airflow_provider_modelstudio.runs`.
+Every call has a sync form (``requests``, for workers) and an async twin (``httpx``, prefixed ``a``, for the
+triggerer's event loop and the API server); both send the same
+:class:`~airflow_provider_modelstudio.foundry.api.Request` and page listings with the same
+:class:`~airflow_provider_modelstudio.foundry.operations.Pages`. The two writes that reconcile (launch,
+promote) run their sync form in a worker thread when called async. The connection is read once per hook, in
+:meth:`ModelStudioHook.settings` or :meth:`ModelStudioHook.asettings`. Methods return the typed shapes of
+:mod:`airflow_provider_modelstudio.foundry.shapes`, check their inputs before any request, retry what is safe
+to retry, and never launch two runs from one call. The hook does not wait for runs: see
+:mod:`airflow_provider_modelstudio.runs`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_modelstudio.foundry import api
+from airflow_provider_modelstudio.foundry import api, endpoints
 from airflow_provider_modelstudio.foundry.answers import redacted
 from airflow_provider_modelstudio.foundry.auth import known_secrets
 from airflow_provider_modelstudio.foundry.errors import FoundryError
-from airflow_provider_modelstudio.foundry.operations import Pages
-from airflow_provider_modelstudio.foundry.protocol import prepare
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
-from airflow_provider_modelstudio.foundry.rids import MODEL_STUDIO, validate_rid
+from airflow_provider_modelstudio.foundry.rids import MODEL_STUDIO, MODEL_VERSION, validate_rid
 from airflow_provider_modelstudio.foundry.settings import CONN_TYPE, DEFAULT_CONN_ID, FoundrySettings
+from airflow_provider_modelstudio.foundry.shapes import (
+    Build,
+    ConfigVersion,
+    Experiment,
+    Inference,
+    LiveDeployment,
+    Model,
+    ModelStudio,
+    ModelVersion,
+    Run,
+)
 from airflow_provider_modelstudio.hooks.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 
 if TYPE_CHECKING:
@@ -106,34 +120,37 @@ class ModelStudioHook(BaseHook):
 
     def _run(self, request: api.Request[T]) -> T:
         client = self.client
-        if request.paged:
-            path_params = {name: str(value) for name, value in request.path_params.items()}
-            return self._read(request, list(client.paged(request.endpoint, path_params, request.query)))
-        if request.paged_in_body:
-            listing = str(prepare(request.endpoint, request.path_params))
-            pages = Pages(listing, request.body or {}, known_secrets(self.settings))
-            items: list[Any] = []
-            while pages.query is not None:
-                page = client.answer(request.endpoint, request.path_params, request.query, pages.query)
-                items += pages.after(page.value, page.size)
-            return self._read(request, items)
-        return self._read(request, client.call(request.endpoint, request.path_params, request.query, request.body))
+        if request.paging is None:
+            return self._read(request, client.call(request.endpoint, request.path_params, request.query, request.body))
+        items = client.paged(
+            request.endpoint, request.path_params, request.query, request.body, in_body=request.paging == "body"
+        )
+        return self._read(request, list(items))
 
     async def _arun(self, request: api.Request[T]) -> T:
         client = await self.aget_conn()
-        if request.paged or request.paged_in_body:
-            raise FoundryError(f"{request.endpoint} is paged; call it through the sync hook.")
-        answer = await client.call(request.endpoint, request.path_params, request.query, request.body)
-        return self._read(request, answer)
+        if request.paging is None:
+            answer = await client.call(request.endpoint, request.path_params, request.query, request.body)
+            return self._read(request, answer)
+        listing = client.paged(
+            request.endpoint, request.path_params, request.query, request.body, in_body=request.paging == "body"
+        )
+        return self._read(request, [item async for item in listing])
 
     def _read(self, request: api.Request[T], answer: Any) -> T:
         """The request's reading of ``answer``, with every secret the server echoed in it replaced by ``***``."""
         return request.read(redacted(answer, known_secrets(self.settings)))
 
+    async def _in_thread(self, call: Callable[[], T]) -> T:
+        """A write that reconciles (launch, promote), run in a worker thread: its settling waits and listings are
+        written once, in its sync form. The connection is read first, without blocking the loop."""
+        await self.asettings()
+        return await asyncio.to_thread(call)
+
     # Model Studio ---------------------------------------------------------------------------------------------
 
-    def launch_model_studio(self, model_studio_rid: str) -> dict[str, Any]:
-        """Launch a training run with the studio's latest configuration; return the ``ModelStudioRun``.
+    def launch_model_studio(self, model_studio_rid: str) -> Run:
+        """Launch a training run with the studio's latest configuration; return the run.
 
         After a failure that may have reached Foundry, the studio's runs are checked, so one call never starts
         two runs (see :mod:`airflow_provider_modelstudio.foundry.launch`).
@@ -143,97 +160,171 @@ class ModelStudioHook(BaseHook):
         rid = validate_rid(model_studio_rid, MODEL_STUDIO, field="model_studio_rid")
         return launch_once(self.client, rid, sleep=time.sleep)
 
-    def get_model_studio(self, model_studio_rid: str) -> dict[str, Any]:
-        return self._run(api.get_model_studio(model_studio_rid))
+    async def alaunch_model_studio(self, model_studio_rid: str) -> Run:
+        rid = validate_rid(model_studio_rid, MODEL_STUDIO, field="model_studio_rid")
+        return await self._in_thread(lambda: self.launch_model_studio(rid))
 
-    def list_model_studio_runs(self, model_studio_rid: str, config_version: int | None = None) -> list[dict[str, Any]]:
-        """Every run of a studio (all pages), optionally only those of one configuration version."""
+    def get_model_studio(self, model_studio_rid: str) -> ModelStudio:
+        return self._run(api.request(endpoints.GET_MODEL_STUDIO, model_studio_rid=model_studio_rid))
+
+    async def aget_model_studio(self, model_studio_rid: str) -> ModelStudio:
+        return await self._arun(api.request(endpoints.GET_MODEL_STUDIO, model_studio_rid=model_studio_rid))
+
+    def list_model_studio_runs(self, model_studio_rid: str, config_version: int | None = None) -> list[Run]:
+        """Every run of a studio (all pages), optionally only those of one configuration version; entries without a
+        build to follow are left out."""
         return self._run(api.list_model_studio_runs(model_studio_rid, config_version))
 
-    def get_latest_config_version(self, model_studio_rid: str) -> dict[str, Any] | None:
-        """The studio's latest ``ModelStudioConfigVersion``, or None when it has none yet."""
-        return self._run(api.get_latest_config_version(model_studio_rid))
+    async def alist_model_studio_runs(self, model_studio_rid: str, config_version: int | None = None) -> list[Run]:
+        return await self._arun(api.list_model_studio_runs(model_studio_rid, config_version))
 
-    def get_config_version(self, model_studio_rid: str, config_version: int) -> dict[str, Any]:
-        return self._run(api.get_config_version(model_studio_rid, config_version))
+    def get_latest_config_version(self, model_studio_rid: str) -> ConfigVersion | None:
+        """The studio's latest configuration version, or None when it has none yet."""
+        return self._run(api.request(endpoints.GET_LATEST_CONFIG_VERSION, model_studio_rid=model_studio_rid))
 
-    def get_model_version(self, model_rid: str, model_version_rid: str) -> dict[str, Any]:
-        return self._run(api.get_model_version(model_rid, model_version_rid))
+    async def aget_latest_config_version(self, model_studio_rid: str) -> ConfigVersion | None:
+        return await self._arun(api.request(endpoints.GET_LATEST_CONFIG_VERSION, model_studio_rid=model_studio_rid))
+
+    def get_config_version(self, model_studio_rid: str, config_version: int) -> ConfigVersion:
+        return self._run(
+            api.request(endpoints.GET_CONFIG_VERSION, model_studio_rid=model_studio_rid, config_version=config_version)
+        )
+
+    async def aget_config_version(self, model_studio_rid: str, config_version: int) -> ConfigVersion:
+        return await self._arun(
+            api.request(endpoints.GET_CONFIG_VERSION, model_studio_rid=model_studio_rid, config_version=config_version)
+        )
 
     # Models, experiments, live deployments ---------------------------------------------------------------------
 
-    def get_model(self, model_rid: str) -> dict[str, Any]:
-        return self._run(api.get_model(model_rid))
+    def get_model(self, model_rid: str) -> Model:
+        return self._run(api.request(endpoints.GET_MODEL, model_rid=model_rid))
 
-    def list_model_versions(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]:
+    async def aget_model(self, model_rid: str) -> Model:
+        return await self._arun(api.request(endpoints.GET_MODEL, model_rid=model_rid))
+
+    def get_model_version(self, model_rid: str, model_version_rid: str) -> ModelVersion:
+        return self._run(
+            api.request(endpoints.GET_MODEL_VERSION, model_rid=model_rid, model_version_rid=model_version_rid)
+        )
+
+    async def aget_model_version(self, model_rid: str, model_version_rid: str) -> ModelVersion:
+        return await self._arun(
+            api.request(endpoints.GET_MODEL_VERSION, model_rid=model_rid, model_version_rid=model_version_rid)
+        )
+
+    def list_model_versions(self, model_rid: str, branch: str | None = None) -> tuple[ModelVersion, ...]:
         """Every version of a model (all pages, newest first as Foundry lists them), optionally of one branch."""
         return self._run(api.list_model_versions(model_rid, branch))
 
+    async def alist_model_versions(self, model_rid: str, branch: str | None = None) -> tuple[ModelVersion, ...]:
+        return await self._arun(api.list_model_versions(model_rid, branch))
+
     def promote_model_version(
         self, model_rid: str, source_model_version_rid: str, branch: str | None = None
-    ) -> dict[str, Any]:
-        """Copy a version into ``model_rid`` as the latest version of ``branch``; return the new ``ModelVersion``.
+    ) -> ModelVersion:
+        """Copy a version into ``model_rid`` as the latest version of ``branch``; return the new version.
 
         Not idempotent in Foundry: after a failure that may have reached it, the branch is checked for the copy
         (see :mod:`airflow_provider_modelstudio.foundry.promote`), so one call never makes two copies.
         """
         from airflow_provider_modelstudio.foundry.promote import promote_once
 
-        request = api.promote_model_version(model_rid, source_model_version_rid, branch)
+        source = validate_rid(source_model_version_rid, MODEL_VERSION, field="model_version_rid")
+        request = api.promote_model_version(model_rid, source, branch)
         listing = api.list_model_versions(model_rid, branch)
         return promote_once(
             lambda: self._run(request),
             lambda: self._run(listing),
-            request.body["sourceModelVersionRid"],
+            source,
             secrets=known_secrets(self.settings),
         )
 
-    def get_experiment(self, model_rid: str, experiment_rid: str) -> dict[str, Any]:
-        return self._run(api.get_experiment(model_rid, experiment_rid))
+    async def apromote_model_version(
+        self, model_rid: str, source_model_version_rid: str, branch: str | None = None
+    ) -> ModelVersion:
+        api.promote_model_version(model_rid, source_model_version_rid, branch)
+        return await self._in_thread(lambda: self.promote_model_version(model_rid, source_model_version_rid, branch))
+
+    def get_experiment(self, model_rid: str, experiment_rid: str) -> Experiment:
+        return self._run(api.request(endpoints.GET_EXPERIMENT, model_rid=model_rid, experiment_rid=experiment_rid))
+
+    async def aget_experiment(self, model_rid: str, experiment_rid: str) -> Experiment:
+        return await self._arun(
+            api.request(endpoints.GET_EXPERIMENT, model_rid=model_rid, experiment_rid=experiment_rid)
+        )
 
     def search_experiments(
         self, model_rid: str, where: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[Experiment, ...]:
         """Every experiment of a model matching ``where`` (Foundry's search filter), all pages."""
         return self._run(api.search_experiments(model_rid, where, order_by))
 
-    def list_live_deployments(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]:
+    async def asearch_experiments(
+        self, model_rid: str, where: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None
+    ) -> tuple[Experiment, ...]:
+        return await self._arun(api.search_experiments(model_rid, where, order_by))
+
+    def list_live_deployments(self, model_rid: str, branch: str | None = None) -> tuple[LiveDeployment, ...]:
         """The direct live deployments of a model, optionally of one branch."""
         return self._run(api.list_live_deployments(model_rid, branch))
 
-    def get_live_deployment(self, live_deployment_rid: str) -> dict[str, Any]:
+    async def alist_live_deployments(self, model_rid: str, branch: str | None = None) -> tuple[LiveDeployment, ...]:
+        return await self._arun(api.list_live_deployments(model_rid, branch))
+
+    def get_live_deployment(self, live_deployment_rid: str) -> LiveDeployment:
         return self._run(api.get_live_deployment(live_deployment_rid))
 
-    async def aget_live_deployment(self, live_deployment_rid: str) -> dict[str, Any]:
+    async def aget_live_deployment(self, live_deployment_rid: str) -> LiveDeployment:
         return await self._arun(api.get_live_deployment(live_deployment_rid))
 
     def start_live_deployment(self, live_deployment_rid: str) -> None:
         """Start a disabled deployment; no effect on one starting or running."""
-        self._run(api.start_live_deployment(live_deployment_rid))
+        self._run(api.request(endpoints.START_LIVE_DEPLOYMENT, live_deployment_rid=live_deployment_rid))
 
-    def transform_json(self, live_deployment_rid: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Run inference on a live deployment: ``{"input": inputs}`` in, Foundry's ``{"output": ...}`` out."""
+    async def astart_live_deployment(self, live_deployment_rid: str) -> None:
+        await self._arun(api.request(endpoints.START_LIVE_DEPLOYMENT, live_deployment_rid=live_deployment_rid))
+
+    def transform_json(self, live_deployment_rid: str, inputs: dict[str, Any]) -> Inference:
+        """Run inference on a live deployment: ``{"input": inputs}`` in, Foundry's ``output`` out."""
         return self._run(api.transform_json(live_deployment_rid, inputs))
+
+    async def atransform_json(self, live_deployment_rid: str, inputs: dict[str, Any]) -> Inference:
+        return await self._arun(api.transform_json(live_deployment_rid, inputs))
 
     # Builds ---------------------------------------------------------------------------------------------------
 
-    def get_build(self, build_rid: str) -> dict[str, Any]:
-        return self._run(api.get_build(build_rid))
+    def get_build(self, build_rid: str) -> Build:
+        return self._run(api.request(endpoints.GET_BUILD, build_rid=build_rid))
 
-    async def aget_build(self, build_rid: str) -> dict[str, Any]:
-        return await self._arun(api.get_build(build_rid))
+    async def aget_build(self, build_rid: str) -> Build:
+        return await self._arun(api.request(endpoints.GET_BUILD, build_rid=build_rid))
 
-    def get_builds(self, build_rids: list[str]) -> dict[str, dict[str, Any]]:
+    def get_builds(self, build_rids: list[str]) -> dict[str, Build]:
         """Builds by RID through getBatch, 100 a request; RIDs Foundry does not know are absent."""
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, Build] = {}
         for chunk in api.build_batches(build_rids):
-            batch: dict[str, dict[str, Any]] = self._run(api.get_builds_batch(chunk))
+            batch: dict[str, Build] = self._run(api.get_builds_batch(chunk))
             found.update(batch)
         return found
 
-    async def aget_build_statuses(self, build_rids: list[str]) -> dict[str, str | None]:
+    async def aget_builds(self, build_rids: list[str]) -> dict[str, Build]:
+        found: dict[str, Build] = {}
+        for chunk in api.build_batches(build_rids):
+            batch: dict[str, Build] = await self._arun(api.get_builds_batch(chunk))
+            found.update(batch)
+        return found
+
+    def get_build_statuses(self, build_rids: list[str]) -> dict[str, str | None]:
         """``{buildRid: status}`` through getBatch, 100 a request; None for a build without a usable status,
         and RIDs Foundry does not know are absent. Keeps only the statuses (cheap for thousands of builds)."""
+        found: dict[str, str | None] = {}
+        for chunk in api.build_batches(build_rids):
+            statuses: dict[str, str | None] = self._run(api.get_build_statuses(chunk))
+            found.update(statuses)
+        return found
+
+    async def aget_build_statuses(self, build_rids: list[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
         for chunk in api.build_batches(build_rids):
             statuses: dict[str, str | None] = await self._arun(api.get_build_statuses(chunk))
@@ -242,10 +333,10 @@ class ModelStudioHook(BaseHook):
 
     def cancel_build(self, build_rid: str) -> None:
         """Ask Foundry to cancel a build. Asynchronous; a finished build is left as it is."""
-        self._run(api.cancel_build(build_rid))
+        self._run(api.request(endpoints.CANCEL_BUILD, build_rid=build_rid))
 
     async def acancel_build(self, build_rid: str) -> None:
-        await self._arun(api.cancel_build(build_rid))
+        await self._arun(api.request(endpoints.CANCEL_BUILD, build_rid=build_rid))
 
     # Airflow's connection UI ----------------------------------------------------------------------------------
 

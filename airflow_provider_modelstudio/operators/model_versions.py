@@ -36,7 +36,7 @@ from airflow_provider_modelstudio.runs import arguments
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_modelstudio.deploys.serving import DeploymentView
+    from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
 DEPLOY_STATE_KEY = "deploy_state"
@@ -347,7 +347,6 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
     def _deploy(self, context: Context) -> dict[str, Any]:
         from airflow_provider_modelstudio.deploys import deploy_lock
         from airflow_provider_modelstudio.deploys.promotion import promote
-        from airflow_provider_modelstudio.deploys.serving import DeploymentView
 
         deploy_lock.acquire(deploy_lock.AirflowLockStore(), self.live_deployment_rid, self._holder(context), self.log)
         earlier = self._remembered(context)
@@ -360,9 +359,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
             )
             self._save(context, earlier)
             return self._serve(context, earlier, expected or earlier["promoted_version_rid"])
-        deployment = DeploymentView.of(
-            self.hook.get_live_deployment(self.live_deployment_rid), self.live_deployment_rid
-        )
+        deployment = self.hook.get_live_deployment(self.live_deployment_rid)
         if deployment.branch is None or deployment.model_rid is None:
             raise FoundryConfigError(
                 f"live_deployment_rid={self.live_deployment_rid!r} is not a direct deployment following a branch of a "
@@ -471,7 +468,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         return self._guarded(context, resume)
 
     def _served_or_not(
-        self, context: Context, state: dict[str, Any], view: DeploymentView | None, problem: str | None
+        self, context: Context, state: dict[str, Any], view: LiveDeployment | None, problem: str | None
     ) -> dict[str, Any]:
         """Next step once a wait ended: smoke test after a deploy, or finish a rollback."""
         from airflow_provider_modelstudio.deploys.smoke import SmokeTestFailed, run_smoke_test
@@ -498,7 +495,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         from airflow_provider_modelstudio.deploys.promotion import promote
 
         latest = latest_version(self.hook.list_model_versions(state["model_rid"], state["branch"]))
-        newer = latest.get("rid") if latest is not None else None
+        newer = latest.rid if latest is not None else None
         if newer != state["promoted_version_rid"]:
             raise FoundryError(
                 f"{self._failed(state, problem)} Not rolled back: {newer} was promoted onto the branch after this "
@@ -521,7 +518,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         return self._serve(context, state, back.promoted_version_rid)
 
     def _rolled_back(
-        self, context: Context, state: dict[str, Any], view: DeploymentView | None, problem: str | None
+        self, context: Context, state: dict[str, Any], view: LiveDeployment | None, problem: str | None
     ) -> dict[str, Any]:
         result = self._result(state, view, None, rolled_back=True)
         context["ti"].xcom_push(key="deploy_result", value=result)
@@ -554,7 +551,7 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         )
 
     def _result(
-        self, state: dict[str, Any], view: DeploymentView | None, smoke: Any, *, rolled_back: bool
+        self, state: dict[str, Any], view: LiveDeployment | None, smoke: Any, *, rolled_back: bool
     ) -> dict[str, Any]:
         return {
             "live_deployment_rid": self.live_deployment_rid,

@@ -122,7 +122,6 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
             raise self._give_up(exc, context) from None
 
     def _execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_modelstudio.foundry.shapes import build_status
         from airflow_provider_modelstudio.runs.errors import RunTimedOutError
         from airflow_provider_modelstudio.runs.progress import StatusWatch
         from airflow_provider_modelstudio.runs.result import RUN_XCOM_KEY, build_result, xcom_entries
@@ -162,7 +161,7 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
             heartbeat=self.status_log_interval,
         )
         if judge(status) is Verdict.WAIT:
-            status = build_status(self.hook.get_build(build_rid)) or status
+            status = self.hook.get_build(build_rid).status or status
         if watch.observe(status) is Verdict.WAIT:
             policy = self._policy(context)
             if self.deferrable:
@@ -175,7 +174,6 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
         return self._finish(context, run, status, build_url)
 
     def _launch_or_reattach(self, context: Context) -> Run:
-        from airflow_provider_modelstudio.foundry.shapes import read_run
         from airflow_provider_modelstudio.runs import ownership
 
         earlier = ownership.earlier_run(
@@ -190,9 +188,7 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
             )
             return earlier
         self._refuse_without_scopes_to_follow()
-        run = read_run(
-            self.hook.launch_model_studio(self.model_studio_rid), what=f"the launch of {self.model_studio_rid}"
-        )
+        run = self.hook.launch_model_studio(self.model_studio_rid)
         ownership.remember_run(context, run)
         return run
 

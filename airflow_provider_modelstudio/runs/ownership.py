@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
-from airflow_provider_modelstudio.foundry.shapes import Run, build_status, read_run, read_runs, run_of
+from airflow_provider_modelstudio.foundry.shapes import Run, run_of
 from airflow_provider_modelstudio.runs.status import Verdict, judge
 
 if TYPE_CHECKING:
@@ -36,13 +36,7 @@ def can_reattach(context: Any, *, reattach_to_running_run: bool) -> bool:
 def remembered_run(context: Any) -> Run | None:
     """The run a previous try of this task launched, from the task state store (Airflow 3.3+)."""
     store = _store(context)
-    value = store.get(STATE_KEY) if store is not None else None
-    if isinstance(value, dict) and "buildRid" in value:
-        try:
-            return read_run(value, what="the task state store")
-        except FoundryError:
-            return None
-    return run_of(value)
+    return run_of(store.get(STATE_KEY) if store is not None else None)
 
 
 def remember_run(context: Any, run: Run) -> bool:
@@ -64,7 +58,7 @@ def remember_outcome(context: Any, run: Run, status: str) -> None:
 
 def running_run_of_studio(hook: ModelStudioHook, studio_rid: str) -> Run | None:
     """The newest run of the studio whose build is still running (reattach fallback for Airflow < 3.3)."""
-    runs = read_runs(hook.list_model_studio_runs(studio_rid), what=f"the runs of {studio_rid}")
+    runs = hook.list_model_studio_runs(studio_rid)
     running = [run for run in runs if judge(run["build_status"]) is Verdict.WAIT]
     return max(running, key=lambda run: run["started_time"] or "", default=None)
 
@@ -79,7 +73,7 @@ def earlier_run(context: Any, hook: ModelStudioHook, studio_rid: str, *, reattac
         run = running_run_of_studio(hook, studio_rid)
     if run is None:
         return None
-    status = build_status(hook.get_build(run["build_rid"]))
+    status = hook.get_build(run["build_rid"]).status
     if judge(status) is Verdict.FAILED:
         return None
     run["build_status"] = status

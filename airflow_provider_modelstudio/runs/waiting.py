@@ -114,13 +114,11 @@ def wait_in_worker(
     :param policy: interval, deadline and failure limit
     :param sleep: how to wait between checks (default ``time.sleep``)
     """
-    from airflow_provider_modelstudio.foundry.shapes import build_status
-
     pause = sleep or time.sleep
     failures = FailedChecks(policy.max_consecutive_failures, f"build {build_rid}")
     while True:
         try:
-            status = build_status(hook.get_build(build_rid))
+            status = hook.get_build(build_rid).status
             if status is None:
                 raise PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
         except FoundryError as exc:

@@ -22,7 +22,7 @@ from airflow_provider_modelstudio.runs import arguments
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_modelstudio.deploys.serving import DeploymentView
+    from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
     from airflow_provider_modelstudio.runs.waiting import FailedChecks
 
@@ -90,14 +90,14 @@ class LiveDeploymentSensor(BaseSensorOperator):
             raise as_task_failure(exc, retry_allowed=False) from exc
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed, DeploymentView, Serving, judge
+        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed, Serving, judge
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, FailedChecks
 
         if self._failures is None:
             self._failures = FailedChecks(MAX_CONSECUTIVE_POLL_FAILURES, f"live deployment {self.live_deployment_rid}")
         try:
-            view = DeploymentView.of(self.hook.get_live_deployment(self.live_deployment_rid), self.live_deployment_rid)
+            view = self.hook.get_live_deployment(self.live_deployment_rid)
         except FoundryError as exc:
             self._failures.absorb(exc)
             self.log.warning(
@@ -117,12 +117,12 @@ class LiveDeploymentSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=False)
         return PokeReturnValue(is_done=True, xcom_value=self._result(view))
 
-    def _log_change(self, view: DeploymentView) -> None:
+    def _log_change(self, view: LiveDeployment) -> None:
         if view.describe() != self._last:
             self._last = view.describe()
             self.log.info("Live deployment %s is %s.", self.live_deployment_rid, self._last)
 
-    def _result(self, view: DeploymentView) -> dict[str, Any]:
+    def _result(self, view: LiveDeployment) -> dict[str, Any]:
         return {
             "live_deployment_rid": view.rid,
             "model_rid": view.model_rid,

@@ -153,7 +153,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.foundry.shapes import build_status, epoch_seconds
+        from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
         from airflow_provider_modelstudio.runs.errors import PollingFailedError
         from airflow_provider_modelstudio.runs.progress import StatusWatch
         from airflow_provider_modelstudio.runs.status import Verdict
@@ -175,7 +175,7 @@ class ModelStudioRunSensor(BaseSensorOperator):
             )
             self._failures = FailedChecks(policy.max_consecutive_failures, f"build {build_rid}")
         try:
-            status = build_status(self.hook.get_build(build_rid))
+            status = self.hook.get_build(build_rid).status
             if status is None:
                 raise PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
         except FoundryError as exc:
@@ -190,13 +190,12 @@ class ModelStudioRunSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=self._finish(run, studio, status, build_url))
 
     def _finish(self, run: Run, studio: str | None, status: str, build_url: str) -> dict[str, Any]:
-        from airflow_provider_modelstudio.foundry.shapes import read_runs
         from airflow_provider_modelstudio.runs.errors import RunFailedError, as_task_failure
         from airflow_provider_modelstudio.runs.progress import report_success
         from airflow_provider_modelstudio.runs.result import finish
 
         if self.run_id is not None and studio is not None and self.run is None:
-            runs = read_runs(self.hook.list_model_studio_runs(studio), what=f"the runs of {studio}")
+            runs = self.hook.list_model_studio_runs(studio)
             found = [candidate for candidate in runs if candidate["run_id"] == self.run_id]
             if not found:
                 raise FoundryConfigError(f"run_id={self.run_id!r} is not a run of {studio}.")

@@ -18,9 +18,10 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_modelstudio.deploys.events import DeploymentEventKind, make_deployment_event
-from airflow_provider_modelstudio.deploys.serving import DeploymentView, Serving, judge
+from airflow_provider_modelstudio.deploys.serving import Serving, judge
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
+from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.runs.errors import PollingFailedError
 from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, FailedChecks, WaitPolicy
@@ -77,7 +78,7 @@ class DeploymentWatch:
         try:
             while self.subscribers:
                 try:
-                    check: Any = DeploymentView.of(await self.hook.aget_live_deployment(self.rid), self.rid)
+                    check: Any = await self.hook.aget_live_deployment(self.rid)
                 except FoundryError as exc:
                     check = exc
                 except Exception as exc:
@@ -141,7 +142,7 @@ class LiveDeploymentTrigger(BaseTrigger):
         self,
         kind: DeploymentEventKind,
         *,
-        view: DeploymentView | None = None,
+        view: LiveDeployment | None = None,
         verdict: str = "",
         message: str = "",
         transient: bool = False,
@@ -171,7 +172,7 @@ class LiveDeploymentTrigger(BaseTrigger):
                     message = check.message or f"still {last or 'unknown'}"
                     yield self._event(check.kind, message=message, transient=check.transient)
                     return
-                assert isinstance(check, DeploymentView)
+                assert isinstance(check, LiveDeployment)
                 if check.describe() != last:
                     last = check.describe()
                     self.log.info("Live deployment %s is %s.", self.live_deployment_rid, last)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_modelstudio.foundry.shapes import Experiment, LiveDeployment, ModelVersion
+
 MODEL = "ri.models.main.model.output"
 TARGET = "ri.models.main.model.target"
 DEPLOYMENT = "ri.foundry-ml-live.main.live-deployment.live"
@@ -65,15 +67,15 @@ class FakeFoundry:
             "modelVersion": None if rid is None else {"modelRid": model, "modelVersionRid": rid},
         }
 
-    def get_model_version(self, model_rid: str, model_version_rid: str) -> dict[str, Any]:
+    def get_model_version(self, model_rid: str, model_version_rid: str) -> ModelVersion:
         self.version_reads += 1
-        return self.versions[(model_rid, model_version_rid)]
+        return ModelVersion.from_json(self.versions[(model_rid, model_version_rid)])
 
-    def get_experiment(self, model_rid: str, experiment_rid: str) -> dict[str, Any]:
-        return self.experiments[experiment_rid]
+    def get_experiment(self, model_rid: str, experiment_rid: str) -> Experiment:
+        return Experiment.from_json(self.experiments[experiment_rid])
 
-    def get_live_deployment(self, live_deployment_rid: str) -> dict[str, Any]:
-        return self.deployments[live_deployment_rid]
+    def get_live_deployment(self, live_deployment_rid: str) -> LiveDeployment:
+        return LiveDeployment.from_json(self.deployments[live_deployment_rid], rid=live_deployment_rid)
 
-    def list_model_versions(self, model_rid: str, branch: str | None = None) -> list[dict[str, Any]]:
-        return self.branches.get((model_rid, branch), [])
+    def list_model_versions(self, model_rid: str, branch: str | None = None) -> tuple[ModelVersion, ...]:
+        return tuple(ModelVersion.from_json(v) for v in self.branches.get((model_rid, branch), []))

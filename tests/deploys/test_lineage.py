@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from airflow_provider_modelstudio.deploys.lineage import (
@@ -10,6 +12,7 @@ from airflow_provider_modelstudio.deploys.lineage import (
     find_experiment,
     latest_version,
 )
+from airflow_provider_modelstudio.foundry.shapes import ModelVersion
 from tests.deploys.fakes import MODEL, TARGET, FakeFoundry, experiment_rid, version_rid
 
 
@@ -85,13 +88,17 @@ def test_a_promoted_source_that_names_no_previous_version_is_an_error():
         find_experiment(foundry, VersionRef(TARGET, rid))
 
 
+def read(versions: list[dict[str, Any]]) -> list[ModelVersion]:
+    return [ModelVersion.from_json(version) for version in versions]
+
+
 def test_the_latest_version_is_the_newest_by_created_time():
     versions = [
         {"rid": "old", "createdTime": "2026-01-01T00:00:00Z"},
         {"rid": "new", "createdTime": "2026-03-01T00:00:00.5Z"},
         {"rid": "middle", "createdTime": "2026-02-01T00:00:00+00:00"},
     ]
-    assert latest_version(versions) == versions[1]
+    assert latest_version(read(versions)) == read(versions)[1]
 
 
 def test_the_first_listed_wins_a_tie_of_created_times():
@@ -99,12 +106,12 @@ def test_the_first_listed_wins_a_tie_of_created_times():
         {"rid": "a", "createdTime": "2026-01-01T00:00:00Z"},
         {"rid": "b", "createdTime": "2026-01-01T00:00:00Z"},
     ]
-    assert latest_version(versions) == versions[0]
+    assert latest_version(read(versions)) == read(versions)[0]
 
 
 def test_without_readable_created_times_the_first_listed_version_is_the_latest():
     versions = [{"rid": "first", "createdTime": "yesterday"}, {"rid": "second", "createdTime": "2026-01-01T00:00:00Z"}]
-    assert latest_version(versions) == versions[0]
+    assert latest_version(read(versions)) == read(versions)[0]
 
 
 def test_an_empty_branch_has_no_latest_version():

@@ -12,6 +12,7 @@ from airflow_provider_modelstudio.deploys.metrics import (
     summary_metrics,
 )
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
+from airflow_provider_modelstudio.foundry.shapes import Experiment
 from tests.deploys.fakes import summary
 
 EXAMPLE = "thresholds={'val_auc': '>= 0.85'}"
@@ -47,12 +48,12 @@ def test_a_templated_key_is_refused_because_airflow_renders_only_values():
 
 
 def test_summary_metrics_are_read_by_series_and_aggregation():
-    metrics = summary_metrics({"summaryMetrics": summary(val_auc_LAST=0.9, val_auc_MAX=0.93)})
+    metrics = summary_metrics(Experiment.from_json({"summaryMetrics": summary(val_auc_LAST=0.9, val_auc_MAX=0.93)}))
     assert metric_value(metrics, Metric("val_auc", "MAX"), whose="candidate") == 0.93
 
 
 def test_a_missing_metric_names_the_version_the_metric_and_the_metrics_available():
-    metrics = summary_metrics({"summaryMetrics": summary(val_auc_LAST=0.9, train_loss_MIN=0.1)})
+    metrics = summary_metrics(Experiment.from_json({"summaryMetrics": summary(val_auc_LAST=0.9, train_loss_MIN=0.1)}))
     with pytest.raises(MissingMetricError) as error:
         metric_value(metrics, Metric("val_loss", "LAST"), whose="candidate model version V")
     message = str(error.value)
@@ -61,17 +62,19 @@ def test_a_missing_metric_names_the_version_the_metric_and_the_metrics_available
 
 
 def test_a_missing_aggregation_says_which_aggregations_the_series_has():
-    metrics = summary_metrics({"summaryMetrics": summary(val_loss_LAST=0.2)})
+    metrics = summary_metrics(Experiment.from_json({"summaryMetrics": summary(val_loss_LAST=0.2)}))
     with pytest.raises(MissingMetricError, match=r"'val_loss' is summarised as val_loss:LAST"):
         metric_value(metrics, Metric("val_loss", "MIN"), whose="candidate")
 
 
 @pytest.mark.parametrize("value", [None, "0.9", float("nan"), float("inf"), 10**400, True])
 def test_a_metric_whose_value_is_not_a_finite_number_has_no_value(value):
-    metrics = summary_metrics({"summaryMetrics": [{"seriesName": "val_auc", "aggregation": "LAST", "value": value}]})
+    metrics = summary_metrics(
+        Experiment.from_json({"summaryMetrics": [{"seriesName": "val_auc", "aggregation": "LAST", "value": value}]})
+    )
     assert metric_value(metrics, Metric("val_auc", "LAST"), whose="candidate") is None
 
 
 def test_an_experiment_without_summary_metrics_has_none_available():
     with pytest.raises(MissingMetricError, match="Its summary metrics: none"):
-        metric_value(summary_metrics({}), Metric("val_auc", "LAST"), whose="candidate")
+        metric_value(summary_metrics(Experiment.from_json({})), Metric("val_auc", "LAST"), whose="candidate")

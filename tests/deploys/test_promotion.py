@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from airflow_provider_modelstudio.deploys.promotion import promote
+from airflow_provider_modelstudio.foundry.shapes import ModelVersion
 from tests.deploys.fakes import TARGET, FakeFoundry, version_rid
 
 LOG = logging.getLogger(__name__)
@@ -15,14 +15,14 @@ CANDIDATE = version_rid("candidate")
 class PromotingFoundry(FakeFoundry):
     """Lists the branch oldest first and makes a copy on promote."""
 
-    def promote_model_version(self, model_rid: str, source_rid: str, branch: str | None) -> dict[str, Any]:
+    def promote_model_version(self, model_rid: str, source_rid: str, branch: str | None) -> ModelVersion:
         copy = {
             "rid": version_rid("copy"),
             "createdTime": "2026-01-03T00:00:00Z",
             "source": {"type": "promoted", "previousModelVersionRid": source_rid},
         }
         self.branches.setdefault((model_rid, branch), []).append(copy)
-        return copy
+        return ModelVersion.from_json(copy)
 
 
 def oldest_first(foundry: FakeFoundry) -> None:
@@ -53,7 +53,7 @@ def test_an_adopted_copy_notes_the_newest_version_before_it_as_the_rollback_poin
     copy = foundry.promote_model_version(TARGET, CANDIDATE, "prod")
     listed = foundry.branches[(TARGET, "prod")]
     listed.insert(0, listed.pop())
-    assert listed[0] is copy
+    assert listed[0]["rid"] == copy.rid
     promotion = promote(foundry, TARGET, CANDIDATE, "prod", LOG)  # type: ignore[arg-type]
     assert (promotion.adopted, promotion.promoted_version_rid) == (True, version_rid("copy"))
     assert promotion.previous_version_rid == version_rid("newest")

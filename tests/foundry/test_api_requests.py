@@ -10,8 +10,21 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.foundry import api
-from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS
+from airflow_provider_modelstudio.foundry.api import request
+from airflow_provider_modelstudio.foundry.endpoints import (
+    CANCEL_BUILD,
+    ENDPOINTS,
+    GET_BUILD,
+    GET_CONFIG_VERSION,
+    GET_EXPERIMENT,
+    GET_LATEST_CONFIG_VERSION,
+    GET_MODEL,
+    GET_MODEL_STUDIO,
+    GET_MODEL_VERSION,
+    START_LIVE_DEPLOYMENT,
+)
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+from airflow_provider_modelstudio.foundry.shapes import ConfigVersion, LiveDeployment, ModelVersion
 
 STUDIO = "ri.models.main.model-studio.s"
 MODEL = "ri.models.main.model.m"
@@ -23,42 +36,48 @@ WHERE = {"type": "eq", "field": "BRANCH", "value": "master"}
 ORDER = {"field": "CREATED_TIME", "direction": "ASC"}
 
 REQUESTS: dict[str, tuple[Callable[[], api.Request[Any]], dict[str, Any]]] = {
-    "get_model_studio": (lambda: api.get_model_studio(STUDIO), {"path_params": {"modelStudioRid": STUDIO}}),
+    "get_model_studio": (
+        lambda: request(GET_MODEL_STUDIO, model_studio_rid=STUDIO),
+        {"path_params": {"modelStudioRid": STUDIO}},
+    ),
     "list_model_studio_runs": (
         lambda: api.list_model_studio_runs(STUDIO, 3),
-        {"path_params": {"modelStudioRid": STUDIO}, "query": {"configVersion": 3}, "paged": True},
+        {"path_params": {"modelStudioRid": STUDIO}, "query": {"configVersion": 3}, "paging": "query"},
     ),
     "get_latest_config_version": (
-        lambda: api.get_latest_config_version(STUDIO),
+        lambda: request(GET_LATEST_CONFIG_VERSION, model_studio_rid=STUDIO),
         {"path_params": {"modelStudioRid": STUDIO}},
     ),
     "get_config_version": (
-        lambda: api.get_config_version(STUDIO, 2),
+        lambda: request(GET_CONFIG_VERSION, model_studio_rid=STUDIO, config_version=2),
         {"path_params": {"modelStudioRid": STUDIO, "configVersion": 2}},
     ),
     "get_model_version": (
-        lambda: api.get_model_version(MODEL, VERSION),
+        lambda: request(GET_MODEL_VERSION, model_rid=MODEL, model_version_rid=VERSION),
         {"path_params": {"modelRid": MODEL, "modelVersionRid": VERSION}},
     ),
-    "get_build": (lambda: api.get_build(BUILD), {"path_params": {"buildRid": BUILD}}),
-    "cancel_build": (lambda: api.cancel_build(BUILD), {"path_params": {"buildRid": BUILD}}),
+    "get_build": (lambda: request(GET_BUILD, build_rid=BUILD), {"path_params": {"buildRid": BUILD}}),
+    "cancel_build": (
+        lambda: request(CANCEL_BUILD, build_rid=BUILD),
+        {"path_params": {"buildRid": BUILD}},
+    ),
     "get_builds_batch": (lambda: api.get_builds_batch([BUILD]), {"body": [{"buildRid": BUILD}]}),
-    "get_model": (lambda: api.get_model(MODEL), {"path_params": {"modelRid": MODEL}}),
+    "get_model": (lambda: request(GET_MODEL, model_rid=MODEL), {"path_params": {"modelRid": MODEL}}),
     "list_model_versions": (
         lambda: api.list_model_versions(MODEL, "staging"),
-        {"path_params": {"modelRid": MODEL}, "query": {"branch": "staging"}, "paged": True},
+        {"path_params": {"modelRid": MODEL}, "query": {"branch": "staging"}, "paging": "query"},
     ),
     "promote_model_version": (
         lambda: api.promote_model_version(MODEL, VERSION, "staging"),
         {"path_params": {"modelRid": MODEL}, "body": {"sourceModelVersionRid": VERSION, "branch": "staging"}},
     ),
     "get_experiment": (
-        lambda: api.get_experiment(MODEL, EXPERIMENT),
+        lambda: request(GET_EXPERIMENT, model_rid=MODEL, experiment_rid=EXPERIMENT),
         {"path_params": {"modelRid": MODEL, "experimentRid": EXPERIMENT}},
     ),
     "search_experiments": (
         lambda: api.search_experiments(MODEL, WHERE, ORDER),
-        {"path_params": {"modelRid": MODEL}, "body": {"where": WHERE, "orderBy": ORDER}, "paged_in_body": True},
+        {"path_params": {"modelRid": MODEL}, "body": {"where": WHERE, "orderBy": ORDER}, "paging": "body"},
     ),
     "list_live_deployments": (
         lambda: api.list_live_deployments(MODEL, "staging"),
@@ -69,7 +88,7 @@ REQUESTS: dict[str, tuple[Callable[[], api.Request[Any]], dict[str, Any]]] = {
         {"path_params": {"liveDeploymentRid": DEPLOYMENT}},
     ),
     "start_live_deployment": (
-        lambda: api.start_live_deployment(DEPLOYMENT),
+        lambda: request(START_LIVE_DEPLOYMENT, live_deployment_rid=DEPLOYMENT),
         {"path_params": {"liveDeploymentRid": DEPLOYMENT}},
     ),
     "transform_json": (
@@ -88,9 +107,8 @@ def test_each_call_names_its_endpoint_and_sends_its_arguments(endpoint: str) -> 
         "path_params": dict(request.path_params),
         "query": dict(request.query),
         "body": request.body,
-        "paged": request.paged,
-        "paged_in_body": request.paged_in_body,
-    } == {"path_params": {}, "query": {}, "body": None, "paged": False, "paged_in_body": False, **expected}
+        "paging": request.paging,
+    } == {"path_params": {}, "query": {}, "body": None, "paging": None, **expected}
     assert set(request.path_params) == set(ENDPOINTS[endpoint].placeholders)
 
 
@@ -103,25 +121,43 @@ def test_a_search_without_filter_or_order_sends_an_empty_body() -> None:
 
 
 BAD_RIDS: dict[str, tuple[Callable[[], Any], str]] = {
-    "studio": (lambda: api.get_model_studio("x"), "model_studio_rid"),
+    "studio": (lambda: request(GET_MODEL_STUDIO, model_studio_rid="x"), "model_studio_rid"),
     "runs": (lambda: api.list_model_studio_runs("x"), "model_studio_rid"),
-    "latest config": (lambda: api.get_latest_config_version("x"), "model_studio_rid"),
-    "config": (lambda: api.get_config_version("x", 1), "model_studio_rid"),
-    "version's model": (lambda: api.get_model_version("x", VERSION), "model_rid"),
-    "version": (lambda: api.get_model_version(MODEL, "x"), "model_version_rid"),
-    "build": (lambda: api.get_build("x"), "build_rid"),
+    "latest config": (
+        lambda: request(GET_LATEST_CONFIG_VERSION, model_studio_rid="x"),
+        "model_studio_rid",
+    ),
+    "config": (
+        lambda: request(GET_CONFIG_VERSION, model_studio_rid="x", config_version=1),
+        "model_studio_rid",
+    ),
+    "version's model": (
+        lambda: request(GET_MODEL_VERSION, model_rid="x", model_version_rid=VERSION),
+        "model_rid",
+    ),
+    "version": (
+        lambda: request(GET_MODEL_VERSION, model_rid=MODEL, model_version_rid="x"),
+        "model_version_rid",
+    ),
+    "build": (lambda: request(GET_BUILD, build_rid="x"), "build_rid"),
     "batch": (lambda: api.build_batches(["x"]), "build_rids"),
-    "cancel": (lambda: api.cancel_build("x"), "build_rid"),
-    "model": (lambda: api.get_model("x"), "model_rid"),
+    "cancel": (lambda: request(CANCEL_BUILD, build_rid="x"), "build_rid"),
+    "model": (lambda: request(GET_MODEL, model_rid="x"), "model_rid"),
     "versions": (lambda: api.list_model_versions("x"), "model_rid"),
     "promote into": (lambda: api.promote_model_version("x", VERSION, None), "model_rid"),
     "promote from": (lambda: api.promote_model_version(MODEL, "x", None), "model_version_rid"),
-    "experiment's model": (lambda: api.get_experiment("x", EXPERIMENT), "model_rid"),
-    "experiment": (lambda: api.get_experiment(MODEL, "x"), "experiment_rid"),
+    "experiment's model": (
+        lambda: request(GET_EXPERIMENT, model_rid="x", experiment_rid=EXPERIMENT),
+        "model_rid",
+    ),
+    "experiment": (
+        lambda: request(GET_EXPERIMENT, model_rid=MODEL, experiment_rid="x"),
+        "experiment_rid",
+    ),
     "search": (lambda: api.search_experiments("x"), "model_rid"),
     "deployments": (lambda: api.list_live_deployments("x"), "model_rid"),
     "deployment": (lambda: api.get_live_deployment("x"), "live_deployment_rid"),
-    "start": (lambda: api.start_live_deployment("x"), "live_deployment_rid"),
+    "start": (lambda: request(START_LIVE_DEPLOYMENT, live_deployment_rid="x"), "live_deployment_rid"),
     "transform": (lambda: api.transform_json("x", {}), "live_deployment_rid"),
 }
 
@@ -141,57 +177,92 @@ def test_a_bad_rid_is_refused_before_sending_naming_the_argument(case: str) -> N
 )
 def test_an_answer_that_is_not_an_object_is_refused_saying_what_it_was(answer: Any, kind: str) -> None:
     with pytest.raises(FoundryError) as info:
-        api.get_model(MODEL).read(answer)
+        request(GET_MODEL, model_rid=MODEL).read(answer)
     assert str(info.value) == (
-        f"GET model {MODEL} answered {kind} instead of a JSON object. Check that the host is your Foundry's API "
-        "gateway, not a proxy's page."
+        f"GET /api/v2/models/{MODEL} answered {kind} instead of a JSON object. Check that the host is your "
+        "Foundry's API gateway, not a proxy's page."
     )
 
 
 @pytest.mark.parametrize(
     ("request_", "what"),
     [
-        (api.get_model_studio(STUDIO), f"GET Model Studio {STUDIO}"),
-        (api.get_config_version(STUDIO, 2), f"GET config version 2 of {STUDIO}"),
-        (api.get_model_version(MODEL, VERSION), f"GET model version {VERSION}"),
-        (api.get_build(BUILD), f"GET build {BUILD}"),
-        (api.promote_model_version(MODEL, VERSION, None), f"promoteVersion of {VERSION} into {MODEL}"),
-        (api.get_experiment(MODEL, EXPERIMENT), f"GET experiment {EXPERIMENT}"),
+        (request(GET_MODEL_STUDIO, model_studio_rid=STUDIO), f"GET /api/v2/models/modelStudios/{STUDIO}"),
+        (
+            request(GET_CONFIG_VERSION, model_studio_rid=STUDIO, config_version=2),
+            f"GET /api/v2/models/modelStudios/{STUDIO}/configVersions/2",
+        ),
+        (
+            request(GET_MODEL_VERSION, model_rid=MODEL, model_version_rid=VERSION),
+            f"GET /api/v2/models/{MODEL}/versions/{VERSION}",
+        ),
+        (request(GET_BUILD, build_rid=BUILD), f"GET /api/v2/orchestration/builds/{BUILD}"),
+        (api.promote_model_version(MODEL, VERSION, None), f"POST /api/v2/models/{MODEL}/promoteVersion"),
+        (
+            request(GET_EXPERIMENT, model_rid=MODEL, experiment_rid=EXPERIMENT),
+            f"GET /api/v2/models/{MODEL}/experiments/{EXPERIMENT}",
+        ),
         (api.get_live_deployment(DEPLOYMENT), f"GET live deployment {DEPLOYMENT}"),
-        (api.transform_json(DEPLOYMENT, {}), f"transformJson on {DEPLOYMENT}"),
+        (api.transform_json(DEPLOYMENT, {}), f"POST /api/v2/models/liveDeployments/{DEPLOYMENT}/transformJson"),
     ],
     ids=lambda value: value.endpoint if isinstance(value, api.Request) else "",
 )
 def test_a_refused_answer_names_the_call(request_: api.Request[Any], what: str) -> None:
     with pytest.raises(FoundryError, match=re.escape(f"{what} answered a JSON list instead of a JSON object")):
         request_.read([])
-    assert request_.read({"a": 1}) == {"a": 1}
+    request_.read({"a": 1})
 
 
 def test_a_missing_latest_config_version_reads_as_none() -> None:
-    read = api.get_latest_config_version(STUDIO).read
+    read = request(GET_LATEST_CONFIG_VERSION, model_studio_rid=STUDIO).read
     assert read(None) is None
-    assert read({"version": 1}) == {"version": 1}
+    assert read({"version": 1}) == ConfigVersion(1)
 
 
 def test_listed_items_that_are_not_objects_are_left_out() -> None:
-    assert api.list_model_versions(MODEL).read([{"rid": "a"}, "b", None]) == [{"rid": "a"}]
+    assert api.list_model_versions(MODEL).read([{"rid": "a"}, "b", None]) == (ModelVersion("a"),)
 
 
 @pytest.mark.parametrize(
     ("answer", "read"),
-    [({"data": [{"rid": "d"}, 1]}, [{"rid": "d"}]), ({"data": None}, []), ([{"rid": "d"}], []), (None, [])],
+    [
+        ({"data": [{"rid": "d"}, 1, {"status": {}}]}, (LiveDeployment("d", None, False, None, None, None),)),
+        ({"data": None}, ()),
+        ([{"rid": "d"}], ()),
+        (None, ()),
+    ],
 )
-def test_live_deployments_are_read_from_the_answers_data(answer: Any, read: list[Any]) -> None:
+def test_live_deployments_are_read_from_the_answers_data_each_naming_itself(answer: Any, read: Any) -> None:
     assert api.list_live_deployments(MODEL).read(answer) == read
 
 
 def test_cancel_and_start_read_nothing() -> None:
-    assert api.cancel_build(BUILD).read({"ignored": True}) is None
-    assert api.start_live_deployment(DEPLOYMENT).read({"ignored": True}) is None
+    assert request(CANCEL_BUILD, build_rid=BUILD).read({"ignored": True}) is None
+    assert request(START_LIVE_DEPLOYMENT, live_deployment_rid=DEPLOYMENT).read({"ignored": True}) is None
 
 
 def test_build_statuses_are_read_from_a_batch_answer() -> None:
     answer = {"data": {BUILD: {"status": "RUNNING"}, "ri.foundry.main.build.c": {"status": ""}}}
     assert api.get_build_statuses([BUILD]).read(answer) == {BUILD: "RUNNING", "ri.foundry.main.build.c": None}
     assert api.get_build_statuses([BUILD]).body == [{"buildRid": BUILD}]
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "2", 1.5])
+def test_a_config_version_that_is_not_a_whole_number_of_at_least_one_is_refused_before_sending(value: Any) -> None:
+    with pytest.raises(FoundryConfigError, match=re.escape(f"config_version={value!r} must be a whole number")):
+        request(GET_CONFIG_VERSION, model_studio_rid=STUDIO, config_version=value)
+    with pytest.raises(FoundryConfigError, match="config_version"):
+        api.list_model_studio_runs(STUDIO, value)
+
+
+def test_every_endpoint_but_the_token_and_the_deployment_read_declares_how_its_answer_is_read() -> None:
+    unread = {name for name, endpoint in ENDPOINTS.items() if endpoint.answer is None}
+    assert unread == {"oauth2_token", "get_live_deployment"}
+
+
+def test_every_error_an_endpoint_declares_is_one_foundry_names() -> None:
+    from airflow_provider_modelstudio.foundry.error_names import ERROR_NAMES
+
+    declared = {name for endpoint in ENDPOINTS.values() for name in endpoint.errors}
+    assert declared <= set(ERROR_NAMES)
+    assert all(endpoint.errors for name, endpoint in ENDPOINTS.items() if name != "oauth2_token")

@@ -11,6 +11,7 @@ import pytest
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry import errors
 from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
+from airflow_provider_modelstudio.foundry.operations import batch_body
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from tests.foundry.support import DEMO, FAST_RETRY, MISSING_STUDIO, requests_of, settings_from
 
@@ -36,37 +37,19 @@ def run_with_client(
     return asyncio.run(main())
 
 
-def test_get_builds_batches_250_builds_in_three_requests(emulator: FoundryEmulator) -> None:
-    rids = [run["buildRid"] for run in emulator.create_runs(DEMO, 250)]
-    builds = run_with_client(emulator, lambda c: c.get_builds(rids))
-    assert set(builds) == set(rids)
-    assert requests_of(emulator.counters(), "get_builds_batch") == {"200": 3}
+async def get_builds(client: AsyncFoundryClient, build_rids: list[str]) -> dict[str, Any]:
+    """One getBatch request, its answer's builds by RID."""
+    answer = await client.call("get_builds_batch", json_body=batch_body(build_rids))
+    return dict(answer["data"])
 
 
-def test_get_builds_leaves_out_unknown_builds_and_deduplicates(emulator: FoundryEmulator) -> None:
-    (run,) = emulator.create_runs(DEMO, 1)
-    builds = run_with_client(
-        emulator, lambda c: c.get_builds([run["buildRid"], run["buildRid"], "ri.foundry.main.build.unknown"])
-    )
-    assert list(builds) == [run["buildRid"]]
-    assert requests_of(emulator.counters(), "get_builds_batch") == {"200": 1}
-
-
-def test_get_builds_of_nothing_sends_nothing(emulator: FoundryEmulator) -> None:
-    assert run_with_client(emulator, lambda c: c.get_builds([])) == {}
-    assert emulator.counters()["requests"] == {}
-
-
-def test_get_builds_sees_status_changes(emulator: FoundryEmulator) -> None:
-    (run,) = emulator.create_runs(DEMO, 1)
-    emulator.advance(6)
-    builds = run_with_client(emulator, lambda c: c.get_builds([run["buildRid"]]))
-    assert builds[run["buildRid"]]["status"] == "SUCCEEDED"
+async def cancel_build(client: AsyncFoundryClient, build_rid: str) -> None:
+    await client.call("cancel_build", {"buildRid": build_rid})
 
 
 def test_cancel_build(emulator: FoundryEmulator) -> None:
     (run,) = emulator.create_runs(DEMO, 1)
-    assert run_with_client(emulator, lambda c: c.cancel_build(run["buildRid"])) is None
+    assert run_with_client(emulator, lambda c: cancel_build(c, run["buildRid"])) is None
     assert emulator.counters()["cancels"] == {run["buildRid"]: 1}
     emulator.advance(2)
     assert emulator.builds()[run["buildRid"]]["status"] == "CANCELED"
@@ -74,7 +57,7 @@ def test_cancel_build(emulator: FoundryEmulator) -> None:
 
 def test_cancel_unknown_build_raises_build_not_found(emulator: FoundryEmulator) -> None:
     with pytest.raises(errors.BuildNotFound):
-        run_with_client(emulator, lambda c: c.cancel_build("ri.foundry.main.build.unknown"))
+        run_with_client(emulator, lambda c: cancel_build(c, "ri.foundry.main.build.unknown"))
     assert requests_of(emulator.counters(), "cancel_build") == {"404": 1}
 
 
@@ -91,7 +74,7 @@ def test_call_with_path_and_query(emulator: FoundryEmulator) -> None:
 def test_transient_faults_are_retried(emulator: FoundryEmulator, fail_first: Any, rate: str) -> None:
     (run,) = emulator.create_runs(DEMO, 1)
     fail_first(emulator, "get_builds_batch", rate)
-    builds = run_with_client(emulator, lambda c: c.get_builds([run["buildRid"]]))
+    builds = run_with_client(emulator, lambda c: get_builds(c, [run["buildRid"]]))
     assert list(builds) == [run["buildRid"]]
     counters = emulator.counters()
     assert sum(counters["faults_injected"]["get_builds_batch"].values()) == 1
@@ -109,21 +92,21 @@ def test_truncated_json_is_retried(emulator: FoundryEmulator, fail_first: Any) -
 def test_cancel_is_retried_after_a_dropped_connection(emulator: FoundryEmulator, fail_first: Any) -> None:
     (run,) = emulator.create_runs(DEMO, 1)
     fail_first(emulator, "cancel_build", "rate_drop")
-    run_with_client(emulator, lambda c: c.cancel_build(run["buildRid"]))
+    run_with_client(emulator, lambda c: cancel_build(c, run["buildRid"]))
     assert requests_of(emulator.counters(), "cancel_build") == {"dropped": 1, "204": 1}
 
 
 def test_do_not_retry_hint_is_respected(emulator: FoundryEmulator) -> None:
     emulator.set_faults("get_builds_batch", rate_503=1.0, do_not_retry_hint=True)
     with pytest.raises(errors.FoundryUnavailable):
-        run_with_client(emulator, lambda c: c.get_builds(["ri.foundry.main.build.x"]))
+        run_with_client(emulator, lambda c: get_builds(c, ["ri.foundry.main.build.x"]))
     assert requests_of(emulator.counters(), "get_builds_batch") == {"503": 1}
 
 
 def test_persistent_faults_give_up_after_max_attempts(emulator: FoundryEmulator) -> None:
     emulator.set_faults("get_builds_batch", rate_504=1.0)
     with pytest.raises(errors.FoundryServerError):
-        run_with_client(emulator, lambda c: c.get_builds(["ri.foundry.main.build.x"]))
+        run_with_client(emulator, lambda c: get_builds(c, ["ri.foundry.main.build.x"]))
     assert requests_of(emulator.counters(), "get_builds_batch") == {"504": 4}
 
 
@@ -135,7 +118,7 @@ def test_not_found_is_not_retried(emulator: FoundryEmulator) -> None:
 
 def test_read_timeout_is_retried(foundry_emulator: FoundryEmulator, fail_first: Any) -> None:
     fail_first(foundry_emulator, "get_builds_batch", "rate_hang", hang_seconds=30)
-    run_with_client(foundry_emulator, lambda c: c.get_builds(["ri.foundry.main.build.x"]), timeout=0.5)
+    run_with_client(foundry_emulator, lambda c: get_builds(c, ["ri.foundry.main.build.x"]), timeout=0.5)
     assert foundry_emulator.counters()["faults_injected"]["get_builds_batch"] == {"hang": 1}
 
 
@@ -150,7 +133,7 @@ def test_connection_refused_is_reported_as_not_sent() -> None:
     async def main() -> None:
         client = AsyncFoundryClient(settings, retry=RetryPolicy(**FAST_RETRY))
         try:
-            await client.cancel_build("ri.foundry.main.build.x")
+            await cancel_build(client, "ri.foundry.main.build.x")
         finally:
             await client.aclose()
 
@@ -165,7 +148,7 @@ def test_connection_refused_is_reported_as_not_sent() -> None:
 
 def test_oauth2_fetches_one_token(emulator: FoundryEmulator) -> None:
     (run,) = emulator.create_runs(DEMO, 1)
-    run_with_client(emulator, lambda c: c.get_builds([run["buildRid"]]), auth="oauth2")
+    run_with_client(emulator, lambda c: get_builds(c, [run["buildRid"]]), auth="oauth2")
     counters = emulator.counters()
     assert counters["tokens_issued"] == 1
     assert requests_of(counters, "get_builds_batch") == {"200": 1}
@@ -175,9 +158,9 @@ def test_token_refused_by_foundry_is_renewed_once_and_the_call_replayed(emulator
     (run,) = emulator.create_runs(DEMO, 1)
 
     async def work(client: AsyncFoundryClient) -> Any:
-        await client.get_builds([run["buildRid"]])
+        await get_builds(client, [run["buildRid"]])
         emulator.advance(4000)  # Foundry expires the token; the local cache still trusts it
-        return await client.get_builds([run["buildRid"]])
+        return await get_builds(client, [run["buildRid"]])
 
     assert list(run_with_client(emulator, work, auth="oauth2")) == [run["buildRid"]]
     counters = emulator.counters()
@@ -191,7 +174,7 @@ def test_wrong_static_token_is_an_auth_error(emulator: FoundryEmulator) -> None:
     async def main() -> None:
         client = AsyncFoundryClient(settings, retry=RetryPolicy(**FAST_RETRY))
         try:
-            await client.cancel_build("ri.foundry.main.build.x")
+            await cancel_build(client, "ri.foundry.main.build.x")
         finally:
             await client.aclose()
 
@@ -207,7 +190,7 @@ def test_wrong_client_secret_is_an_auth_error(emulator: FoundryEmulator) -> None
     async def main() -> None:
         client = AsyncFoundryClient(settings, retry=RetryPolicy(**FAST_RETRY))
         try:
-            await client.get_builds(["ri.foundry.main.build.x"])
+            await get_builds(client, ["ri.foundry.main.build.x"])
         finally:
             await client.aclose()
 
@@ -232,7 +215,7 @@ def test_requests_carry_the_user_agent_and_bearer_token(stub_foundry: Any) -> No
     async def main() -> Any:
         client = AsyncFoundryClient(settings, retry=RetryPolicy(**FAST_RETRY))
         try:
-            return await client.get_builds(["ri.foundry.main.build.a", "ri.foundry.main.build.b"])
+            return await get_builds(client, ["ri.foundry.main.build.a", "ri.foundry.main.build.b"])
         finally:
             await client.aclose()
 

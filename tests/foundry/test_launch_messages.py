@@ -48,7 +48,7 @@ def test_launching_again_logs_the_failure_and_the_wait(fake_clock: Clock, caplog
     caplog.set_level(logging.WARNING)
     foundry = Foundry(fake_clock, BAD_GATEWAY, a_run("r-ours"))
     foundry.retry = FixedBackoff(max_attempts=3)
-    assert launch(foundry, fake_clock)["runId"] == "r-ours"
+    assert launch(foundry, fake_clock)["run_id"] == "r-ours"
     assert caplog.messages == [
         f"The launch failed ({BAD_GATEWAY}) and created no run; launching again in 1.5 s.",
     ]
@@ -61,7 +61,7 @@ def test_late_runs_of_two_failed_launches_are_both_cancelled(
     ours, late_1, late_2 = a_run("r-ours"), a_run("r-late-1"), a_run("r-late-2")
     foundry = Foundry(fake_clock, BAD_GATEWAY, BAD_GATEWAY, ours)
     foundry.listing = lambda: [ours, late_1, late_2] if ours in foundry.runs else []
-    assert launch(foundry, fake_clock)["runId"] == "r-ours"
+    assert launch(foundry, fake_clock)["run_id"] == "r-ours"
     assert foundry.after_launch(2) == ["launch_model_studio", "list_model_studio_runs", "cancel_build", "cancel_build"]
     assert [m for m in caplog.messages if m.startswith("Run ")] == [
         f"Run {late} of {STUDIO} appeared late: an earlier launch of this task, whose answer was lost, created it "

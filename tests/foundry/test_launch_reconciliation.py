@@ -22,6 +22,7 @@ from airflow_provider_modelstudio.foundry.errors import (
 )
 from airflow_provider_modelstudio.foundry.launch import launch_once
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+from airflow_provider_modelstudio.foundry.shapes import read_run
 from tests.foundry.support import settings_from
 
 STUDIO = "ri.models.main.model-studio.s"
@@ -194,7 +195,7 @@ def test_a_listing_that_fails_after_a_lost_answer_leaves_the_outcome_unknown_and
 def test_run_ids_quoted_in_the_log_are_shortened(clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     long_id = "r" * 150
-    assert launch(Foundry(clock, (a_run(long_id), LOST)), clock)["runId"] == long_id
+    assert launch(Foundry(clock, (a_run(long_id), LOST)), clock)["run_id"] == long_id
     assert f"Foundry created run {'r' * 100}...: adopting it" in caplog.messages[-1]
 
 
@@ -212,7 +213,7 @@ def test_after_launching_again_the_listing_is_watched_for_five_seconds_from_when
     clock: Clock,
 ) -> None:
     foundry = Foundry(clock, BAD_GATEWAY, a_run("r-ours"), takes=0)
-    assert launch(foundry, clock)["runId"] == "r-ours"
+    assert launch(foundry, clock)["run_id"] == "r-ours"
     watch = foundry.listings_after_launch(1)
     assert gaps(watch) == [0.625] * 8
 
@@ -251,7 +252,7 @@ def test_a_late_run_is_cancelled_as_soon_as_it_is_found_and_both_runs_are_named(
     ours, late = a_run("r-ours"), a_run("r-late")
     foundry = Foundry(clock, BAD_GATEWAY, ours)
     foundry.listing = lambda: [ours, late] if foundry.runs else []
-    assert launch(foundry, clock)["runId"] == "r-ours"
+    assert launch(foundry, clock)["run_id"] == "r-ours"
     assert foundry.after_launch(1) == ["launch_model_studio", "list_model_studio_runs", "cancel_build"]
     assert caplog.messages[-1] == (
         f"Run r-late of {STUDIO} appeared late: an earlier launch of this task, whose answer was lost, created it "
@@ -317,7 +318,7 @@ def test_a_listing_that_fails_while_watching_for_a_late_run_is_logged_and_the_ru
         return []
 
     foundry.listing = listing
-    assert launch(foundry, clock)["runId"] == "r-ours"
+    assert launch(foundry, clock)["run_id"] == "r-ours"
     assert caplog.messages[-1] == (
         f"Launched run r-ours of {STUDIO} after a launch that may have created a run, but the studio's runs could not "
         f"be listed to look for that run ({refused}). Check the studio's runs in Foundry and cancel any this task did "
@@ -376,7 +377,7 @@ def test_a_launch_answer_naming_no_build_rid_is_reconciled_and_the_listed_run_ad
     listed = a_run("r-1")
     foundry = Foundry(clock, {**listed, "buildRid": "ri.models.main.model-version.v"})
     foundry.listing = lambda: [listed] if foundry.runs else []
-    assert launch(foundry, clock) == listed
+    assert launch(foundry, clock) == read_run(listed, what="a test")
     assert [name for name, _ in foundry.requests].count("launch_model_studio") == 1
 
 

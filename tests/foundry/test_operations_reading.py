@@ -10,13 +10,13 @@ import pytest
 from airflow_provider_modelstudio.foundry.operations import (
     PAGE_SIZE,
     batch_body,
-    batch_builds,
     batches,
     iterate_pages,
     next_page_query,
     page_items,
 )
 from airflow_provider_modelstudio.foundry.protocol import Done
+from airflow_provider_modelstudio.foundry.shapes import Build, batch_builds
 
 
 def build_rid(i: int) -> str:
@@ -91,7 +91,7 @@ def test_batch_body_matches_the_getbatch_request_shape() -> None:
 
 def test_batch_builds_reads_the_data_map_and_skips_non_objects() -> None:
     answer = {"data": {"a": {"rid": "a", "status": "RUNNING"}, "b": None}, "somethingNew": 1}
-    assert batch_builds(answer) == {"a": {"rid": "a", "status": "RUNNING"}}
+    assert batch_builds(answer) == {"a": Build("a", "RUNNING")}
 
 
 @pytest.mark.parametrize("answer", [None, {}, {"data": None}, {"data": []}, []])

@@ -4,6 +4,7 @@ new copy from the copies the branch already held, and what it says; time is a fa
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
@@ -17,6 +18,7 @@ from airflow_provider_modelstudio.foundry.errors import (
     PromotionOutcomeUnknown,
 )
 from airflow_provider_modelstudio.foundry.promote import promote_once
+from airflow_provider_modelstudio.foundry.shapes import ModelVersion
 
 SOURCE = "ri.models.main.model-version.source"
 LOST = FoundryTransportError("no answer", method="POST", path="/promoteVersion", may_have_reached_server=True)
@@ -88,8 +90,18 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def promote(branch: Branch, clock: Clock, settle: float = 10.0) -> dict[str, Any]:
-    return promote_once(branch.promote, branch.listing, SOURCE, sleep=clock.sleep, settle=settle)
+def read(answer: Callable[[], Any]) -> Callable[[], ModelVersion]:
+    """``answer``'s answer read as the hook reads a promotion's."""
+    return lambda: ModelVersion.from_json(answer())
+
+
+def read_listing(listing: Callable[[], list[dict[str, Any]]]) -> Callable[[], tuple[ModelVersion, ...]]:
+    """``listing``'s versions read as the hook reads a branch listing."""
+    return lambda: tuple(ModelVersion.from_json(version) for version in listing())
+
+
+def promote(branch: Branch, clock: Clock, settle: float = 10.0) -> ModelVersion:
+    return promote_once(read(branch.promote), read_listing(branch.listing), SOURCE, sleep=clock.sleep, settle=settle)
 
 
 def test_a_lost_promotion_is_looked_for_once_a_second_for_the_settling_time(clock: Clock) -> None:
@@ -108,12 +120,12 @@ def test_the_last_look_for_a_lost_promotion_is_at_the_end_of_the_settling_time(c
 
 def test_a_copy_the_branch_held_before_is_not_taken_for_the_lost_one(clock: Clock) -> None:
     branch = Branch(clock, (LOST, None), (None, copy_of("new")))
-    assert promote(branch, clock, settle=0.0)["rid"] == "ri.models.main.model-version.new"
+    assert promote(branch, clock, settle=0.0).rid == "ri.models.main.model-version.new"
 
 
 def test_a_new_version_promoted_from_another_source_is_not_taken_for_the_lost_one(clock: Clock) -> None:
     branch = Branch(clock, (LOST, copy_of("other", source="ri.models.main.model-version.x")), (None, copy_of("new")))
-    assert promote(branch, clock, settle=0.0)["rid"] == "ri.models.main.model-version.new"
+    assert promote(branch, clock, settle=0.0).rid == "ri.models.main.model-version.new"
 
 
 def test_an_adopted_copy_is_logged_with_the_failure_and_the_copy(
@@ -121,7 +133,7 @@ def test_an_adopted_copy_is_logged_with_the_failure_and_the_copy(
 ) -> None:
     caplog.set_level(logging.WARNING)
     branch = Branch(clock, (LOST, copy_of("made")))
-    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.made"
+    assert promote(branch, clock).rid == "ri.models.main.model-version.made"
     assert caplog.messages == [
         "The promotion's answer was lost (no answer), but Foundry made version ri.models.main.model-version.made: "
         "adopting it."
@@ -192,7 +204,7 @@ def test_a_copy_listed_only_after_the_settling_window_is_returned_as_the_latest_
     caplog.set_level(logging.WARNING)
     branch = Branch(clock, (LOST, None), (None, copy_of("second")))
     appearing_at(branch, clock, 114.0, copy_of("late"))
-    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.late"
+    assert promote(branch, clock).rid == "ri.models.main.model-version.late"
     assert len(branch.answers) == 0  # promoted twice, never a third time
     assert caplog.messages[-1] == (
         f"The promotion of {SOURCE} whose answer failed (no answer) made a copy after all, found after this task "
@@ -208,7 +220,7 @@ def test_a_copy_adopted_after_promoting_again_is_watched_for_a_late_copy_too(
     caplog.set_level(logging.WARNING)
     branch = Branch(clock, (LOST, None), (LOST, copy_of("second")))
     appearing_at(branch, clock, 114.0, copy_of("late"))
-    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.late"
+    assert promote(branch, clock).rid == "ri.models.main.model-version.late"
     assert "surplus: ri.models.main.model-version.second." in caplog.messages[-1]
 
 
@@ -218,7 +230,7 @@ def test_a_late_copy_listed_below_ours_is_named_surplus_and_ours_returned(
     caplog.set_level(logging.WARNING)
     branch = Branch(clock, (LOST, None), (None, copy_of("second")))
     appearing_at(branch, clock, 114.0, copy_of("late"), index=1)
-    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    assert promote(branch, clock).rid == "ri.models.main.model-version.second"
     assert "continues with ri.models.main.model-version.second" in caplog.messages[-1]
     assert "surplus: ri.models.main.model-version.late." in caplog.messages[-1]
 
@@ -230,14 +242,14 @@ def test_the_copy_returned_is_the_newest_by_created_time_whatever_the_listing_or
     ours = {**copy_of("second"), "createdTime": "2026-12-05T10:00:20Z"}
     branch = Branch(clock, (LOST, None), (None, ours))
     appearing_at(branch, clock, 114.0, {**copy_of("late"), "createdTime": "2026-12-05T10:00:10Z"})
-    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    assert promote(branch, clock).rid == "ri.models.main.model-version.second"
     assert "continues with ri.models.main.model-version.second" in caplog.messages[-1]
     assert "surplus: ri.models.main.model-version.late." in caplog.messages[-1]
 
 
 def test_without_a_late_copy_the_branch_is_watched_for_the_settling_time_after_it_shows_ours(clock: Clock) -> None:
     branch = Branch(clock, (LOST, None), (None, copy_of("second")))
-    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    assert promote(branch, clock).rid == "ri.models.main.model-version.second"
     watch = branch.listings[branch.listed_before_promotion[1] :]
     assert watch[-1] - watch[0] == 10.0
 
@@ -256,7 +268,7 @@ def test_a_listing_that_fails_while_watching_for_a_late_copy_is_logged_and_ours_
         return listing()
 
     branch.listing = failing_after_the_second_promotion  # type: ignore[method-assign]
-    assert promote(branch, clock)["rid"] == "ri.models.main.model-version.second"
+    assert promote(branch, clock).rid == "ri.models.main.model-version.second"
     assert "could not be listed to look for that copy" in caplog.messages[-1]
 
 
@@ -275,8 +287,10 @@ def test_an_answer_whose_rid_is_not_a_model_version_rid_is_reconciled_and_the_li
         versions.insert(0, listed)
         return {**listed, "rid": "../../.."}
 
-    copy = promote_once(promote_answering_a_path, lambda: list(versions), SOURCE, sleep=clock.sleep, settle=10.0)
-    assert copy == listed
+    copy = promote_once(
+        read(promote_answering_a_path), read_listing(lambda: versions), SOURCE, sleep=clock.sleep, settle=10.0
+    )
+    assert copy == ModelVersion.from_json(listed)
     assert len(promotions) == 1
 
 

@@ -25,6 +25,7 @@ from foundry_sdk.v2.orchestration.models import (
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry.operations import batch_body
 from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL, MODEL_STUDIO, MODEL_VERSION, validate_rid
+from airflow_provider_modelstudio.foundry.shapes import Build as BuildShape
 from airflow_provider_modelstudio.foundry.shapes import epoch_seconds, model_outputs, read_run
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import DEMO, FAST_RETRY
@@ -88,14 +89,16 @@ def test_seed_launch_answer_rids_pass_our_validation() -> None:
     validate_rid(output["modelVersionRid"], MODEL_VERSION, field="modelVersionRid")
 
 
-def test_seed_launch_answer_is_returned_unchanged_by_the_hook(stub_foundry: Any, set_connection: Any) -> None:
+def test_seed_launch_answer_is_read_by_the_hook_as_any_run(stub_foundry: Any, set_connection: Any) -> None:
     studio = "ri.models.main.model-studio.a1b2c3d4-e5f6-7890-abcd-ef1234567890"
     validate_rid(studio, MODEL_STUDIO, field="model_studio_rid")
     base = f"/api/v2/models/modelStudios/{studio}"
     stub_foundry.on("GET", base + "/runs", (200, {"data": []}, {}))
     stub_foundry.on("POST", base + "/launch", (200, SEED_LAUNCH_ANSWER.encode(), {"Content-Type": "application/json"}))
     set_connection(host=stub_foundry.url, password="some-token-1")
-    assert ModelStudioHook(retry=FAST_RETRY).launch_model_studio(studio) == json.loads(SEED_LAUNCH_ANSWER)
+    assert ModelStudioHook(retry=FAST_RETRY).launch_model_studio(studio) == read_run(
+        json.loads(SEED_LAUNCH_ANSWER), what="the seed"
+    )
     launch = stub_foundry.requests_to(base + "/launch")[0]
     assert launch.query == {"preview": "true"}
     assert launch.body == b""
@@ -125,8 +128,10 @@ def hook(emulator: FoundryEmulator, connect: Connect) -> ModelStudioHook:
 
 
 def test_launch_answer_parses_as_model_studio_run(hook: ModelStudioHook) -> None:
-    run = ModelStudioRun.model_validate(hook.launch_model_studio(DEMO))
-    assert run.build_status == "RUNNING"
+    ours = hook.launch_model_studio(DEMO)
+    (served,) = hook.client.call("list_model_studio_runs", {"modelStudioRid": DEMO})["data"]
+    run = ModelStudioRun.model_validate(served)
+    assert (run.build_status, run.build_rid, run.run_id) == ("RUNNING", ours["build_rid"], ours["run_id"])
 
 
 def test_list_runs_page_parses(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
@@ -140,22 +145,30 @@ def test_list_runs_page_parses(emulator: FoundryEmulator, hook: ModelStudioHook)
 
 
 def test_studio_parses(hook: ModelStudioHook) -> None:
-    assert ModelStudio.model_validate(hook.get_model_studio(DEMO)).rid == DEMO
+    raw = hook.client.call("get_model_studio", {"modelStudioRid": DEMO})
+    assert ModelStudio.model_validate(raw).rid == hook.get_model_studio(DEMO).rid == DEMO
 
 
 def test_config_version_parses(hook: ModelStudioHook) -> None:
-    assert ModelStudioConfigVersion.model_validate(hook.get_latest_config_version(DEMO)).version == 1
+    raw = hook.client.call("get_latest_config_version", {"modelStudioRid": DEMO})
+    ours = hook.get_latest_config_version(DEMO)
+    assert ours is not None
+    assert ModelStudioConfigVersion.model_validate(raw).version == ours.version == 1
 
 
 def test_model_version_parses(hook: ModelStudioHook) -> None:
-    output = hook.launch_model_studio(DEMO)["resolvedOutputs"]["model"]
-    version = ModelVersion.model_validate(hook.get_model_version(output["modelRid"], output["modelVersionRid"]))
-    assert version.rid == output["modelVersionRid"]
+    output = hook.launch_model_studio(DEMO)["resolved_outputs"]["model"]
+    raw = hook.client.call(
+        "get_model_version", {"modelRid": output["modelRid"], "modelVersionRid": output["modelVersionRid"]}
+    )
+    ours = hook.get_model_version(output["modelRid"], output["modelVersionRid"])
+    assert ModelVersion.model_validate(raw).rid == ours.rid == output["modelVersionRid"]
 
 
 def test_build_and_batch_answers_parse(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     rids = [r["buildRid"] for r in emulator.create_runs(DEMO, 2)]
-    assert Build.model_validate(hook.get_build(rids[0])).status == "RUNNING"
+    raw = hook.client.call("get_build", {"buildRid": rids[0]})
+    assert Build.model_validate(raw).status == hook.get_build(rids[0]).status == "RUNNING"
     answer = hook.client.call("get_builds_batch", json_body=batch_body(rids))
     assert set(GetBuildsBatchResponse.model_validate(answer).data) == set(rids)
 
@@ -163,24 +176,26 @@ def test_build_and_batch_answers_parse(emulator: FoundryEmulator, hook: ModelStu
 def test_finished_build_parses(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     (run,) = emulator.create_runs(DEMO, 1)
     emulator.advance(6)
-    build = Build.model_validate(hook.get_build(run["buildRid"]))
-    assert build.status == "SUCCEEDED"
+    build = Build.model_validate(hook.client.call("get_build", {"buildRid": run["buildRid"]}))
+    ours = hook.get_build(run["buildRid"])
+    assert build.status == ours.status == "SUCCEEDED"
     assert build.finished_time is not None
+    assert ours.finished_time is not None
 
 
 # Tolerant reading --------------------------------------------------------------------------------------
 
 
-def test_run_without_resolved_outputs_or_build_status_is_passed_through(
+def test_run_without_resolved_outputs_or_build_status_reads_as_empty_and_unknown(
     emulator: FoundryEmulator, hook: ModelStudioHook
 ) -> None:
     studio = "ri.models.main.model-studio.sparse"
     emulator.add_studio(studio, omit_resolved_outputs=True, omit_build_status=True)
     run = hook.launch_model_studio(studio)
-    assert "resolvedOutputs" not in run
-    assert "buildStatus" not in run
-    assert run["runId"] == emulator.runs(studio)[0]["runId"]
-    assert [r["runId"] for r in hook.list_model_studio_runs(studio)] == [run["runId"]]
+    assert run["resolved_outputs"] == {}
+    assert run["build_status"] is None
+    assert run["run_id"] == emulator.runs(studio)[0]["runId"]
+    assert [r["run_id"] for r in hook.list_model_studio_runs(studio)] == [run["run_id"]]
 
 
 def test_run_without_resolved_outputs_is_adopted_after_a_lost_answer(
@@ -189,7 +204,7 @@ def test_run_without_resolved_outputs_is_adopted_after_a_lost_answer(
     studio = "ri.models.main.model-studio.sparse"
     emulator.add_studio(studio, omit_resolved_outputs=True, omit_build_status=True)
     emulator.set_faults("launch_model_studio", drop_after_create=1.0)
-    assert hook.launch_model_studio(studio)["runId"] == emulator.runs(studio)[0]["runId"]
+    assert hook.launch_model_studio(studio)["run_id"] == emulator.runs(studio)[0]["runId"]
 
 
 RUNS_PATH = f"/api/v2/models/modelStudios/{DEMO}/runs"
@@ -199,11 +214,11 @@ def run_json(run_id: str, **extra: Any) -> dict[str, Any]:
     return {**json.loads(SEED_LAUNCH_ANSWER), "runId": run_id, **extra}
 
 
-def test_unknown_fields_are_ignored_and_kept(stub_foundry: Any, set_connection: Any) -> None:
+def test_unknown_fields_are_ignored_and_other_output_types_kept(stub_foundry: Any, set_connection: Any) -> None:
     future = run_json("r1", somethingNew={"nested": [1, 2]}, resolvedOutputs={"m": {"type": "dataset", "rid": "x"}})
     stub_foundry.on("GET", RUNS_PATH, (200, {"data": [future], "nextPageToken": None, "totalCount": 1}, {}))
     set_connection(host=stub_foundry.url, password="some-token-1")
-    assert ModelStudioHook(retry=FAST_RETRY).list_model_studio_runs(DEMO) == [future]
+    assert ModelStudioHook(retry=FAST_RETRY).list_model_studio_runs(DEMO) == [read_run(future, what="a test")]
 
 
 @pytest.mark.parametrize("last_page", [{"data": [run_json("r2")]}, {"data": [run_json("r2")], "nextPageToken": None}])
@@ -215,7 +230,7 @@ def test_missing_or_null_next_page_token_ends_the_listing(
     )
     set_connection(host=stub_foundry.url, password="some-token-1")
     runs = ModelStudioHook(retry=FAST_RETRY).list_model_studio_runs(DEMO, config_version=1)
-    assert [r["runId"] for r in runs] == ["r1", "r2"]
+    assert [r["run_id"] for r in runs] == ["r1", "r2"]
     first, second = stub_foundry.requests_to(RUNS_PATH)
     assert first.query == {"pageSize": "100", "configVersion": "1", "preview": "true"}
     assert second.query == {"pageSize": "100", "configVersion": "1", "pageToken": "p2", "preview": "true"}
@@ -240,7 +255,7 @@ def test_batch_answer_with_unknown_fields_and_null_builds_is_read(stub_foundry: 
     stub_foundry.on("POST", "/api/v2/orchestration/builds/getBatch", (200, answer, {}))
     set_connection(host=stub_foundry.url, password="some-token-1")
     builds = ModelStudioHook(retry=FAST_RETRY).get_builds(["ri.foundry.main.build.a", "ri.foundry.main.build.b"])
-    assert builds == {"ri.foundry.main.build.a": build}
+    assert builds == {"ri.foundry.main.build.a": BuildShape("ri.foundry.main.build.a", "SOMETHING_NEW")}
 
 
 def test_cancel_with_an_empty_answer_returns_none(stub_foundry: Any, set_connection: Any) -> None:

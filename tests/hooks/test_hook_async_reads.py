@@ -1,5 +1,5 @@
-"""The hook's async side: it reads the connection without ever falling back to a blocking read, and refuses
-a paged listing before sending anything rather than read only its first page."""
+"""The hook's async side reads the connection without ever falling back to a blocking read, and redacts what an
+answer echoes as the sync side does."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from airflow.sdk import BaseHook
 
-from airflow_provider_modelstudio.foundry import api
-from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import FAST_RETRY
 
@@ -33,31 +32,6 @@ def test_the_async_connection_read_never_falls_back_to_a_blocking_read(
     assert hook.settings is settings
 
 
-@pytest.mark.parametrize(
-    ("request_of", "endpoint"),
-    [
-        (lambda: api.list_model_versions(MODEL), "list_model_versions"),
-        (lambda: api.search_experiments(MODEL), "search_experiments"),
-    ],
-)
-def test_a_paged_listing_asked_of_the_async_side_is_refused_before_any_request(
-    stub_foundry: Any, set_connection: Callable[..., str], request_of: Callable[[], api.Request[Any]], endpoint: str
-) -> None:
-    set_connection(host=stub_foundry.url, password="async-reads-token-1")
-    hook = ModelStudioHook(retry=FAST_RETRY)
-
-    async def ask() -> Any:
-        try:
-            return await hook._arun(request_of())
-        finally:
-            await hook.aclose()
-
-    with pytest.raises(FoundryError) as info:
-        asyncio.run(ask())
-    assert str(info.value) == f"{endpoint} is paged; call it through the sync hook."
-    assert stub_foundry.seen == []
-
-
 DEPLOYMENT = "ri.foundry-ml-live.main.live-deployment.echoing"
 
 
@@ -66,16 +40,21 @@ def test_answers_echoing_the_token_come_back_redacted_from_the_sync_and_the_asyn
 ) -> None:
     token = "echoed-token-7f3a"
     set_connection(host=stub_foundry.url, password=token)
-    echoing = {"rid": DEPLOYMENT, f"x-{token}": [{"Authorization": f"Bearer {token}"}], "replicas": 2}
+    echoing = {
+        "rid": DEPLOYMENT,
+        "branch": f"x-{token}",
+        "modelVersion": {"modelRid": "m", "modelVersionRid": f"Bearer {token}"},
+        "status": {"state": f"{token}-ACTIVE", "isReady": True},
+    }
     stub_foundry.on("GET", f"/api/v2/models/liveDeployments/{DEPLOYMENT}", (200, echoing, {}))
     hook = ModelStudioHook(retry=FAST_RETRY)
 
-    async def read() -> dict[str, Any]:
+    async def read() -> LiveDeployment:
         try:
             return await hook.aget_live_deployment(DEPLOYMENT)
         finally:
             await hook.aclose()
 
-    expected = {"rid": DEPLOYMENT, "x-***": [{"Authorization": "Bearer ***"}], "replicas": 2}
+    expected = LiveDeployment(DEPLOYMENT, "***-ACTIVE", True, "m", "Bearer ***", "x-***")
     assert hook.get_live_deployment(DEPLOYMENT) == expected
     assert asyncio.run(read()) == expected

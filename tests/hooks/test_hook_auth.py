@@ -117,7 +117,7 @@ def test_wrong_static_token_is_an_auth_error_without_retry(
 
 def test_oauth2_connection_fetches_a_token_and_calls(emulator: FoundryEmulator, connect: Connect) -> None:
     run = connect(emulator, auth="oauth2").launch_model_studio(DEMO)
-    assert run["runId"] == emulator.runs(DEMO)[0]["runId"]
+    assert run["run_id"] == emulator.runs(DEMO)[0]["runId"]
     counters = emulator.counters()
     assert counters["tokens_issued"] == 1
     assert requests_of(counters, "oauth2_token") == {"200": 1}
@@ -185,7 +185,7 @@ def test_token_refused_by_foundry_is_renewed_once_and_the_call_replayed(
     hook = connect(emulator, auth="oauth2")
     hook.get_model_studio(DEMO)
     emulator.advance(4000)  # Foundry expired the token; the local cache still trusts it
-    assert hook.get_model_studio(DEMO)["rid"] == DEMO
+    assert hook.get_model_studio(DEMO).rid == DEMO
     counters = emulator.counters()
     assert counters["tokens_issued"] == 2
     assert requests_of(counters, "get_model_studio") == {"200": 2, "401": 1}
@@ -279,7 +279,7 @@ def test_twenty_threads_asking_at_once_fetch_one_token(emulator: FoundryEmulator
 
     def call(hook: ModelStudioHook) -> None:
         barrier.wait()
-        results.append(hook.get_model_studio(DEMO)["rid"])
+        results.append(hook.get_model_studio(DEMO).rid)
 
     threads = [threading.Thread(target=call, args=(hook,)) for hook in hooks]
     for thread in threads:

@@ -12,6 +12,7 @@ import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry import errors
+from airflow_provider_modelstudio.foundry.shapes import VersionSource
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import DEMO, DEMO_DENIED, DEMO_FAILS, FAST_RETRY, MISSING_STUDIO, requests_of
 
@@ -29,11 +30,11 @@ def hook(emulator: FoundryEmulator, connect: Connect) -> ModelStudioHook:
 def test_launch_returns_the_new_run(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     run = hook.launch_model_studio(DEMO)
     (served,) = emulator.runs(DEMO)
-    assert run["runId"] == served["runId"]
-    assert run["buildRid"].startswith("ri.foundry-build.main.build.")
-    assert run["buildStatus"] == "RUNNING"
-    assert run["configVersion"] == 1
-    assert set(run["resolvedOutputs"]) == {"model"}
+    assert run["run_id"] == served["runId"]
+    assert run["build_rid"].startswith("ri.foundry-build.main.build.")
+    assert run["build_status"] == "RUNNING"
+    assert run["config_version"] == 1
+    assert set(run["resolved_outputs"]) == {"model"}
 
 
 def test_launch_sends_one_launch_request(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
@@ -47,13 +48,13 @@ def test_launch_notes_existing_runs_first(emulator: FoundryEmulator, hook: Model
     emulator.create_runs(DEMO, 3)
     run = hook.launch_model_studio(DEMO)
     assert requests_of(emulator.counters(), "list_model_studio_runs") == {"200": 1}
-    assert run["runId"] == emulator.runs(DEMO)[0]["runId"]
+    assert run["run_id"] == emulator.runs(DEMO)[0]["runId"]
 
 
 def test_launch_of_a_studio_whose_runs_fail_still_returns_the_run(
     emulator: FoundryEmulator, hook: ModelStudioHook
 ) -> None:
-    assert hook.launch_model_studio(DEMO_FAILS)["buildStatus"] == "RUNNING"
+    assert hook.launch_model_studio(DEMO_FAILS)["build_status"] == "RUNNING"
 
 
 def test_launch_denied_raises_the_named_error_without_retrying(
@@ -116,8 +117,9 @@ def test_an_oauth2_connection_without_a_scope_is_told_to_ask_for_it_and_grant_it
 
 def test_get_model_studio(hook: ModelStudioHook) -> None:
     studio = hook.get_model_studio(DEMO)
-    assert studio["rid"] == DEMO
-    assert {"folderRid", "createdTime"} <= set(studio)
+    assert studio.rid == DEMO
+    assert studio.folder_rid is not None
+    assert studio.created_time is not None
 
 
 def test_get_unknown_model_studio_is_not_retried(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
@@ -129,8 +131,8 @@ def test_get_unknown_model_studio_is_not_retried(emulator: FoundryEmulator, hook
 def test_get_latest_config_version(hook: ModelStudioHook) -> None:
     config = hook.get_latest_config_version(DEMO)
     assert config is not None
-    assert config["version"] == 1
-    assert "workerConfig" in config
+    assert config.version == 1
+    assert config.datasets
 
 
 # list_model_studio_runs --------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def test_list_runs_reads_every_page(emulator: FoundryEmulator, hook: ModelStudio
     created = emulator.create_runs(DEMO, 250)
     runs = hook.list_model_studio_runs(DEMO)
     assert len(runs) == 250
-    assert {r["runId"] for r in runs} == {r["runId"] for r in created}
+    assert {r["run_id"] for r in runs} == {r["runId"] for r in created}
     assert requests_of(emulator.counters(), "list_model_studio_runs") == {"200": 3}
 
 
@@ -163,15 +165,15 @@ def test_list_runs_of_an_unknown_config_version_raises(hook: ModelStudioHook) ->
 
 def test_get_build_of_a_launched_run(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     run = hook.launch_model_studio(DEMO)
-    build = hook.get_build(run["buildRid"])
-    assert build["rid"] == run["buildRid"]
-    assert build["status"] == "RUNNING"
+    build = hook.get_build(run["build_rid"])
+    assert build.rid == run["build_rid"]
+    assert build.status == "RUNNING"
 
 
 def test_get_build_sees_the_final_status(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     run = hook.launch_model_studio(DEMO)
     emulator.advance(6)
-    assert hook.get_build(run["buildRid"])["status"] == "SUCCEEDED"
+    assert hook.get_build(run["build_rid"]).status == "SUCCEEDED"
 
 
 def test_get_unknown_build_raises_build_not_found_once(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
@@ -185,7 +187,7 @@ def test_get_builds_batches_250_builds_in_three_requests(emulator: FoundryEmulat
     rids = [run["buildRid"] for run in emulator.create_runs(DEMO, 250)]
     builds = hook.get_builds(rids)
     assert set(builds) == set(rids)
-    assert all(builds[rid]["rid"] == rid for rid in rids)
+    assert all(builds[rid].rid == rid for rid in rids)
     assert requests_of(emulator.counters(), "get_builds_batch") == {"200": 3}
 
 
@@ -208,18 +210,18 @@ def test_get_builds_asks_for_duplicates_once(emulator: FoundryEmulator, hook: Mo
 
 def test_cancel_build_cancels_a_running_build(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     run = hook.launch_model_studio(DEMO)
-    assert hook.cancel_build(run["buildRid"]) is None
-    assert emulator.counters()["cancels"] == {run["buildRid"]: 1}
+    assert hook.cancel_build(run["build_rid"]) is None
+    assert emulator.counters()["cancels"] == {run["build_rid"]: 1}
     emulator.advance(2)
-    assert hook.get_build(run["buildRid"])["status"] == "CANCELED"
+    assert hook.get_build(run["build_rid"]).status == "CANCELED"
 
 
 def test_cancel_of_a_finished_build_changes_nothing(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     run = hook.launch_model_studio(DEMO)
     emulator.advance(6)
-    hook.cancel_build(run["buildRid"])
+    hook.cancel_build(run["build_rid"])
     emulator.advance(2)
-    assert hook.get_build(run["buildRid"])["status"] == "SUCCEEDED"
+    assert hook.get_build(run["build_rid"]).status == "SUCCEEDED"
 
 
 def test_cancel_denied_raises_the_named_error(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
@@ -235,14 +237,14 @@ def test_cancel_denied_raises_the_named_error(emulator: FoundryEmulator, hook: M
 
 
 def test_get_model_version_of_a_run_output(hook: ModelStudioHook) -> None:
-    output = hook.launch_model_studio(DEMO)["resolvedOutputs"]["model"]
+    output = hook.launch_model_studio(DEMO)["resolved_outputs"]["model"]
     version = hook.get_model_version(output["modelRid"], output["modelVersionRid"])
-    assert version["rid"] == output["modelVersionRid"]
-    assert version["source"] == {"type": "modelStudio", "modelStudioRid": DEMO}
+    assert version.rid == output["modelVersionRid"]
+    assert version.source == VersionSource("modelStudio", model_studio_rid=DEMO)
 
 
 def test_get_unknown_model_version_raises_model_version_not_found(hook: ModelStudioHook) -> None:
-    output = hook.launch_model_studio(DEMO)["resolvedOutputs"]["model"]
+    output = hook.launch_model_studio(DEMO)["resolved_outputs"]["model"]
     with pytest.raises(errors.ModelVersionNotFound):
         hook.get_model_version(output["modelRid"], "ri.models.main.model-version.unknown")
 
@@ -376,13 +378,13 @@ def test_hook_uses_foundry_default_by_default(emulator: FoundryEmulator, connect
     connect(emulator)
     hook = ModelStudioHook()
     assert hook.foundry_conn_id == "foundry_default"
-    assert hook.get_model_studio(DEMO)["rid"] == DEMO
+    assert hook.get_model_studio(DEMO).rid == DEMO
 
 
 def test_hook_takes_another_connection_id(emulator: FoundryEmulator, connect: Connect) -> None:
     hook = connect(emulator, conn_id="foundry_other")
     assert hook.settings.conn_id == "foundry_other"
-    assert hook.get_model_studio(DEMO)["rid"] == DEMO
+    assert hook.get_model_studio(DEMO).rid == DEMO
 
 
 def test_get_conn_is_the_client(hook: ModelStudioHook) -> None:
@@ -402,7 +404,7 @@ def test_hook_refuses_bad_retry_settings() -> None:
 def test_results_are_json_safe(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
     run = hook.launch_model_studio(DEMO)
     assert json.loads(json.dumps(run)) == run
-    assert json.loads(json.dumps(hook.get_builds([run["buildRid"]])))
+    assert json.loads(json.dumps(hook.get_build_statuses([run["build_rid"]])))
 
 
 # Stored connection forms against the emulator -------------------------------------------------------------
@@ -410,21 +412,21 @@ def test_results_are_json_safe(emulator: FoundryEmulator, hook: ModelStudioHook)
 
 def test_plugin_connection_fixture_reaches_the_emulator(foundry_connection: FoundryEmulator) -> None:
     run = ModelStudioHook(retry=FAST_RETRY).launch_model_studio(DEMO)
-    assert run["runId"] == foundry_connection.runs(DEMO)[0]["runId"]
+    assert run["run_id"] == foundry_connection.runs(DEMO)[0]["runId"]
 
 
 def test_uri_connection_with_percent_encoded_host_reaches_the_emulator(
     emulator: FoundryEmulator, set_connection: Callable[..., str]
 ) -> None:
     set_connection(raw=f"foundry://:emulator-token@http%3A%2F%2F127.0.0.1%3A{emulator.port}")
-    assert ModelStudioHook(retry=FAST_RETRY).get_model_studio(DEMO)["rid"] == DEMO
+    assert ModelStudioHook(retry=FAST_RETRY).get_model_studio(DEMO).rid == DEMO
 
 
 def test_uri_connection_with_oauth2_client_reaches_the_emulator(
     emulator: FoundryEmulator, set_connection: Callable[..., str]
 ) -> None:
     set_connection(raw=f"foundry://emulator-client:emulator-secret@http%3A%2F%2F127.0.0.1%3A{emulator.port}")
-    assert ModelStudioHook(retry=FAST_RETRY).get_model_studio(DEMO)["rid"] == DEMO
+    assert ModelStudioHook(retry=FAST_RETRY).get_model_studio(DEMO).rid == DEMO
     assert emulator.counters()["tokens_issued"] == 1
 
 
@@ -433,7 +435,7 @@ def test_uri_connection_with_nested_scheme_reaches_the_emulator(
 ) -> None:
     set_connection(raw=f"foundry://http://:emulator-token@127.0.0.1:{emulator.port}/?timeout=5")
     hook = ModelStudioHook(retry=FAST_RETRY)
-    assert hook.get_model_studio(DEMO)["rid"] == DEMO
+    assert hook.get_model_studio(DEMO).rid == DEMO
     assert hook.settings.timeout == 5.0
 
 

@@ -34,8 +34,8 @@ def test_launch_answer_lost_after_creation_adopts_the_created_run(
     emulator.set_faults("launch_model_studio", drop_after_create=1.0)
     run = connect(emulator).launch_model_studio(DEMO)
     (created,) = emulator.runs(DEMO)
-    assert run["runId"] == created["runId"]
-    assert run["buildRid"] == created["buildRid"]
+    assert run["run_id"] == created["runId"]
+    assert run["build_rid"] == created["buildRid"]
     counters = emulator.counters()
     assert counters["launches"] == {DEMO: 1}
     assert requests_of(counters, "launch_model_studio") == {"dropped": 1}
@@ -48,15 +48,15 @@ def test_launch_answer_lost_with_earlier_runs_adopts_only_the_new_one(
     earlier = {r["runId"] for r in emulator.create_runs(DEMO, 120)}
     emulator.set_faults("launch_model_studio", drop_after_create=1.0)
     run = connect(emulator).launch_model_studio(DEMO)
-    assert run["runId"] not in earlier
-    assert run["runId"] == emulator.runs(DEMO)[0]["runId"]
+    assert run["run_id"] not in earlier
+    assert run["run_id"] == emulator.runs(DEMO)[0]["runId"]
     assert emulator.counters()["launches"] == {DEMO: 1}
 
 
 def test_launch_truncated_answer_adopts_the_created_run(emulator: FoundryEmulator, connect: Connect) -> None:
     emulator.set_faults("launch_model_studio", rate_truncated_json=1.0)
     run = connect(emulator).launch_model_studio(DEMO)
-    assert run["runId"] == emulator.runs(DEMO)[0]["runId"]
+    assert run["run_id"] == emulator.runs(DEMO)[0]["runId"]
     assert emulator.counters()["launches"] == {DEMO: 1}
 
 
@@ -67,7 +67,7 @@ def test_launch_failure_before_creation_launches_again_once(
     fail_first(emulator, "launch_model_studio", rate)
     run = connect(emulator, timeout=1).launch_model_studio(DEMO)  # the settling window is 2 s after a drop
     (created,) = emulator.runs(DEMO)
-    assert run["runId"] == created["runId"]
+    assert run["run_id"] == created["runId"]
     counters = emulator.counters()
     assert counters["launches"] == {DEMO: 1}
     assert sum(counters["faults_injected"]["launch_model_studio"].values()) == 1

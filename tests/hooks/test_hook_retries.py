@@ -249,7 +249,7 @@ def test_hook_honours_the_connection_timeout(
 ) -> None:
     fail_first(foundry_emulator, "get_model_studio", "rate_hang", hang_seconds=30)
     hook = connect(foundry_emulator, timeout=0.5)
-    assert hook.get_model_studio(DEMO)["rid"] == DEMO
+    assert hook.get_model_studio(DEMO).rid == DEMO
     assert hook.settings.timeout == 0.5
 
 

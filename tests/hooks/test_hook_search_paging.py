@@ -35,7 +35,7 @@ def test_a_search_answers_the_experiments_of_every_page_in_order(
     )
     where = {"type": "eq", "field": "BRANCH", "value": "master"}
     found = _hook(stub_foundry, set_connection).search_experiments(MODEL, where=where)
-    assert [e["rid"] for e in found] == ["e1", "e2", "e3", "e4"]
+    assert [e.rid for e in found] == ["e1", "e2", "e3", "e4"]
     assert [seen.json() for seen in stub_foundry.requests_to(SEARCH)] == [
         {"pageSize": 100, "where": where},
         {"pageSize": 100, "where": where, "pageToken": "p2"},

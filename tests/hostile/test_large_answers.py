@@ -84,5 +84,5 @@ def test_an_oversized_launch_answer_goes_through_finding_the_run(
     hostile.on("POST", LAUNCH_PATH, announced(200 * 2**20))
     mocker.patch.object(launch_module, "time", clock)
     client = FoundryClient(connection(hostile), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None)
-    assert launch_once(client, STUDIO, sleep=clock.sleep)["runId"] == "r-1"
+    assert launch_once(client, STUDIO, sleep=clock.sleep)["run_id"] == "r-1"
     assert len(hostile.requests_to(LAUNCH_PATH)) == 1

@@ -91,7 +91,7 @@ def test_a_launch_failure_after_the_run_was_created_adopts_that_run_without_laun
     studio = Studio(hostile)
     hostile.on("POST", LAUNCH_PATH, studio.creates(a_run("r-1"), then=answer))
     run = launch(connection(hostile), clock, mocker)
-    assert run["runId"] == "r-1"
+    assert run["run_id"] == "r-1"
     assert len(hostile.requests_to(LAUNCH_PATH)) == 1
 
 
@@ -107,7 +107,7 @@ def test_foundrys_own_qos_envelope_to_a_launch_is_launched_again_only_after_look
         studio.creates(a_run("r-1"), then=reply(200, a_run("r-1"))),
     )
     run = launch(connection(hostile), clock, mocker)
-    assert run["runId"] == "r-1"
+    assert run["run_id"] == "r-1"
     assert len(hostile.requests_to(LAUNCH_PATH)) == 2
     assert len(hostile.requests_to(RUNS_PATH)) > 2  # the note before, the settling window, the surplus watch
 
@@ -138,7 +138,7 @@ def test_a_launch_that_created_nothing_is_launched_again_once(
     studio = Studio(hostile)
     hostile.on("POST", LAUNCH_PATH, reply(503), studio.creates(a_run("r-2"), then=reply(200, a_run("r-2"))))
     run = launch(connection(hostile), clock, mocker)
-    assert run["runId"] == "r-2"
+    assert run["run_id"] == "r-2"
     assert len(hostile.requests_to(LAUNCH_PATH)) == 2
     assert hostile.requests_to("/api/v2/orchestration/builds/ri.foundry.main.build.r-2/cancel") == []
 
@@ -159,7 +159,7 @@ def test_a_run_listed_only_after_the_launch_again_is_cancelled_and_both_runs_are
     hostile.on("POST", LAUNCH_PATH, reply(502), studio.creates(ours, late, then=reply(200, ours)))
     hostile.on("POST", "/api/v2/orchestration/builds/ri.foundry.main.build.r-late/cancel", reply(204))
     run = launch(connection(hostile), clock, mocker)
-    assert run["runId"] == "r-ours"
+    assert run["run_id"] == "r-ours"
     assert cancels(hostile, "r-late") == 1
     assert cancels(hostile, "r-ours") == 0
     (warning,) = [r.getMessage() for r in caplog.records if "appeared late" in r.getMessage()]
@@ -180,7 +180,7 @@ def test_the_watch_for_a_late_run_waits_until_the_listing_shows_the_run_launched
 
     hostile.on("POST", LAUNCH_PATH, reply(502), relaunch)
     hostile.on("POST", "/api/v2/orchestration/builds/ri.foundry.main.build.r-late/cancel", reply(204))
-    assert launch(connection(hostile), clock, mocker)["runId"] == "r-ours"
+    assert launch(connection(hostile), clock, mocker)["run_id"] == "r-ours"
     assert cancels(hostile, "r-late") == 1
 
 
@@ -190,7 +190,7 @@ def test_a_late_run_started_by_another_user_is_left_alone(
     studio = Studio(hostile)
     ours, theirs = a_run("r-ours"), a_run("r-theirs", started_by="someone-else")
     hostile.on("POST", LAUNCH_PATH, reply(502), studio.creates(ours, theirs, then=reply(200, ours)))
-    assert launch(connection(hostile), clock, mocker)["runId"] == "r-ours"
+    assert launch(connection(hostile), clock, mocker)["run_id"] == "r-ours"
     assert cancels(hostile, "r-theirs") == 0
 
 
@@ -201,7 +201,7 @@ def test_more_late_runs_than_failed_launches_are_named_but_not_cancelled(
     studio = Studio(hostile)
     ours = a_run("r-ours")
     hostile.on("POST", LAUNCH_PATH, reply(502), studio.creates(ours, a_run("r-a"), a_run("r-b"), then=reply(200, ours)))
-    assert launch(connection(hostile), clock, mocker)["runId"] == "r-ours"
+    assert launch(connection(hostile), clock, mocker)["run_id"] == "r-ours"
     assert cancels(hostile, "r-a") == cancels(hostile, "r-b") == 0
     assert "r-a" in caplog.text
     assert "r-b" in caplog.text
@@ -220,7 +220,7 @@ def test_a_late_run_whose_cancel_fails_is_named_with_what_to_do(
         "/api/v2/orchestration/builds/ri.foundry.main.build.r-late/cancel",
         envelope(403, "PERMISSION_DENIED", "CancelBuildPermissionDenied"),
     )
-    assert launch(connection(hostile), clock, mocker)["runId"] == "r-ours"
+    assert launch(connection(hostile), clock, mocker)["run_id"] == "r-ours"
     assert "cancel run r-late in Foundry" in caplog.text
 
 
@@ -230,5 +230,5 @@ def test_without_a_late_run_the_watch_ends_and_cancels_nothing(
     studio = Studio(hostile)
     ours = a_run("r-ours")
     hostile.on("POST", LAUNCH_PATH, reply(502), studio.creates(ours, then=reply(200, ours)))
-    assert launch(connection(hostile), clock, mocker)["runId"] == "r-ours"
+    assert launch(connection(hostile), clock, mocker)["run_id"] == "r-ours"
     assert [r for r in hostile.seen if r.path.endswith("/cancel")] == []

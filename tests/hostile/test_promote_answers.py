@@ -13,6 +13,7 @@ import pytest
 from airflow_provider_modelstudio.foundry import promote as promote_module
 from airflow_provider_modelstudio.foundry.promote import promote_once
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
+from airflow_provider_modelstudio.foundry.shapes import ModelVersion
 from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
 from tests.foundry.support import FAST_RETRY
 from tests.hostile.conftest import FakeClock, connection
@@ -44,12 +45,17 @@ def listing(branch: list[dict[str, Any]]) -> Answer:
     return answer
 
 
-def promote(hostile: HostileServer, clock: FakeClock, mocker: Any) -> dict[str, Any]:
+def promote(hostile: HostileServer, clock: FakeClock, mocker: Any) -> ModelVersion:
     mocker.patch.object(promote_module, "time", clock)
     client = FoundryClient(connection(hostile), retry=RetryPolicy(**FAST_RETRY), sleep=lambda seconds: None)
     return promote_once(
-        lambda: client.call("promote_model_version", {"modelRid": MODEL}, {}, {"sourceModelVersionRid": SOURCE}),
-        lambda: list(client.paged("list_model_versions", {"modelRid": MODEL}, {"branch": "master"})),
+        lambda: ModelVersion.from_json(
+            client.call("promote_model_version", {"modelRid": MODEL}, {}, {"sourceModelVersionRid": SOURCE})
+        ),
+        lambda: tuple(
+            ModelVersion.from_json(v)
+            for v in client.paged("list_model_versions", {"modelRid": MODEL}, {"branch": "master"})
+        ),
         SOURCE,
         sleep=clock.sleep,
     )
@@ -71,5 +77,5 @@ def test_a_promotion_answered_badly_after_the_copy_was_made_adopts_that_copy_wit
     branch: list[dict[str, Any]] = []
     hostile.on("GET", VERSIONS_PATH, listing(branch))
     hostile.on("POST", PROMOTE_PATH, copying_then(branch, answer))
-    assert promote(hostile, clock, mocker) == COPY
+    assert promote(hostile, clock, mocker) == ModelVersion.from_json(COPY)
     assert len(hostile.requests_to(PROMOTE_PATH)) == 1

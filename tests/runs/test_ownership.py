@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.foundry.errors import CancelBuildPermissionDenied
-from airflow_provider_modelstudio.foundry.shapes import read_run
+from airflow_provider_modelstudio.foundry.shapes import Run, read_run, read_runs
 from airflow_provider_modelstudio.runs.ownership import (
     STATE_KEY,
     can_reattach,
@@ -38,9 +38,9 @@ class Studio:
         self.refuse_cancel = refuse_cancel
         self.cancelled: list[str] = []
 
-    def list_model_studio_runs(self, studio_rid: str) -> list[dict[str, Any]]:
+    def list_model_studio_runs(self, studio_rid: str) -> list[Run]:
         assert studio_rid == STUDIO
-        return self.runs
+        return read_runs(self.runs, what="the fake's runs")
 
     def cancel_build(self, build_rid: str) -> None:
         if self.refuse_cancel is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_modelstudio.foundry.shapes import read_run
+from airflow_provider_modelstudio.foundry.shapes import Build, Run, read_run, read_runs
 from airflow_provider_modelstudio.runs.ownership import STATE_KEY, earlier_run, remembered_run
 from tests.lifecycle_helpers import StateStore, context
 
@@ -22,12 +22,12 @@ class Foundry:
         self.runs = runs or []
         self.listed = 0
 
-    def get_build(self, build_rid: str) -> dict[str, Any]:
-        return {"rid": build_rid, "status": self.status}
+    def get_build(self, build_rid: str) -> Build:
+        return Build(build_rid, self.status)
 
-    def list_model_studio_runs(self, studio_rid: str) -> list[dict[str, Any]]:
+    def list_model_studio_runs(self, studio_rid: str) -> list[Run]:
         self.listed += 1
-        return self.runs
+        return read_runs(self.runs, what="the fake's runs")
 
 
 def stored(value: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.foundry.errors import BuildNotFound, FoundryTransportError
+from airflow_provider_modelstudio.foundry.shapes import Build
 from airflow_provider_modelstudio.runs import waiting
 from airflow_provider_modelstudio.runs.errors import PollingFailedError, RunTimedOutError
 from airflow_provider_modelstudio.runs.progress import StatusWatch
@@ -43,13 +44,13 @@ class Builds:
         self.answers = list(answers)
         self.asked: list[str] = []
 
-    def get_build(self, build_rid: str) -> dict[str, Any]:
+    def get_build(self, build_rid: str) -> Build:
         self.asked.append(build_rid)
         assert len(self.asked) <= 20, "the wait kept asking"
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, Exception):
             raise answer
-        return answer if isinstance(answer, dict) else {"rid": build_rid, "status": answer}
+        return Build.from_json(answer if isinstance(answer, dict) else {"rid": build_rid, "status": answer})
 
 
 @pytest.fixture

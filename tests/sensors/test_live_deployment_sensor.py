@@ -28,7 +28,7 @@ def promoted(emulator, studio=None):
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
     candidate = trained_candidate(emulator) if studio is None else trained_candidate(emulator, studio)
-    rid: str = ModelStudioHook().promote_model_version(DEMO_PROD_MODEL, candidate)["rid"]
+    rid: str = ModelStudioHook().promote_model_version(DEMO_PROD_MODEL, candidate).rid
     return rid
 
 

@@ -1,10 +1,9 @@
-"""Foundry's JSON read once, at the boundary, into the typed shapes the rest of the provider uses.
+"""Model Studio runs, read from ``ModelStudioRun`` answers.
 
-Keys are snake_case from here on; nothing downstream reads Foundry's camelCase names. Readers are tolerant
-of fields Foundry adds later and of optional fields it leaves out, and strict about what a caller cannot do
-without (a run must have a build to follow). RIDs they read are checked as strictly as users' RIDs (see
-:func:`.rids.answered_rid`): a run whose ``buildRid`` or model output RIDs are not RIDs of their kind is
-refused, never used or announced.
+A run is a ``TypedDict``, not a dataclass like the other shapes: it travels as it is in task results (XCom)
+and trigger events. A run must have a build to follow; RIDs are checked as strictly as users' RIDs (see
+:func:`~airflow_provider_modelstudio.foundry.rids.answered_rid`): a run whose ``buildRid`` or model output RIDs
+are not RIDs of their kind is refused, never used or announced.
 """
 
 from __future__ import annotations
@@ -82,7 +81,15 @@ def read_runs(items: list[Any], *, what: str) -> list[Run]:
 
 
 def run_of(mapping: Any) -> Run | None:
-    """The :class:`Run` inside a task result (or any mapping with its keys), None when it has no build."""
+    """The :class:`Run` inside a task result (or any mapping with its keys), None when it has no build.
+
+    A run in Foundry's form (as 0.1.0 kept it in the task state store) is read as :func:`read_run` reads it.
+    """
+    if isinstance(mapping, dict) and "buildRid" in mapping:
+        try:
+            return read_run(mapping, what="a stored run")
+        except FoundryError:
+            return None
     if not isinstance(mapping, dict) or not isinstance(mapping.get("build_rid"), str) or not mapping["build_rid"]:
         return None
     run = {key: mapping.get(key) for key in RUN_KEYS}
@@ -112,24 +119,6 @@ def _output_rid(output: dict[str, Any], key: str, kind: RidKind, alias: str) -> 
     if value is None:
         return None
     return answered_rid(value, kind, field=f"resolvedOutputs[{quoted(alias, limit=50)}].{key}", what="a run")
-
-
-def build_status(answer: Any) -> str | None:
-    """The ``status`` of a ``Build`` answer; None when the answer carries no usable status."""
-    status = answer.get("status") if isinstance(answer, dict) else None
-    return status if isinstance(status, str) and status.strip() else None
-
-
-def batch_statuses(answer: Any) -> dict[str, str | None]:
-    """``{buildRid: status}`` from a getBatch answer; a build without a usable status maps to None.
-
-    Builds Foundry did not return are absent. Only the statuses are kept, so a poll round over thousands of
-    builds does not hold their full JSON.
-    """
-    data = answer.get("data") if isinstance(answer, dict) else None
-    if not isinstance(data, dict):
-        return {}
-    return {rid: build_status(build) for rid, build in data.items() if isinstance(rid, str)}
 
 
 def epoch_seconds(timestamp: str | None) -> float | None:

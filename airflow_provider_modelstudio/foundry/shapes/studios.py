@@ -1,0 +1,80 @@
+"""Model Studios and their configuration versions, read from ``ModelStudio`` and ``ModelStudioConfigVersion``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_modelstudio.foundry.shapes.reading import integer, json_object, mapping, text
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStudio:
+    """A ``ModelStudio``.
+
+    :param rid: its RID as answered
+    :param folder_rid: the folder it is in
+    :param created_time: ISO-8601
+    """
+
+    rid: str | None
+    folder_rid: str | None = None
+    created_time: str | None = None
+
+    @classmethod
+    def from_json(cls, answer: Any, *, what: str = "GET Model Studio") -> ModelStudio:
+        body = json_object(answer, what)
+        return cls(text(body.get("rid")), text(body.get("folderRid")), text(body.get("createdTime")))
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigInput:
+    """One input of a configuration's worker (``workerConfig.inputs``).
+
+    :param alias: its alias in the configuration
+    :param type: ``dataset`` or another (future) kind
+    :param rid: the input's RID, when it has one
+    """
+
+    alias: str
+    type: str | None
+    rid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigVersion:
+    """A ``ModelStudioConfigVersion``: what lineage and launches with a configuration read.
+
+    :param version: its number; None when absent
+    :param name: its name
+    :param trainer_id: the trainer it runs
+    :param inputs: the worker's inputs, in the configuration's order
+    :param created_time: ISO-8601
+    """
+
+    version: int | None
+    name: str | None = None
+    trainer_id: str | None = None
+    inputs: tuple[ConfigInput, ...] = ()
+    created_time: str | None = None
+
+    @classmethod
+    def from_json(cls, answer: Any, *, what: str = "GET config version") -> ConfigVersion:
+        body = json_object(answer, what)
+        inputs = mapping(mapping(body.get("workerConfig")).get("inputs"))
+        return cls(
+            integer(body.get("version")),
+            text(body.get("name")),
+            text(body.get("trainerId")),
+            tuple(
+                ConfigInput(alias, text(item.get("type")), text(item.get("rid")))
+                for alias, item in inputs.items()
+                if isinstance(item, dict)
+            ),
+            text(body.get("createdTime")),
+        )
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """The RIDs of its dataset inputs, in the configuration's order."""
+        return tuple(item.rid for item in self.inputs if item.type == "dataset" and item.rid is not None)
