@@ -38,3 +38,10 @@ def served(emulator: FoundryEmulator, deployment: str = DEMO_DEPLOYMENT) -> tupl
     """What the deployment serves now: version, state, ready."""
     found: dict[str, Any] = emulator.live_deployments()[deployment]
     return found["modelVersion"]["modelVersionRid"], found["status"]["state"], found["status"]["isReady"]
+
+
+def promoted_from(version: dict[str, Any], source_version_rid: str) -> bool:
+    """Whether ``version`` (Foundry's JSON, as the emulator lists it) is a promoted copy of ``source_version_rid``."""
+    from airflow_provider_modelstudio.foundry.shapes import ModelVersion
+
+    return ModelVersion.from_json(version).promoted_from(source_version_rid)

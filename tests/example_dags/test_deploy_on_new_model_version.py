@@ -19,8 +19,7 @@ from airflow_provider_modelstudio.emulator import (
     DEMO_STUDIO,
     DEMO_STUDIO_MODEL,
 )
-from airflow_provider_modelstudio.foundry.promote import promoted_from
-from tests.deploy_helpers import served
+from tests.deploy_helpers import promoted_from, served
 from tests.example_dags import asset_runs
 from tests.example_dags.conftest import EXAMPLE_DAGS, dag_bag, task_states, xcom
 

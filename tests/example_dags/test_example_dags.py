@@ -20,8 +20,7 @@ from airflow_provider_modelstudio.emulator import (
     DEMO_PROD_MODEL,
     DEMO_WORSE_STUDIO,
 )
-from airflow_provider_modelstudio.foundry.promote import promoted_from
-from tests.deploy_helpers import served
+from tests.deploy_helpers import promoted_from, served
 from tests.example_dags.conftest import EXAMPLE_DAGS, dag_bag, task_states, xcom
 from tests.lifecycle_helpers import context
 
@@ -227,12 +226,11 @@ def test_the_quickstart_runs(example_dags: dict[str, Any], foundry_connection: A
 def test_the_gate_refuses_a_training_result_with_several_model_outputs(
     example_dags: dict[str, Any], foundry_connection: Any
 ) -> None:
-    from airflow_provider_modelstudio.foundry.shapes import read_run
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
     from airflow_provider_modelstudio.runs.result import build_result
 
     run = ModelStudioHook().launch_model_studio(DEMO)
-    result = build_result(read_run(run, what="launch"), build_status="SUCCEEDED", build_url="", model_studio_rid=DEMO)
+    result = build_result(run, build_status="SUCCEEDED", build_url="", model_studio_rid=DEMO)
     two_outputs = {"a": result["model_outputs"]["model"], "b": result["model_outputs"]["model"]}
     gate = copy.copy(example_dags["retrain_then_deploy"].get_task("gate"))
     gate.candidate = {**result, "model_outputs": two_outputs, "model_version_rid": {"a": "x", "b": "y"}}

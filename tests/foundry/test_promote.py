@@ -12,7 +12,9 @@ from airflow_provider_modelstudio.foundry.errors import (
     FoundryUnavailable,
     PromotionOutcomeUnknown,
 )
-from airflow_provider_modelstudio.foundry.promote import promote_once, promoted_from
+from airflow_provider_modelstudio.foundry.promote import promote_once
+from airflow_provider_modelstudio.foundry.shapes import ModelVersion
+from tests.deploy_helpers import promoted_from
 
 SOURCE = "ri.models.main.model-version.source"
 
@@ -48,14 +50,23 @@ LOST = FoundryTransportError("no answer", method="POST", path="/promoteVersion",
 NOT_SENT = FoundryTransportError("refused", method="POST", path="/promoteVersion", may_have_reached_server=False)
 
 
-def promote(branch: Branch) -> dict:
-    return promote_once(branch.promote, branch.listing, SOURCE, sleep=lambda _s: None, settle=0.0)
+def read(answer):
+    """``answer``'s versions read as the hook reads them."""
+    return lambda: ModelVersion.from_json(answer())
+
+
+def read_listing(listing):
+    return lambda: tuple(ModelVersion.from_json(version) for version in listing())
+
+
+def promote(branch: Branch) -> ModelVersion:
+    return promote_once(read(branch.promote), read_listing(branch.listing), SOURCE, sleep=lambda _s: None, settle=0.0)
 
 
 def test_a_lost_answer_after_the_copy_was_made_adopts_the_copy():
     branch = Branch([(LOST, True)])
     version = promote(branch)
-    assert version["rid"] == "ri.models.main.model-version.copy1"
+    assert version.rid == "ri.models.main.model-version.copy1"
     assert branch.promotions == 1
     assert sum(promoted_from(v, SOURCE) for v in branch.versions) == 1
 
@@ -75,14 +86,14 @@ RATE_LIMITED = FoundryRateLimited(
 @pytest.mark.parametrize("envelope", [UNAVAILABLE, RATE_LIMITED], ids=["503", "429"])
 def test_foundrys_own_qos_envelope_after_the_copy_was_made_adopts_the_copy(envelope: Exception):
     branch = Branch([(envelope, True)])
-    assert promote(branch)["rid"] == "ri.models.main.model-version.copy1"
+    assert promote(branch).rid == "ri.models.main.model-version.copy1"
     assert branch.promotions == 1
     assert sum(promoted_from(v, SOURCE) for v in branch.versions) == 1
 
 
 def test_a_lost_answer_without_a_copy_promotes_again_once():
     branch = Branch([(LOST, False)])
-    assert promote(branch)["rid"] == "ri.models.main.model-version.copy2"
+    assert promote(branch).rid == "ri.models.main.model-version.copy2"
     assert sum(promoted_from(v, SOURCE) for v in branch.versions) == 1
 
 
@@ -117,11 +128,13 @@ def test_two_copies_appearing_is_an_error_naming_them():
         return branch_listing() if branch.promotions else branch_listing()[1:]
 
     with pytest.raises(PromotionOutcomeUnknown, match="someone-else"):
-        promote_once(branch.promote, listing_after_promote, SOURCE, sleep=lambda _s: None, settle=0.0)
+        promote_once(
+            read(branch.promote), read_listing(listing_after_promote), SOURCE, sleep=lambda _s: None, settle=0.0
+        )
 
 
 def test_promoted_from_reads_the_promoted_source_only():
     assert promoted_from(copy_of(SOURCE, "x"), SOURCE)
     assert not promoted_from(copy_of("other", "x"), SOURCE)
     assert not promoted_from({"source": {"type": "modelStudio", "previousModelVersionRid": SOURCE}}, SOURCE)
-    assert not promoted_from(None, SOURCE)
+    assert ModelVersion.from_json({"rid": "x"}).promoted_from(SOURCE) is False

@@ -13,12 +13,18 @@ from airflow_provider_modelstudio._compat import AirflowFailException
 from airflow_provider_modelstudio.deploys.deploy_lock import Holder, lock_key
 from airflow_provider_modelstudio.emulator import STATIC_TOKEN
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryPermissionDenied
-from airflow_provider_modelstudio.foundry.promote import promoted_from
 from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.operators.model_versions import DeployModelVersionOperator
 from airflow_provider_modelstudio.triggers.live_deployment import LiveDeploymentTrigger
-from tests.deploy_helpers import DEMO_BREAKS_STUDIO, DEMO_DEPLOYMENT, DEMO_PROD_MODEL, served, trained_candidate
+from tests.deploy_helpers import (
+    DEMO_BREAKS_STUDIO,
+    DEMO_DEPLOYMENT,
+    DEMO_PROD_MODEL,
+    promoted_from,
+    served,
+    trained_candidate,
+)
 from tests.lifecycle_helpers import FAST, StateStore, TaskDeferred, context, run_trigger
 
 REAL_SLEEP = time.sleep

@@ -312,7 +312,7 @@ def echo_the_token(answer, where):
     """``answer`` with the connection's token where a hostile or debugging server might echo it."""
     if where == "version source" and "linkedExperiment" in answer:
         rest = {k: v for k, v in answer.items() if k != "linkedExperiment"}
-        return {**rest, "source": {"type": "promoted", "echo": f"Authorization: Bearer {STATIC_TOKEN}"}}
+        return {**rest, "source": {"type": "promoted", "previousModelRid": f"Authorization: Bearer {STATIC_TOKEN}"}}
     if where == "metric value" and "summaryMetrics" in answer:
         metrics = [
             {**m, "value": STATIC_TOKEN} if m["seriesName"] == "val_auc" else m for m in answer["summaryMetrics"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from airflow_provider_modelstudio._compat import AirflowFailException
 from airflow_provider_modelstudio.emulator import DEMO_CHAMPION_VERSION
-from airflow_provider_modelstudio.foundry.promote import promoted_from
 from airflow_provider_modelstudio.operators.model_versions import PromoteModelVersionOperator
-from tests.deploy_helpers import DEMO_PROD_MODEL, trained_candidate
+from tests.deploy_helpers import DEMO_PROD_MODEL, promoted_from, trained_candidate
 from tests.lifecycle_helpers import FAST, context
 
 
@@ -67,7 +68,7 @@ def test_an_answer_without_a_model_version_rid_announces_the_copy_foundry_lists(
 
     def answering_a_bad_rid(hook, request):
         answer = real_run(hook, request)
-        return {**answer, "rid": rid} if request.endpoint == "promote_model_version" else answer
+        return dataclasses.replace(answer, rid=rid) if request.endpoint == "promote_model_version" else answer
 
     mocker.patch.object(ModelStudioHook, "_run", answering_a_bad_rid)
     ctx = context()
