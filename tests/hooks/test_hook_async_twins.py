@@ -85,6 +85,8 @@ def test_the_hook_declares_exactly_these_calls_each_with_an_async_twin_of_the_sa
         assert inspect.signature(twin).return_annotation == inspect.signature(sync).return_annotation, name
 
 
+SMOKE_INPUT = {"tenure_months": 3, "monthly_charges": 70.5}
+
 READS: dict[str, Callable[[FoundryEmulator, str], tuple[Any, ...]]] = {
     "get_model_studio": lambda emu, model: (DEMO,),
     "list_model_studio_runs": lambda emu, model: (DEMO,),
@@ -97,7 +99,7 @@ READS: dict[str, Callable[[FoundryEmulator, str], tuple[Any, ...]]] = {
     "search_experiments": lambda emu, model: (model, None, {"field": "CREATED_TIME", "direction": "DESC"}),
     "list_live_deployments": lambda emu, model: (model,),
     "get_live_deployment": lambda emu, model: (next(iter(emu.live_deployments())),),
-    "transform_json": lambda emu, model: (next(iter(emu.live_deployments())), {"tenure_months": 3, "monthly_charges": 70.5}),
+    "transform_json": lambda emu, model: (next(iter(emu.live_deployments())), SMOKE_INPUT),
     "get_build": lambda emu, model: (emu.create_runs(DEMO, 1)[0]["buildRid"],),
     "get_builds": lambda emu, model: ([r["buildRid"] for r in emu.create_runs(DEMO, 3)],),
     "get_build_statuses": lambda emu, model: ([r["buildRid"] for r in emu.create_runs(DEMO, 3)],),
