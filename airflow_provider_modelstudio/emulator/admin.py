@@ -2,7 +2,8 @@
 
 It mirrors the in-process handle for clients in other processes: reset, replace the scenario, set and
 clear faults, advance the clock, read counters, runs and builds, force a build status; add models,
-versions, experiments and live deployments, read them back, force a deployment's status. It needs no token,
+versions, experiments and live deployments, read them back, force a deployment's status; add datasets and open,
+commit or abort their transactions. It needs no token,
 is never faulted or rate limited, and is not counted. Every request must carry the header
 ``X-Foundry-Emulator-Admin: 1`` and send any body as ``application/json`` (see :mod:`.admin_access`), or it
 answers 403. Bad input answers 400 and an unknown build, model or deployment 404. Every error body is
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from airflow_provider_modelstudio.emulator.admin_access import ADMIN_PREFIX, refusal
+from airflow_provider_modelstudio.emulator.errors import ErrorAnswer
 from airflow_provider_modelstudio.emulator.ids import new_rid
 from airflow_provider_modelstudio.emulator.model_settings import LiveDeploymentSettings, new_version_settings
 from airflow_provider_modelstudio.emulator.parsing import coerce, parse_flat
@@ -70,6 +72,27 @@ def add_admin_routes(api: FastAPI, state: EmulatorState) -> None:
             raise ValueError('expected {"status": "<status>"}')
         state.set_build_status(request.path_params["buildRid"], status)
 
+    async def add_dataset(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        rid = coerce(str | None, body.get("rid"), "rid") or new_rid("foundry", "dataset")
+        return {"rid": rid, **state.add_dataset(rid, coerce(str, body.get("branch", "master"), "branch"))}
+
+    async def open_transaction(request: Request) -> dict[str, Any]:
+        body = await _object(request)
+        return state.open_transaction(
+            request.path_params["datasetRid"],
+            coerce(str, body.get("branch", "master"), "branch"),
+            coerce(str, body.get("type", "APPEND"), "type"),
+        )
+
+    async def commit_transaction(request: Request) -> dict[str, Any]:
+        path = request.path_params
+        return state.close_transaction(path["datasetRid"], path["transactionRid"], commit=True)
+
+    async def abort_transaction(request: Request) -> dict[str, Any]:
+        path = request.path_params
+        return state.close_transaction(path["datasetRid"], path["transactionRid"], commit=False)
+
     async def add_model(request: Request) -> dict[str, Any]:
         body = await _object(request)
         rid = coerce(str | None, body.get("rid"), "rid") or new_rid("models", "model")
@@ -118,6 +141,10 @@ def add_admin_routes(api: FastAPI, state: EmulatorState) -> None:
         ("GET", "/runs", runs),
         ("GET", "/builds", builds),
         ("POST", "/builds/{buildRid}/status", set_build_status),
+        ("POST", "/datasets", add_dataset),
+        ("POST", "/datasets/{datasetRid}/transactions", open_transaction),
+        ("POST", "/datasets/{datasetRid}/transactions/{transactionRid}/commit", commit_transaction),
+        ("POST", "/datasets/{datasetRid}/transactions/{transactionRid}/abort", abort_transaction),
         ("POST", "/models", add_model),
         ("POST", "/models/{modelRid}/versions", add_model_version),
         ("GET", "/models/{modelRid}/versions", model_versions),
@@ -140,6 +167,8 @@ def _admin_route(action: _Action) -> Callable[[Request], Awaitable[Response]]:
             result = await action(request)
         except KeyError as error:
             return json_response(404, {"error": f"unknown: {error.args[0]}"})
+        except ErrorAnswer as error:
+            return json_response(error.status, {"error": f"{error.name}: {error.parameters}"})
         except ValueError as error:
             return json_response(400, {"error": str(error)})
         return Response(status_code=204) if result is None else json_response(200, result)

@@ -77,6 +77,8 @@ class EmulatorApp:
             "get_live_deployment": self._get_live_deployment,
             "start_live_deployment": self._start_live_deployment,
             "transform_json": self._transform_json,
+            "get_dataset_branch": self._get_dataset_branch,
+            "get_dataset_transaction": self._get_dataset_transaction,
         }
         unserved = sorted(set(ENDPOINTS) - set(handlers))
         if unserved:
@@ -199,6 +201,14 @@ class EmulatorApp:
     async def _get_model_version(self, request: Request, caller: Caller) -> Response:
         path = request.path_params
         return json_response(200, self.state.get_model_version(path["modelRid"], path["modelVersionRid"]))
+
+    async def _get_dataset_branch(self, request: Request, caller: Caller) -> Response:
+        path = request.path_params
+        return json_response(200, self.state.get_dataset_branch(path["datasetRid"], path["branchName"]))
+
+    async def _get_dataset_transaction(self, request: Request, caller: Caller) -> Response:
+        path = request.path_params
+        return json_response(200, self.state.get_dataset_transaction(path["datasetRid"], path["transactionRid"]))
 
     async def _get_build(self, request: Request, caller: Caller) -> Response:
         return json_response(200, self.state.get_build(request.path_params["buildRid"]))

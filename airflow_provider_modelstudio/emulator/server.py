@@ -316,6 +316,39 @@ class FoundryEmulator:
         """
         self._state.set_build_status(build_rid, status)
 
+    # Datasets -----------------------------------------------------------------------------------------------
+
+    def add_dataset(self, rid: str | None = None, branch: str = "master") -> str:
+        """Add a dataset (or a branch of one) holding one committed SNAPSHOT; return its RID.
+
+        :param rid: its RID; None: a fresh ``ri.foundry.main.dataset.<uuid>``.
+        :param branch: the branch.
+        """
+        dataset_rid = rid if rid is not None else new_rid("foundry", "dataset")
+        self._state.add_dataset(dataset_rid, branch)
+        return dataset_rid
+
+    def open_transaction(self, dataset_rid: str, branch: str = "master", transaction_type: str = "APPEND") -> str:
+        """Open a transaction on a dataset's branch (the branch points at it from now on); return its RID."""
+        rid: str = self._state.open_transaction(dataset_rid, branch, transaction_type)["rid"]
+        return rid
+
+    def commit_transaction(self, dataset_rid: str, transaction_rid: str) -> None:
+        self._state.close_transaction(dataset_rid, transaction_rid, commit=True)
+
+    def abort_transaction(self, dataset_rid: str, transaction_rid: str) -> None:
+        """Abort an open transaction: the branch points at the one before again."""
+        self._state.close_transaction(dataset_rid, transaction_rid, commit=False)
+
+    def commit(self, dataset_rid: str, branch: str = "master", transaction_type: str = "APPEND") -> str:
+        """Open and commit one transaction, as a pipeline writing the dataset would; return its RID."""
+        rid = self.open_transaction(dataset_rid, branch, transaction_type)
+        self.commit_transaction(dataset_rid, rid)
+        return rid
+
+    def delete_dataset_branch(self, dataset_rid: str, branch: str) -> None:
+        self._state.delete_dataset_branch(dataset_rid, branch)
+
     # Models, experiments and live deployments --------------------------------------------------------------
 
     def add_model(self, rid: str | None = None, *, promote_denied: bool = False) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from airflow_provider_modelstudio.emulator import catalog
 from airflow_provider_modelstudio.emulator.clock import Clock
+from airflow_provider_modelstudio.emulator.datasets import DatasetRegistry
 from airflow_provider_modelstudio.emulator.errors import ErrorAnswer, require_rid
 from airflow_provider_modelstudio.emulator.faults import LATENCY, NO_FAULT, FaultPlan, draw
 from airflow_provider_modelstudio.emulator.ids import new_rid, run_id, studio_output_model_rid
@@ -81,6 +82,7 @@ class EmulatorState:
         self._runs_by_studio: dict[str, list[RunRecord]] = defaultdict(list)
         self._builds: dict[str, BuildRecord] = {}
         self._models = ModelRegistry(self._scenario, self._clock.now())
+        self._datasets = DatasetRegistry()
         self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._faults_injected: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._launches: Counter[str] = Counter()
@@ -259,6 +261,37 @@ class EmulatorState:
         """
         with self._lock:
             self._builds[build_rid].force(status, self._clock.now())
+
+    # Datasets (the handle and the admin API) -------------------------------------------------------------
+
+    def add_dataset(self, rid: str, branch: str) -> dict[str, Any]:
+        """Add a dataset branch holding one committed SNAPSHOT (see :class:`~.datasets.DatasetRegistry`)."""
+        with self._lock:
+            return self._datasets.add_dataset(rid, branch, self._clock.now())
+
+    def open_transaction(self, rid: str, branch: str, transaction_type: str) -> dict[str, Any]:
+        with self._lock:
+            return self._datasets.open(rid, branch, transaction_type, self._clock.now())
+
+    def close_transaction(self, rid: str, transaction_rid: str, *, commit: bool) -> dict[str, Any]:
+        """Commit (or abort) an open transaction."""
+        with self._lock:
+            close = self._datasets.commit if commit else self._datasets.abort
+            return close(rid, transaction_rid, self._clock.now())
+
+    def delete_dataset_branch(self, rid: str, branch: str) -> None:
+        with self._lock:
+            self._datasets.delete_branch(rid, branch)
+
+    def get_dataset_branch(self, rid: str, branch: str) -> dict[str, Any]:
+        """``get_dataset_branch``."""
+        with self._lock:
+            return self._datasets.get_branch(rid, branch)
+
+    def get_dataset_transaction(self, rid: str, transaction_rid: str) -> dict[str, Any]:
+        """``get_dataset_transaction``."""
+        with self._lock:
+            return self._datasets.get_transaction(rid, transaction_rid)
 
     # Models, experiments and live deployments (the handle and the admin API) ------------------------------
 

@@ -18,11 +18,13 @@ from airflow_provider_modelstudio.foundry.endpoints import Endpoint, Paging
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
 from airflow_provider_modelstudio.foundry.rids import (
     BUILD,
+    DATASET,
     EXPERIMENT,
     LIVE_DEPLOYMENT,
     MODEL,
     MODEL_STUDIO,
     MODEL_VERSION,
+    TRANSACTION,
     RidKind,
     validate_rid,
 )
@@ -36,6 +38,8 @@ PATH_PARAMETERS: dict[str, tuple[str, RidKind]] = {
     "experiment_rid": ("experimentRid", EXPERIMENT),
     "live_deployment_rid": ("liveDeploymentRid", LIVE_DEPLOYMENT),
     "build_rid": ("buildRid", BUILD),
+    "dataset_rid": ("datasetRid", DATASET),
+    "transaction_rid": ("transactionRid", TRANSACTION),
 }
 """Each RID parameter by its Python name: its placeholder in the endpoints' paths and the kind it must be."""
 
@@ -76,6 +80,8 @@ def request(
     for name, value in params.items():
         if name == "config_version":
             path_params["configVersion"] = _config_version(value)
+        elif name == "branch_name":
+            path_params["branchName"] = _branch_name(value)
         else:
             placeholder, kind = PATH_PARAMETERS[name]
             path_params[placeholder] = validate_rid(value, kind, field=name)
@@ -92,6 +98,14 @@ def _config_version(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise FoundryConfigError(f"config_version={value!r} must be a whole number of at least 1, e.g. 3.")
     return value
+
+
+def _branch_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 256:
+        raise FoundryConfigError(
+            f"branch_name={str(value)[:100]!r} must be the name of a dataset branch, e.g. 'master'."
+        )
+    return value.strip()
 
 
 def list_model_studio_runs(model_studio_rid: str, config_version: int | None = None) -> Request[list[shapes.Run]]:

@@ -77,6 +77,7 @@ _STUDIO = "/v2/models/modelStudios/{modelStudioRid}"
 _MODEL = "/v2/models/{modelRid}"
 _LIVE = "/v2/models/liveDeployments"
 _BUILD = "/v2/orchestration/builds"
+_DATASET = "/v2/datasets/{datasetRid}"
 _MODELS_READ = "api:models-read"
 _MODELS_WRITE = "api:models-write"
 
@@ -277,6 +278,22 @@ CANCEL_BUILD: Endpoint[None] = Endpoint(
     answer=_nothing,
     errors=("BuildNotFound", "BuildNotRunning", "CancelBuildPermissionDenied"),
 )
+GET_DATASET_BRANCH: Endpoint[shapes.DatasetBranch] = Endpoint(
+    "get_dataset_branch",
+    "GET",
+    _DATASET + "/branches/{branchName}",
+    scope="api:datasets-read",
+    answer=lambda answer, what: shapes.DatasetBranch.from_json(answer, what=what),
+    errors=("DatasetNotFound", "BranchNotFound"),
+)
+GET_DATASET_TRANSACTION: Endpoint[shapes.Transaction] = Endpoint(
+    "get_dataset_transaction",
+    "GET",
+    _DATASET + "/transactions/{transactionRid}",
+    scope="api:datasets-read",
+    answer=lambda answer, what: shapes.Transaction.from_json(answer, what=what),
+    errors=("DatasetNotFound", "TransactionNotFound"),
+)
 
 ENDPOINTS: dict[str, Endpoint[Any]] = {
     e.name: e
@@ -300,6 +317,8 @@ ENDPOINTS: dict[str, Endpoint[Any]] = {
         GET_BUILD,
         GET_BUILDS_BATCH,
         CANCEL_BUILD,
+        GET_DATASET_BRANCH,
+        GET_DATASET_TRANSACTION,
     )
 }
 

@@ -65,5 +65,8 @@ ERROR_NAMES: dict[str, NamedError] = {
     "InferenceInvalidInput": _INVALID_ARGUMENT,
     "InferenceTimeout": NamedError(500, "TIMEOUT"),
     "TransformJsonLiveDeploymentPermissionDenied": _PERMISSION_DENIED,
+    "DatasetNotFound": _NOT_FOUND,
+    "BranchNotFound": _NOT_FOUND,
+    "TransactionNotFound": _NOT_FOUND,
 }
 """Every errorName this package knows, with how Foundry answers it."""

@@ -37,6 +37,12 @@ MODEL_VERSION = RidKind(
 )
 BUILD = RidKind("build", ("foundry-build", "foundry"), "build", "it is the buildRid the launch returned")
 EXPERIMENT = RidKind("experiment", ("models",), "experiment", "it is the linkedExperiment of a model version")
+DATASET = RidKind(
+    "dataset", ("foundry",), "dataset", "copy it from the dataset's URL in Foundry (ri.foundry.main.dataset.<uuid>)"
+)
+TRANSACTION = RidKind(
+    "transaction", ("foundry",), "transaction", "it is the transactionRid of a dataset branch or of a commit"
+)
 LIVE_DEPLOYMENT = RidKind(
     "live deployment",
     ("foundry-ml-live", "models"),

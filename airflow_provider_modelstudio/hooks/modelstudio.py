@@ -31,6 +31,7 @@ from airflow_provider_modelstudio.foundry.settings import CONN_TYPE, DEFAULT_CON
 from airflow_provider_modelstudio.foundry.shapes import (
     Build,
     ConfigVersion,
+    DatasetBranch,
     Experiment,
     Inference,
     LiveDeployment,
@@ -38,6 +39,7 @@ from airflow_provider_modelstudio.foundry.shapes import (
     ModelStudio,
     ModelVersion,
     Run,
+    Transaction,
 )
 from airflow_provider_modelstudio.hooks.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 
@@ -337,6 +339,27 @@ class ModelStudioHook(BaseHook):
 
     async def acancel_build(self, build_rid: str) -> None:
         await self._arun(api.request(endpoints.CANCEL_BUILD, build_rid=build_rid))
+
+    # Datasets -------------------------------------------------------------------------------------------------
+
+    def get_dataset_branch(self, dataset_rid: str, branch_name: str) -> DatasetBranch:
+        """A dataset's branch, naming its most recent OPEN or COMMITTED transaction."""
+        return self._run(api.request(endpoints.GET_DATASET_BRANCH, dataset_rid=dataset_rid, branch_name=branch_name))
+
+    async def aget_dataset_branch(self, dataset_rid: str, branch_name: str) -> DatasetBranch:
+        return await self._arun(
+            api.request(endpoints.GET_DATASET_BRANCH, dataset_rid=dataset_rid, branch_name=branch_name)
+        )
+
+    def get_dataset_transaction(self, dataset_rid: str, transaction_rid: str) -> Transaction:
+        return self._run(
+            api.request(endpoints.GET_DATASET_TRANSACTION, dataset_rid=dataset_rid, transaction_rid=transaction_rid)
+        )
+
+    async def aget_dataset_transaction(self, dataset_rid: str, transaction_rid: str) -> Transaction:
+        return await self._arun(
+            api.request(endpoints.GET_DATASET_TRANSACTION, dataset_rid=dataset_rid, transaction_rid=transaction_rid)
+        )
 
     # Airflow's connection UI ----------------------------------------------------------------------------------
 

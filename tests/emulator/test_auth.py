@@ -19,7 +19,10 @@ from tests.emulator.helpers import (
     launch,
 )
 
-ALL_SCOPES = "api:models-execute api:models-read api:models-write api:orchestration-read api:orchestration-write"
+ALL_SCOPES = (
+    "api:datasets-read api:models-execute api:models-read api:models-write api:orchestration-read "
+    "api:orchestration-write"
+)
 
 
 def fetch_token(emulator: FoundryEmulator, **fields: str) -> httpx.Response:

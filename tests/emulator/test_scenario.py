@@ -36,6 +36,7 @@ from airflow_provider_modelstudio.emulator import (
 from tests.emulator.helpers import MODELS, PREVIEW, STUDIOS, launch, live_deployment
 
 CONTRACT_SCOPES = [
+    "api:datasets-read",
     "api:models-execute",
     "api:models-read",
     "api:models-write",

@@ -38,6 +38,8 @@ CALLS = (
     "get_builds",
     "get_build_statuses",
     "cancel_build",
+    "get_dataset_branch",
+    "get_dataset_transaction",
 )
 """The hook's calls to Foundry (the connection test and the form are Airflow's sync interfaces)."""
 
@@ -85,6 +87,7 @@ def test_the_hook_declares_exactly_these_calls_each_with_an_async_twin_of_the_sa
         assert inspect.signature(twin).return_annotation == inspect.signature(sync).return_annotation, name
 
 
+DATASET = "ri.foundry.main.dataset.twins"
 SMOKE_INPUT = {"tenure_months": 3, "monthly_charges": 70.5}
 
 READS: dict[str, Callable[[FoundryEmulator, str], tuple[Any, ...]]] = {
@@ -103,6 +106,8 @@ READS: dict[str, Callable[[FoundryEmulator, str], tuple[Any, ...]]] = {
     "get_build": lambda emu, model: (emu.create_runs(DEMO, 1)[0]["buildRid"],),
     "get_builds": lambda emu, model: ([r["buildRid"] for r in emu.create_runs(DEMO, 3)],),
     "get_build_statuses": lambda emu, model: ([r["buildRid"] for r in emu.create_runs(DEMO, 3)],),
+    "get_dataset_branch": lambda emu, model: (emu.add_dataset(DATASET), "master"),
+    "get_dataset_transaction": lambda emu, model: (DATASET, emu.commit(emu.add_dataset(DATASET))),
 }
 
 

@@ -7,6 +7,7 @@ and only what a caller cannot do without is required.
 """
 
 from airflow_provider_modelstudio.foundry.shapes.builds import Build, batch_builds, batch_statuses, build_status
+from airflow_provider_modelstudio.foundry.shapes.datasets import DatasetBranch, Transaction
 from airflow_provider_modelstudio.foundry.shapes.deployments import Inference, LiveDeployment
 from airflow_provider_modelstudio.foundry.shapes.models import (
     Experiment,
@@ -32,6 +33,7 @@ __all__ = [
     "Build",
     "ConfigInput",
     "ConfigVersion",
+    "DatasetBranch",
     "Experiment",
     "Inference",
     "LiveDeployment",
@@ -41,6 +43,7 @@ __all__ = [
     "ModelVersion",
     "Run",
     "SummaryMetric",
+    "Transaction",
     "VersionSource",
     "batch_builds",
     "batch_statuses",
