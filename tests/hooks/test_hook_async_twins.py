@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -77,7 +78,9 @@ def test_the_hook_declares_exactly_these_calls_each_with_an_async_twin_of_the_sa
     public = {
         name
         for name, member in vars(ModelStudioHook).items()
-        if callable(member) and not name.startswith(("_", "a", "get_conn", "get_ui", "get_connection_form"))
+        if callable(member)
+        and re.fullmatch("[a-z][a-z_]*", name)
+        and not name.startswith(("a", "get_conn", "get_ui", "get_connection_form"))
     }
     assert public - {"build_url", "test_connection", "lacking_scopes"} == set(CALLS)
     for name in CALLS:
