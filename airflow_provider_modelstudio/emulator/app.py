@@ -78,6 +78,9 @@ class EmulatorApp:
             "start_live_deployment": self._start_live_deployment,
             "transform_json": self._transform_json,
             "get_dataset_branch": self._get_dataset_branch,
+            "get_trainer": self._get_trainer,
+            "list_config_versions": self._list_config_versions,
+            "create_config_version": self._create_config_version,
             "get_dataset_transaction": self._get_dataset_transaction,
         }
         unserved = sorted(set(ENDPOINTS) - set(handlers))
@@ -201,6 +204,20 @@ class EmulatorApp:
     async def _get_model_version(self, request: Request, caller: Caller) -> Response:
         path = request.path_params
         return json_response(200, self.state.get_model_version(path["modelRid"], path["modelVersionRid"]))
+
+    async def _get_trainer(self, request: Request, caller: Caller) -> Response:
+        return json_response(200, self.state.get_trainer(request.path_params["trainerId"]))
+
+    async def _list_config_versions(self, request: Request, caller: Caller) -> Response:
+        query = request.query_params
+        answer = self.state.list_config_versions(
+            request.path_params["modelStudioRid"], _integer("pageSize", query.get("pageSize")), query.get("pageToken")
+        )
+        return json_response(200, answer)
+
+    async def _create_config_version(self, request: Request, caller: Caller) -> Response:
+        body = await _json_body(request)
+        return json_response(200, self.state.create_config_version(request.path_params["modelStudioRid"], body, caller))
 
     async def _get_dataset_branch(self, request: Request, caller: Caller) -> Response:
         path = request.path_params

@@ -1,7 +1,7 @@
 """JSON of the emulator's fixed resources: Model Studios, their config versions, model versions' bodies.
 
-Everything here is derived from its arguments, so it is the same on every start. Each studio has exactly
-one config version (1, the latest). The shapes follow ``foundry_sdk``'s ``ModelStudio``,
+Everything here is derived from its arguments, so it is the same on every start. Each studio starts with one
+config version (1); :mod:`.config_versions` adds the others. The shapes follow ``foundry_sdk``'s ``ModelStudio``,
 ``ModelStudioConfigVersion`` and ``ModelVersion``. Pure functions, no state.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from airflow_provider_modelstudio.emulator.ids import derived_rid, derived_uuid, studio_output_model_rid
 from airflow_provider_modelstudio.emulator.scenario import StudioSettings
 
-LATEST_CONFIG_VERSION = 1
+FIRST_CONFIG_VERSION = 1
 CREATED_TIME = "2025-01-15T09:30:00.000Z"
 TRAINER_ID = "ri.models.main.trainer.gradient-boosted-trees-classifier"
 CUSTOM_CONFIG: dict[str, float | int] = {"learning_rate": 0.1, "max_depth": 6, "n_estimators": 200}
@@ -27,6 +27,33 @@ RUNTIME_CONFIGURATION: dict[str, Any] = {
     "environmentVariables": {},
 }
 """The runtime configuration of every live deployment."""
+
+
+TRAINER_VERSION = "1.4.0"
+
+
+def trainer_json() -> dict[str, Any]:
+    """The ``ModelStudioTrainer`` every studio uses: its ``customConfigSchema`` is a JSON Schema of
+    :data:`CUSTOM_CONFIG`."""
+    return {
+        "trainerId": TRAINER_ID,
+        "version": TRAINER_VERSION,
+        "name": "Gradient boosted trees classifier",
+        "type": "TABULAR_CLASSIFICATION",
+        "description": "Gradient boosted decision trees for tabular classification.",
+        "customConfigSchema": {
+            "type": "object",
+            "properties": {
+                "learning_rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                "max_depth": {"type": "integer", "minimum": 1, "maximum": 32},
+                "n_estimators": {"type": "integer", "minimum": 1, "maximum": 5000},
+            },
+            "additionalProperties": False,
+        },
+        "inputs": {"training_data": {"type": "dataset", "required": True}},
+        "outputs": {"model": {"type": "model"}},
+        "experimental": False,
+    }
 
 
 def studio_owner(studio_rid: str) -> str:
@@ -57,9 +84,9 @@ def config_version_json(studio_rid: str, settings: StudioSettings) -> dict[str, 
     """
     return {
         "name": f"{studio_rid.rsplit('.', 1)[-1]} churn classifier",
-        "version": LATEST_CONFIG_VERSION,
+        "version": FIRST_CONFIG_VERSION,
         "trainerId": TRAINER_ID,
-        "trainer": {"trainerId": TRAINER_ID, "version": "1.4.0"},
+        "trainer": {"trainerId": TRAINER_ID, "version": TRAINER_VERSION},
         "workerConfig": {
             "customConfig": dict(CUSTOM_CONFIG),
             "inputs": {

@@ -20,6 +20,7 @@ from typing import Any
 
 from airflow_provider_modelstudio.emulator import catalog
 from airflow_provider_modelstudio.emulator.clock import Clock
+from airflow_provider_modelstudio.emulator.config_versions import StudioConfigs, get_trainer
 from airflow_provider_modelstudio.emulator.datasets import DatasetRegistry
 from airflow_provider_modelstudio.emulator.errors import ErrorAnswer, require_rid
 from airflow_provider_modelstudio.emulator.faults import LATENCY, NO_FAULT, FaultPlan, draw
@@ -83,6 +84,7 @@ class EmulatorState:
         self._builds: dict[str, BuildRecord] = {}
         self._models = ModelRegistry(self._scenario, self._clock.now())
         self._datasets = DatasetRegistry()
+        self._configs: dict[str, StudioConfigs] = {}
         self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._faults_injected: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._launches: Counter[str] = Counter()
@@ -103,8 +105,16 @@ class EmulatorState:
             raise ErrorAnswer("BuildNotFound", buildRid=build_rid)
         return build
 
+    def _studio_configs(self, studio_rid: str) -> StudioConfigs:
+        settings = self._studio(studio_rid)
+        configs = self._configs.get(studio_rid)
+        if configs is None:
+            configs = self._configs[studio_rid] = StudioConfigs(studio_rid, settings)
+        return configs
+
     def _create_run(self, studio_rid: str, settings: StudioSettings, user_id: str) -> RunRecord:
         now = self._clock.now()
+        config_version: int = self._studio_configs(studio_rid).latest["version"]
         duration = settings.duration_seconds
         if settings.duration_jitter_seconds:
             duration += self._jitter_rng.uniform(0, settings.duration_jitter_seconds)
@@ -122,9 +132,9 @@ class EmulatorState:
             for alias in settings.outputs
         )
         run = RunRecord(
-            run_id=run_id(studio_rid, catalog.LATEST_CONFIG_VERSION, build.rid),
+            run_id=run_id(studio_rid, config_version, build.rid),
             studio_rid=studio_rid,
-            config_version=catalog.LATEST_CONFIG_VERSION,
+            config_version=config_version,
             build=build,
             outputs=outputs,
             omit_resolved_outputs=settings.omit_resolved_outputs,
@@ -184,6 +194,7 @@ class EmulatorState:
             self._scenario = self._scenario.with_studio(studio_rid, settings)
             self._models.scenario = self._scenario
             self._models.add_studio_models(studio_rid, settings)
+            self._configs.pop(studio_rid, None)
 
     def set_faults(self, endpoint: str, settings: FaultSettings) -> None:
         """Replace the fault settings of one endpoint (or ``"*"``).
@@ -466,10 +477,28 @@ class EmulatorState:
         :param version: the version number; None for the latest.
         """
         with self._lock:
-            settings = self._studio(studio_rid)
-            if version not in (None, catalog.LATEST_CONFIG_VERSION):
-                raise ErrorAnswer("ModelStudioConfigVersionNotFound", studioRid=studio_rid, configVersion=version)
-            return catalog.config_version_json(studio_rid, settings)
+            return self._studio_configs(studio_rid).get(version)
+
+    def create_config_version(self, studio_rid: str, body: object, caller: Caller) -> dict[str, Any]:
+        """``create_config_version``: the studio's next configuration version (see :mod:`.config_versions`)."""
+        with self._lock:
+            return self._studio_configs(studio_rid).create(body, caller.user_id, self._clock.now())
+
+    def list_config_versions(self, studio_rid: str, page_size: int | None, page_token: str | None) -> dict[str, Any]:
+        """``list_config_versions``: newest first, paged."""
+        size = _page_size(page_size)
+        with self._lock:
+            versions = self._studio_configs(studio_rid).versions
+            index = len(versions) - 1 if page_token is None else _decode_runs_token(page_token, len(versions))
+            page = versions[max(index - size + 1, 0) : index + 1][::-1]
+            answer: dict[str, Any] = {"data": page}
+            if index - size >= 0:
+                answer["nextPageToken"] = _encode_runs_token(index - size)
+            return answer
+
+    def get_trainer(self, trainer_id: str) -> dict[str, Any]:
+        """``get_trainer``."""
+        return get_trainer(trainer_id)
 
     def list_runs(
         self, studio_rid: str, config_version: int | None, page_size: int | None, page_token: str | None
@@ -483,11 +512,9 @@ class EmulatorState:
         """
         size = _page_size(page_size)
         with self._lock:
-            self._studio(studio_rid)
-            if config_version not in (None, catalog.LATEST_CONFIG_VERSION):
-                raise ErrorAnswer(
-                    "ModelStudioConfigVersionNotFound", studioRid=studio_rid, configVersion=config_version
-                )
+            configs = self._studio_configs(studio_rid)
+            if config_version is not None:
+                configs.get(config_version)
             runs = self._runs_by_studio.get(studio_rid, [])
             index = len(runs) - 1 if page_token is None else _decode_runs_token(page_token, len(runs))
             now = self._clock.now()

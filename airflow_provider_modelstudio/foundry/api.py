@@ -80,8 +80,8 @@ def request(
     for name, value in params.items():
         if name == "config_version":
             path_params["configVersion"] = _config_version(value)
-        elif name == "branch_name":
-            path_params["branchName"] = _branch_name(value)
+        elif name in ("branch_name", "trainer_id"):
+            path_params[_PLAIN_PARAMETERS[name]] = _name(name, value)
         else:
             placeholder, kind = PATH_PARAMETERS[name]
             path_params[placeholder] = validate_rid(value, kind, field=name)
@@ -100,11 +100,13 @@ def _config_version(value: object) -> int:
     return value
 
 
-def _branch_name(value: object) -> str:
+_PLAIN_PARAMETERS = {"branch_name": "branchName", "trainer_id": "trainerId"}
+_EXAMPLES = {"branch_name": "the name of a dataset branch, e.g. 'master'", "trainer_id": "a trainer's id"}
+
+
+def _name(parameter: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 256:
-        raise FoundryConfigError(
-            f"branch_name={str(value)[:100]!r} must be the name of a dataset branch, e.g. 'master'."
-        )
+        raise FoundryConfigError(f"{parameter}={str(value)[:100]!r} must be {_EXAMPLES[parameter]}.")
     return value.strip()
 
 

@@ -153,6 +153,40 @@ GET_CONFIG_VERSION: Endpoint[shapes.ConfigVersion] = Endpoint(
     answer=lambda answer, what: shapes.ConfigVersion.from_json(answer, what=what),
     errors=("ModelStudioNotFound", "ModelStudioConfigVersionNotFound"),
 )
+LIST_CONFIG_VERSIONS: Endpoint[tuple[shapes.ConfigVersion, ...]] = Endpoint(
+    "list_config_versions",
+    "GET",
+    _STUDIO + "/configVersions",
+    scope=_MODELS_READ,
+    preview=True,
+    answer=_items(shapes.ConfigVersion.from_json),
+    paging="query",
+    errors=("ModelStudioNotFound", "InvalidPageSize", "InvalidPageToken"),
+)
+CREATE_CONFIG_VERSION: Endpoint[shapes.ConfigVersion] = Endpoint(
+    "create_config_version",
+    "POST",
+    _STUDIO + "/configVersions",
+    scope=_MODELS_WRITE,
+    preview=True,
+    idempotent=False,
+    answer=lambda answer, what: shapes.ConfigVersion.from_json(answer, what=what),
+    errors=(
+        "CreateConfigValidationError",
+        "CreateModelStudioConfigVersionPermissionDenied",
+        "ModelStudioNotFound",
+        "ModelStudioTrainerNotFound",
+    ),
+)
+GET_TRAINER: Endpoint[shapes.Trainer] = Endpoint(
+    "get_trainer",
+    "GET",
+    "/v2/models/modelStudioTrainers/{trainerId}",
+    scope=_MODELS_READ,
+    preview=True,
+    answer=lambda answer, what: shapes.Trainer.from_json(answer, what=what),
+    errors=("ModelStudioTrainerNotFound",),
+)
 GET_MODEL: Endpoint[shapes.Model] = Endpoint(
     "get_model",
     "GET",
@@ -304,6 +338,9 @@ ENDPOINTS: dict[str, Endpoint[Any]] = {
         LIST_MODEL_STUDIO_RUNS,
         GET_LATEST_CONFIG_VERSION,
         GET_CONFIG_VERSION,
+        LIST_CONFIG_VERSIONS,
+        CREATE_CONFIG_VERSION,
+        GET_TRAINER,
         GET_MODEL,
         LIST_MODEL_VERSIONS,
         GET_MODEL_VERSION,

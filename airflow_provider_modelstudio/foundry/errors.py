@@ -72,6 +72,11 @@ class FoundryPagingError(FoundryError):
     """A paged listing that would never end: a page token came back again, or there were too many pages."""
 
 
+class ConfigVersionOutcomeUnknown(FoundryError):
+    """Creating a configuration version failed in a way that may have made one, and whether it did could not be
+    found out. Deliberately not a transient error: retrying the task could create two."""
+
+
 class PromotionOutcomeUnknown(FoundryError):
     """A promotion failed in a way that may have made a copy, and whether it did could not be found out.
 

@@ -39,6 +39,7 @@ from airflow_provider_modelstudio.foundry.shapes import (
     ModelStudio,
     ModelVersion,
     Run,
+    Trainer,
     Transaction,
 )
 from airflow_provider_modelstudio.hooks.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
@@ -196,6 +197,39 @@ class ModelStudioHook(BaseHook):
         return await self._arun(
             api.request(endpoints.GET_CONFIG_VERSION, model_studio_rid=model_studio_rid, config_version=config_version)
         )
+
+    def list_config_versions(self, model_studio_rid: str) -> tuple[ConfigVersion, ...]:
+        """Every configuration version of a studio (all pages)."""
+        return self._run(api.request(endpoints.LIST_CONFIG_VERSIONS, model_studio_rid=model_studio_rid))
+
+    async def alist_config_versions(self, model_studio_rid: str) -> tuple[ConfigVersion, ...]:
+        return await self._arun(api.request(endpoints.LIST_CONFIG_VERSIONS, model_studio_rid=model_studio_rid))
+
+    def create_config_version(self, model_studio_rid: str, body: dict[str, Any]) -> ConfigVersion:
+        """Create the studio's next configuration version from a ``CreateModelStudioConfigVersionRequest`` body.
+
+        Not idempotent in Foundry: after a failure that may have reached it, the studio's versions are checked for
+        the one asked (see :mod:`airflow_provider_modelstudio.foundry.config_versions`), so one call never makes
+        two.
+        """
+        from airflow_provider_modelstudio.foundry.config_versions import create_once
+
+        request = api.request(endpoints.CREATE_CONFIG_VERSION, body=body, model_studio_rid=model_studio_rid)
+        listing = api.request(endpoints.LIST_CONFIG_VERSIONS, model_studio_rid=model_studio_rid)
+        return create_once(
+            lambda: self._run(request), lambda: self._run(listing), ConfigVersion.from_json({**body, "version": None})
+        )
+
+    async def acreate_config_version(self, model_studio_rid: str, body: dict[str, Any]) -> ConfigVersion:
+        api.request(endpoints.CREATE_CONFIG_VERSION, body=body, model_studio_rid=model_studio_rid)
+        return await self._in_thread(lambda: self.create_config_version(model_studio_rid, body))
+
+    def get_trainer(self, trainer_id: str) -> Trainer:
+        """A trainer, with the JSON Schema its configurations' ``customConfig`` must follow."""
+        return self._run(api.request(endpoints.GET_TRAINER, trainer_id=trainer_id))
+
+    async def aget_trainer(self, trainer_id: str) -> Trainer:
+        return await self._arun(api.request(endpoints.GET_TRAINER, trainer_id=trainer_id))
 
     # Models, experiments, live deployments ---------------------------------------------------------------------
 

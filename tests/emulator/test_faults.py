@@ -198,7 +198,10 @@ def test_a_truncated_experiment_search_answer_is_cut_json(emu: FoundryEmulator, 
 
 def test_drop_after_create_is_refused_outside_the_creating_endpoints(emu: FoundryEmulator) -> None:
     with pytest.raises(
-        ScenarioError, match="drop_after_create applies to launch_model_studio and promote_model_version only"
+        ScenarioError,
+        match=(
+            "drop_after_create applies to create_config_version and launch_model_studio and promote_model_version only"
+        ),
     ):
         emu.set_faults("get_build", drop_after_create=0.5)
 

@@ -20,8 +20,12 @@ GET_BATCH = ENDPOINTS["get_builds_batch"]
 TOKEN = ENDPOINTS["oauth2_token"]
 
 
-def test_launch_and_promote_are_the_only_endpoints_that_are_not_idempotent() -> None:
-    assert [e.name for e in ENDPOINTS.values() if not e.idempotent] == ["launch_model_studio", "promote_model_version"]
+def test_launch_config_version_creation_and_promote_are_the_only_endpoints_that_are_not_idempotent() -> None:
+    assert [e.name for e in ENDPOINTS.values() if not e.idempotent] == [
+        "launch_model_studio",
+        "create_config_version",
+        "promote_model_version",
+    ]
 
 
 WRITES = [e for e in ENDPOINTS.values() if not e.idempotent]

@@ -54,7 +54,10 @@ def test_a_token_that_may_read_builds_but_not_launch_fails_naming_what_it_lacks(
     ok, message = token_with("api:orchestration-read", "api:orchestration-write").test_connection()
     assert not ok
     assert "lacks 3 of the scopes this provider needs" in message
-    assert "missingScope=api:models-write (needed to launch model studio, promote model version" in message
+    assert (
+        "missingScope=api:models-write (needed to launch model studio, create config version, promote model version"
+        in message
+    )
     assert "missingScope=api:models-read" in message
     assert "missingScope=api:models-execute (needed to transform json)" in message
     assert "api:orchestration-read" not in message

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
+from airflow_provider_modelstudio.emulator.catalog import CUSTOM_CONFIG, TRAINER_ID
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.deploy_helpers import promoted_from
 from tests.foundry.support import DEMO, requests_of
@@ -25,6 +26,9 @@ CALLS = (
     "list_model_studio_runs",
     "get_latest_config_version",
     "get_config_version",
+    "list_config_versions",
+    "create_config_version",
+    "get_trainer",
     "get_model",
     "get_model_version",
     "list_model_versions",
@@ -98,6 +102,8 @@ READS: dict[str, Callable[[FoundryEmulator, str], tuple[Any, ...]]] = {
     "list_model_studio_runs": lambda emu, model: (DEMO,),
     "get_latest_config_version": lambda emu, model: (DEMO,),
     "get_config_version": lambda emu, model: (DEMO, 1),
+    "list_config_versions": lambda emu, model: (DEMO,),
+    "get_trainer": lambda emu, model: (TRAINER_ID,),
     "get_model": lambda emu, model: (model,),
     "get_model_version": lambda emu, model: (model, emu.model_versions(model)[0]["rid"]),
     "list_model_versions": lambda emu, model: (model, "master"),
@@ -199,3 +205,29 @@ def test_async_cancel_and_start_reach_foundry(emulator: FoundryEmulator, hook: M
     assert in_loop(hook, lambda: hook.astart_live_deployment(deployment)) is None
     assert emulator.counters()["cancels"] == {run["buildRid"]: 1}
     assert requests_of(emulator.counters(), "start_live_deployment") == {"204": 1}
+
+
+def test_an_async_config_version_creation_makes_one_version_even_when_its_answer_is_lost(
+    emulator: FoundryEmulator, hook: ModelStudioHook
+) -> None:
+    latest = hook.get_latest_config_version(DEMO)
+    assert latest is not None
+    body = new_config_version_body(hook, learning_rate=0.05)
+    emulator.set_faults("create_config_version", drop_after_create=1.0)
+    made = in_loop(hook, lambda: hook.acreate_config_version(DEMO, body))
+    assert made.version == latest.version + 1 if latest.version is not None else False
+    assert [v.version for v in hook.list_config_versions(DEMO)] == [made.version, latest.version]
+    assert made.custom_config == {**CUSTOM_CONFIG, "learning_rate": 0.05}
+
+
+def new_config_version_body(hook: ModelStudioHook, **custom: Any) -> dict[str, Any]:
+    """A creation request: the latest configuration, with ``custom`` over its custom configuration."""
+    raw = hook.client.call("get_latest_config_version", {"modelStudioRid": DEMO})
+    worker = raw["workerConfig"]
+    return {
+        "name": "sweep",
+        "trainerId": raw["trainerId"],
+        "resources": raw["resources"],
+        "changelog": "a test",
+        "workerConfig": {**worker, "customConfig": {**worker["customConfig"], **custom}},
+    }

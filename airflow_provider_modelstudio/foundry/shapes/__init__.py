@@ -26,7 +26,7 @@ from airflow_provider_modelstudio.foundry.shapes.runs import (
     read_runs,
     run_of,
 )
-from airflow_provider_modelstudio.foundry.shapes.studios import ConfigInput, ConfigVersion, ModelStudio
+from airflow_provider_modelstudio.foundry.shapes.studios import ConfigInput, ConfigVersion, ModelStudio, Trainer
 
 __all__ = [
     "RUN_KEYS",
@@ -43,6 +43,7 @@ __all__ = [
     "ModelVersion",
     "Run",
     "SummaryMetric",
+    "Trainer",
     "Transaction",
     "VersionSource",
     "batch_builds",

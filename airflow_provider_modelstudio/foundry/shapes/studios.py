@@ -50,6 +50,8 @@ class ConfigVersion:
     :param trainer_id: the trainer it runs
     :param inputs: the worker's inputs, in the configuration's order
     :param created_time: ISO-8601
+    :param custom_config: the trainer's parameters (``workerConfig.customConfig``), as Foundry sent them
+    :param changelog: what changed in this version
     """
 
     version: int | None
@@ -57,11 +59,15 @@ class ConfigVersion:
     trainer_id: str | None = None
     inputs: tuple[ConfigInput, ...] = ()
     created_time: str | None = None
+    custom_config: dict[str, Any] | None = None
+    changelog: str | None = None
 
     @classmethod
     def from_json(cls, answer: Any, *, what: str = "GET config version") -> ConfigVersion:
         body = json_object(answer, what)
-        inputs = mapping(mapping(body.get("workerConfig")).get("inputs"))
+        worker = mapping(body.get("workerConfig"))
+        inputs = mapping(worker.get("inputs"))
+        custom = worker.get("customConfig")
         return cls(
             integer(body.get("version")),
             text(body.get("name")),
@@ -72,9 +78,39 @@ class ConfigVersion:
                 if isinstance(item, dict)
             ),
             text(body.get("createdTime")),
+            custom if isinstance(custom, dict) else None,
+            text(body.get("changelog")),
         )
 
     @property
     def datasets(self) -> tuple[str, ...]:
         """The RIDs of its dataset inputs, in the configuration's order."""
         return tuple(item.rid for item in self.inputs if item.type == "dataset" and item.rid is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Trainer:
+    """A ``ModelStudioTrainer``: what a configuration for it may hold.
+
+    :param trainer_id: its id
+    :param version: its version
+    :param name: its name
+    :param custom_config_schema: the JSON Schema ``workerConfig.customConfig`` must follow; None when Foundry gives
+        none (anything goes)
+    """
+
+    trainer_id: str | None
+    version: str | None = None
+    name: str | None = None
+    custom_config_schema: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, answer: Any, *, what: str = "GET trainer") -> Trainer:
+        body = json_object(answer, what)
+        schema = body.get("customConfigSchema")
+        return cls(
+            text(body.get("trainerId")),
+            text(body.get("version")),
+            text(body.get("name")),
+            schema if isinstance(schema, dict) else None,
+        )
