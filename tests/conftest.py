@@ -3,6 +3,8 @@
 - ``AIRFLOW_HOME`` points at a throw-away directory for the session (set before Airflow is imported).
 - The process-wide OAuth2 token cache is emptied before every test.
 - ``set_connection`` writes an ``AIRFLOW_CONN_<ID>`` environment variable (no database is used).
+- ``launch_clock`` runs a launch's waits (settling windows, surplus watch, backoff between launches) on a
+  fake clock that moves only when slept on, instead of waiting them out.
 - ``stub_foundry`` is a tiny scripted HTTP server on 127.0.0.1 for answers the emulator cannot give
   (a 204 without body, exact request bodies); everything else runs against the Foundry emulator.
 """
@@ -14,6 +16,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +121,39 @@ def fail_first() -> Callable[..., None]:
         emu.set_faults(endpoint, **{rate: 0.5}, **settings)
 
     return _fail_first
+
+
+class LaunchClock:
+    """Stands in for the ``time`` module where a launch waits: ``monotonic()`` reads ``now``, ``sleep()`` records the
+    wait and moves ``now`` on at once; anything else is the real ``time``. One launch at a time (not thread-safe)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def launch_clock(monkeypatch: pytest.MonkeyPatch) -> LaunchClock:
+    """Launches by the hook wait on a :class:`LaunchClock`: ``foundry.launch`` reads its deadlines from it, and the
+    hook's ``launch_once(..., sleep=time.sleep)`` sleeps on it. HTTP requests, the emulator and run waits keep real
+    time. Not for tests that need a lost request to land while the launch waits (a hang is real time)."""
+    from airflow_provider_modelstudio.foundry import launch
+    from airflow_provider_modelstudio.hooks import modelstudio
+
+    clock = LaunchClock()
+    monkeypatch.setattr(launch, "time", clock)
+    monkeypatch.setattr(modelstudio, "time", clock)
+    return clock
 
 
 # A scripted Foundry stand-in ------------------------------------------------------------------------

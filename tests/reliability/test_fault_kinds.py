@@ -138,8 +138,11 @@ LAUNCH_KINDS = [
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", LAUNCH_KINDS)
+@pytest.mark.usefixtures("launch_clock")
 def test_a_launch_fault_starts_exactly_one_run(emulator: FoundryEmulator, kind: str) -> None:
-    """Launching happens in the worker on both paths (before any deferral), so the worker path covers both."""
+    """Launching happens in the worker on both paths (before any deferral), so the worker path covers both.
+
+    The launch's settling window and surplus watch run on a fake clock."""
     emulator.set_faults("launch_model_studio", **KINDS[kind])
     task = one_task(deferrable=False)
     run_in_worker(task)
@@ -152,6 +155,8 @@ def test_a_launch_fault_starts_exactly_one_run(emulator: FoundryEmulator, kind: 
 def test_a_launch_slower_than_the_timeout_starts_exactly_one_run(
     start_emulator: StartEmulator, use_emulator: UseEmulator
 ) -> None:
+    # Real time on purpose: the hung launch creates its run 1.5 s after it was sent, and the settling window
+    # (and the surplus watch) must really last long enough to see it.
     emulator = start_emulator(SCENARIO, 20)  # a private one: the hung launch creates its run after the test
     use_emulator(emulator, "oauth2", timeout=0.5)
     emulator.set_faults("launch_model_studio", **KINDS["slow read past the timeout"])
