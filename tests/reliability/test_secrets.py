@@ -26,8 +26,9 @@ from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import RETRY
 
 SLOW = "ri.models.main.model-studio.secrets-slow"
-# Long enough to still run when a launch that met a fault has finished looking for a lost run (5 s or more),
-# so the deferrable tasks really defer.
+# Long enough (4 s of real time) to still run when a launch that met a fault has finished looking for a lost run,
+# so the deferrable tasks really defer: that look runs on a fake clock (``launch_clock``), the launch's requests
+# take well under a second.
 STEADY = "ri.models.main.model-studio.secrets-steady"
 STEADY_FAILS = "ri.models.main.model-studio.secrets-steady-fails"
 WRONG_SECRET = "wr0ng-client-secret-value"
@@ -38,6 +39,7 @@ def describe_failure(exc: BaseException) -> list[str]:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.usefixtures("launch_clock")
 def test_tokens_and_the_client_secret_appear_nowhere(
     start_emulator: StartEmulator,
     use_emulator: UseEmulator,
@@ -48,8 +50,8 @@ def test_tokens_and_the_client_secret_appear_nowhere(
     caplog.set_level(logging.DEBUG)
     emulator = start_emulator({"seed": 4, "token_lifetime_seconds": 40}, 20)
     emulator.add_studio(SLOW, duration_seconds=10**6)
-    emulator.add_studio(STEADY, duration_seconds=300)
-    emulator.add_studio(STEADY_FAILS, duration_seconds=300, outcome="FAILED")
+    emulator.add_studio(STEADY, duration_seconds=80)
+    emulator.add_studio(STEADY_FAILS, duration_seconds=80, outcome="FAILED")
     emulator.set_faults("*", rate_429=0.05, rate_503=0.05, rate_drop=0.05)
     use_emulator(emulator, "oauth2", timeout=1)
     seen: list[str] = []  # everything visible, as text
