@@ -125,11 +125,20 @@ def fail_first() -> Callable[..., None]:
 
 class LaunchClock:
     """Stands in for the ``time`` module where a launch waits: ``monotonic()`` reads ``now``, ``sleep()`` records the
-    wait and moves ``now`` on at once; anything else is the real ``time``. One launch at a time (not thread-safe)."""
+    wait and moves ``now`` on at once; anything else is the real ``time``. Each thread has a clock of its own (one
+    launch per thread, as workers launch), starting at 1000."""
 
     def __init__(self) -> None:
-        self.now = 1000.0
+        self._local = threading.local()
         self.slept: list[float] = []
+
+    @property
+    def now(self) -> float:
+        return float(getattr(self._local, "now", 1000.0))
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self._local.now = value
 
     def monotonic(self) -> float:
         return self.now
