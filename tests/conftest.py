@@ -5,12 +5,14 @@
 - ``set_connection`` writes an ``AIRFLOW_CONN_<ID>`` environment variable (no database is used).
 - ``launch_clock`` runs a launch's waits (settling windows, surplus watch, backoff between launches) on a
   fake clock that moves only when slept on, instead of waiting them out.
+- ``attempt_waits`` records the waits between a client's attempts (backoff, ``Retry-After``) instead of waiting.
 - ``stub_foundry`` is a tiny scripted HTTP server on 127.0.0.1 for answers the emulator cannot give
   (a 204 without body, exact request bodies); everything else runs against the Foundry emulator.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -163,6 +165,36 @@ def launch_clock(monkeypatch: pytest.MonkeyPatch) -> LaunchClock:
     monkeypatch.setattr(launch, "time", clock)
     monkeypatch.setattr(modelstudio, "time", clock)
     return clock
+
+
+class AttemptWaits:
+    """Stands in for the waits between a client's attempts: records them and returns at once. ``sleep`` replaces
+    ``time.sleep`` in the sync client (anything else is the real ``time``), ``asleep`` the async client's wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)  # still a point where other tasks run, as a real wait is
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def attempt_waits(monkeypatch: pytest.MonkeyPatch) -> AttemptWaits:
+    """Clients made anywhere (by the hook, in a trigger) retry without waiting out backoff or ``Retry-After``;
+    requests, timeouts and the emulator keep real time."""
+    from airflow_provider_modelstudio.foundry import async_client, sync_client
+
+    waits = AttemptWaits()
+    monkeypatch.setattr(sync_client, "time", waits)
+    monkeypatch.setattr(async_client, "wait_between_attempts", waits.asleep)
+    return waits
 
 
 # A scripted Foundry stand-in ------------------------------------------------------------------------

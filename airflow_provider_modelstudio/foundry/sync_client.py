@@ -186,7 +186,8 @@ class FoundryClient:
 
     :param settings: the checked connection
     :param retry: retry bounds
-    :param sleep: how to wait between attempts (tests pass a fake)
+    :param sleep: how to wait between attempts (tests pass a fake); None: ``time.sleep``, looked up when waiting, so
+        tests can replace this module's ``time`` for clients made elsewhere (by the hook)
     """
 
     def __init__(
@@ -194,7 +195,7 @@ class FoundryClient:
         settings: FoundrySettings,
         *,
         retry: RetryPolicy | None = None,
-        sleep: Any = time.sleep,
+        sleep: Any = None,
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy()
@@ -262,7 +263,7 @@ class FoundryClient:
             if isinstance(step, Reauthenticate):
                 forget_refused(self.settings, token)
             elif isinstance(step, Wait):
-                self._sleep(step.seconds)
+                (self._sleep or time.sleep)(step.seconds)
 
     def _attempt(self, call: ApiCall, token: str | None) -> tuple[int, Mapping[str, str], bytes]:
         """Send ``call`` once and read the whole answer, within the attempt's time bound."""

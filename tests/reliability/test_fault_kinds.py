@@ -74,6 +74,7 @@ def injected(emulator: FoundryEmulator, endpoint: str) -> int:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.usefixtures("attempt_waits")  # a Retry-After of 1 s and backoffs are recorded, not waited out
 def test_a_status_check_fault_is_ridden_out_in_the_worker(emulator: FoundryEmulator, kind: str) -> None:
     emulator.set_faults("get_build", **KINDS[kind])
     task = one_task(deferrable=False)
@@ -85,6 +86,7 @@ def test_a_status_check_fault_is_ridden_out_in_the_worker(emulator: FoundryEmula
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.usefixtures("attempt_waits")  # a Retry-After of 1 s and backoffs are recorded, not waited out
 def test_a_status_check_fault_is_ridden_out_by_the_trigger(emulator: FoundryEmulator, kind: str) -> None:
     emulator.set_faults("get_builds_batch", **KINDS[kind])
     task = one_task(deferrable=True)
