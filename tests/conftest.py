@@ -168,8 +168,8 @@ def launch_clock(monkeypatch: pytest.MonkeyPatch) -> LaunchClock:
 
 
 class AttemptWaits:
-    """Stands in for the waits between a client's attempts: records them and returns at once. ``sleep`` replaces
-    ``time.sleep`` in the sync client (anything else is the real ``time``), ``asleep`` the async client's wait."""
+    """Stands in for the waits between a client's attempts: records them and returns at once (``sleep`` for the sync
+    client, ``asleep`` for the async one)."""
 
     def __init__(self) -> None:
         self.waits: list[float] = []
@@ -181,9 +181,6 @@ class AttemptWaits:
         self.waits.append(seconds)
         await asyncio.sleep(0)  # still a point where other tasks run, as a real wait is
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
 
 @pytest.fixture
 def attempt_waits(monkeypatch: pytest.MonkeyPatch) -> AttemptWaits:
@@ -192,7 +189,7 @@ def attempt_waits(monkeypatch: pytest.MonkeyPatch) -> AttemptWaits:
     from airflow_provider_modelstudio.foundry import async_client, sync_client
 
     waits = AttemptWaits()
-    monkeypatch.setattr(sync_client, "time", waits)
+    monkeypatch.setattr(sync_client, "wait_between_attempts", waits.sleep)
     monkeypatch.setattr(async_client, "wait_between_attempts", waits.asleep)
     return waits
 
