@@ -3,17 +3,22 @@
 - ``AIRFLOW_HOME`` points at a throw-away directory for the session (set before Airflow is imported).
 - The process-wide OAuth2 token cache is emptied before every test.
 - ``set_connection`` writes an ``AIRFLOW_CONN_<ID>`` environment variable (no database is used).
+- ``launch_clock`` runs a launch's waits (settling windows, surplus watch, backoff between launches) on a
+  fake clock that moves only when slept on, instead of waiting them out.
+- ``attempt_waits`` records the waits between a client's attempts (backoff, ``Retry-After``) instead of waiting.
 - ``stub_foundry`` is a tiny scripted HTTP server on 127.0.0.1 for answers the emulator cannot give
   (a 204 without body, exact request bodies); everything else runs against the Foundry emulator.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +123,75 @@ def fail_first() -> Callable[..., None]:
         emu.set_faults(endpoint, **{rate: 0.5}, **settings)
 
     return _fail_first
+
+
+class LaunchClock:
+    """Stands in for the ``time`` module where a launch waits: ``monotonic()`` reads ``now``, ``sleep()`` records the
+    wait and moves ``now`` on at once; anything else is the real ``time``. Each thread has a clock of its own (one
+    launch per thread, as workers launch), starting at 1000."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self.slept: list[float] = []
+
+    @property
+    def now(self) -> float:
+        return float(getattr(self._local, "now", 1000.0))
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self._local.now = value
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def launch_clock(monkeypatch: pytest.MonkeyPatch) -> LaunchClock:
+    """Launches by the hook wait on a :class:`LaunchClock`: ``foundry.launch`` reads its deadlines from it, and the
+    hook's ``launch_once(..., sleep=time.sleep)`` sleeps on it. HTTP requests, the emulator and run waits keep real
+    time. Not for tests that need a lost request to land while the launch waits (a hang is real time)."""
+    from airflow_provider_modelstudio.foundry import launch
+    from airflow_provider_modelstudio.hooks import modelstudio
+
+    clock = LaunchClock()
+    monkeypatch.setattr(launch, "time", clock)
+    monkeypatch.setattr(modelstudio, "time", clock)
+    return clock
+
+
+class AttemptWaits:
+    """Stands in for the waits between a client's attempts: records them and returns at once (``sleep`` for the sync
+    client, ``asleep`` for the async one)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)  # still a point where other tasks run, as a real wait is
+
+
+@pytest.fixture
+def attempt_waits(monkeypatch: pytest.MonkeyPatch) -> AttemptWaits:
+    """Clients made anywhere (by the hook, in a trigger) retry without waiting out backoff or ``Retry-After``;
+    requests, timeouts and the emulator keep real time."""
+    from airflow_provider_modelstudio.foundry import async_client, sync_client
+
+    waits = AttemptWaits()
+    monkeypatch.setattr(sync_client, "wait_between_attempts", waits.sleep)
+    monkeypatch.setattr(async_client, "wait_between_attempts", waits.asleep)
+    return waits
 
 
 # A scripted Foundry stand-in ------------------------------------------------------------------------

@@ -52,6 +52,12 @@ that poll rounds reuse one connection instead of opening one (a TLS handshake) e
 is shorter than any poll interval. A connection the server closed meanwhile is noticed and replaced."""
 
 
+async def wait_between_attempts(seconds: float) -> None:
+    """How the client waits before another attempt: ``asyncio.sleep``. Looked up when waiting, so tests can replace
+    it for clients made elsewhere (by the hook)."""
+    await asyncio.sleep(seconds)
+
+
 def classify(exc: Exception) -> tuple[FailureKind, str]:
     """Tell a request that never left from one whose answer was lost."""
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
@@ -166,7 +172,7 @@ class AsyncFoundryClient:
             if isinstance(step, Reauthenticate):
                 forget_refused(self.settings, token)
             elif isinstance(step, Wait):
-                await asyncio.sleep(step.seconds)
+                await wait_between_attempts(step.seconds)
 
     async def _attempt(self, call: ApiCall, token: str | None) -> tuple[int, Mapping[str, str], AnswerReader]:
         """Send ``call`` once and receive the whole answer, within the attempt's time bound (not decoded yet)."""

@@ -13,7 +13,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -181,12 +181,17 @@ def _read(response: requests.Response) -> bytes:
         raise
 
 
+wait_between_attempts: Callable[[float], None] = time.sleep
+"""How a client made without ``sleep`` waits before another attempt (``time.sleep`` as imported). Looked up when
+waiting, so tests can replace it for clients made elsewhere (by the hook)."""
+
+
 class FoundryClient:
     """Calls Foundry for one connection: retries, token renewal and error mapping included.
 
     :param settings: the checked connection
     :param retry: retry bounds
-    :param sleep: how to wait between attempts (tests pass a fake)
+    :param sleep: how to wait between attempts (tests pass a fake); None: :data:`wait_between_attempts`
     """
 
     def __init__(
@@ -194,7 +199,7 @@ class FoundryClient:
         settings: FoundrySettings,
         *,
         retry: RetryPolicy | None = None,
-        sleep: Any = time.sleep,
+        sleep: Any = None,
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy()
@@ -277,7 +282,7 @@ class FoundryClient:
             if isinstance(step, Reauthenticate):
                 forget_refused(self.settings, token)
             elif isinstance(step, Wait):
-                self._sleep(step.seconds)
+                (self._sleep or wait_between_attempts)(step.seconds)
 
     def _attempt(self, call: ApiCall, token: str | None) -> tuple[int, Mapping[str, str], bytes]:
         """Send ``call`` once and read the whole answer, within the attempt's time bound."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
-from airflow_provider_modelstudio.emulator import DEMO_STUDIO, FoundryEmulator
+from airflow_provider_modelstudio.emulator import DEMO_STUDIO, FoundryEmulator, ratelimit
 from tests.emulator.helpers import BUILDS, PREVIEW, STUDIOS, api_client, launch
 
 
@@ -36,12 +36,29 @@ def test_get_build_and_get_builds_batch_share_the_limit(emu: FoundryEmulator, cl
     assert (first, second, third) == (200, 200, 429)
 
 
-def test_build_reads_are_admitted_again_after_a_second(emu: FoundryEmulator, client: httpx.Client) -> None:
+class LimiterClock:
+    """Stands in for ``time`` in the (in-process) emulator's rate limiter: stands still until ``sleep`` moves it."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_build_reads_are_admitted_again_after_a_second(
+    emu: FoundryEmulator, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = LimiterClock()
+    monkeypatch.setattr(ratelimit, "time", clock)
     build_rid = launch(client)["buildRid"]
     limit(emu, per_second=2)
     [client.get(f"{BUILDS}/{build_rid}") for _ in range(3)]
 
-    time.sleep(1.05)
+    clock.sleep(1.05)
 
     assert client.get(f"{BUILDS}/{build_rid}").status_code == 200
 

@@ -1,4 +1,7 @@
-"""One launch call never starts two training runs, whatever happens to the launch request's answer."""
+"""One launch call never starts two training runs, whatever happens to the launch request's answer.
+
+The launch's settling windows, surplus watch and backoff run on a fake clock (``launch_clock``); the requests
+and the emulator are real."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import DEMO, requests_of
 
 Connect = Callable[..., ModelStudioHook]
+
+pytestmark = pytest.mark.usefixtures("launch_clock")
 
 
 def before_launch(hook: ModelStudioHook, mocker: Any, action: Callable[[], None]) -> None:

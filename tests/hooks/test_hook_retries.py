@@ -114,6 +114,7 @@ def test_429_with_do_not_retry_is_not_retried(emulator: FoundryEmulator, sleep: 
     assert requests_of(emulator.counters(), "get_model_studio") == {"429": 1}
 
 
+@pytest.mark.usefixtures("launch_clock")  # the settling window and surplus watch after the 429, on a fake clock
 def test_qos_answers_are_retried_on_launch_without_duplicates(
     emulator: FoundryEmulator, connect: Connect, fail_first: Any
 ) -> None:

@@ -74,6 +74,7 @@ def injected(emulator: FoundryEmulator, endpoint: str) -> int:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.usefixtures("attempt_waits")  # a Retry-After of 1 s and backoffs are recorded, not waited out
 def test_a_status_check_fault_is_ridden_out_in_the_worker(emulator: FoundryEmulator, kind: str) -> None:
     emulator.set_faults("get_build", **KINDS[kind])
     task = one_task(deferrable=False)
@@ -85,6 +86,7 @@ def test_a_status_check_fault_is_ridden_out_in_the_worker(emulator: FoundryEmula
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.usefixtures("attempt_waits")  # a Retry-After of 1 s and backoffs are recorded, not waited out
 def test_a_status_check_fault_is_ridden_out_by_the_trigger(emulator: FoundryEmulator, kind: str) -> None:
     emulator.set_faults("get_builds_batch", **KINDS[kind])
     task = one_task(deferrable=True)
@@ -138,8 +140,11 @@ LAUNCH_KINDS = [
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", LAUNCH_KINDS)
+@pytest.mark.usefixtures("launch_clock")
 def test_a_launch_fault_starts_exactly_one_run(emulator: FoundryEmulator, kind: str) -> None:
-    """Launching happens in the worker on both paths (before any deferral), so the worker path covers both."""
+    """Launching happens in the worker on both paths (before any deferral), so the worker path covers both.
+
+    The launch's settling window and surplus watch run on a fake clock."""
     emulator.set_faults("launch_model_studio", **KINDS[kind])
     task = one_task(deferrable=False)
     run_in_worker(task)
@@ -152,6 +157,8 @@ def test_a_launch_fault_starts_exactly_one_run(emulator: FoundryEmulator, kind: 
 def test_a_launch_slower_than_the_timeout_starts_exactly_one_run(
     start_emulator: StartEmulator, use_emulator: UseEmulator
 ) -> None:
+    # Real time on purpose: the hung launch creates its run 1.5 s after it was sent, and the settling window
+    # (and the surplus watch) must really last long enough to see it.
     emulator = start_emulator(SCENARIO, 20)  # a private one: the hung launch creates its run after the test
     use_emulator(emulator, "oauth2", timeout=0.5)
     emulator.set_faults("launch_model_studio", **KINDS["slow read past the timeout"])

@@ -26,6 +26,7 @@ from tests.reliability.support import (
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.usefixtures("launch_clock")  # launches that met a fault look for a lost run on a fake clock
 def test_every_run_ends_right_through_random_faults_and_expiring_tokens(
     start_emulator: StartEmulator, use_emulator: UseEmulator, soak: bool
 ) -> None:

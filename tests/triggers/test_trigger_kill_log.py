@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.triggers.modelstudio import KILL_CANCEL_RETRY, ModelStudioRunTrigger
-from tests.conftest import emulator_connection
+from tests.conftest import AttemptWaits, emulator_connection
 from tests.foundry.support import requests_of
 
 SLOW = "ri.models.main.model-studio.slow"
@@ -91,10 +91,11 @@ def test_a_trigger_that_does_not_know_its_task_instance_cancels(emulator: Foundr
 
 
 def test_a_cancel_that_keeps_failing_is_tried_three_times_and_logged_as_a_warning(
-    emulator: FoundryEmulator, build: str
+    emulator: FoundryEmulator, build: str, attempt_waits: AttemptWaits
 ) -> None:
     emulator.set_faults("cancel_build", rate_502=1.0)
     log = kill(build)
+    assert len(attempt_waits.waits) == KILL_CANCEL_RETRY["max_attempts"] - 1  # backoff recorded, not waited out
     assert cancels(emulator) == {"502": KILL_CANCEL_RETRY["max_attempts"]}
     ((level, line),) = log.lines
     assert level == "warning"
