@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_modelstudio.runs.deferral import defer_wait
 from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+from airflow_provider_modelstudio.waits.deferral import defer_wait
+from airflow_provider_modelstudio.waits.kinds import BUILDS
 
 
 class Task:
@@ -22,7 +23,8 @@ def test_the_trigger_carries_every_setting_of_the_wait() -> None:
     retry = {"max_attempts": 2, "backoff_initial": 0.1, "backoff_max": 1.0, "max_elapsed": 5.0}
     defer_wait(
         task,  # type: ignore[arg-type]
-        build_rid="ri.foundry.main.build.b",
+        BUILDS,
+        "ri.foundry.main.build.b",
         foundry_conn_id="foundry_other",
         policy=WaitPolicy(12.0, deadline=1234.5, max_consecutive_failures=4, heartbeat=7.0),
         retry=retry,

@@ -13,7 +13,8 @@ import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-from airflow_provider_modelstudio.triggers.live_deployment import DeploymentWatch, LiveDeploymentTrigger
+from airflow_provider_modelstudio.triggers.live_deployment import LiveDeploymentTrigger
+from airflow_provider_modelstudio.triggers.poller import ResourcePoller
 from tests.conftest import emulator_connection
 from tests.foundry.support import requests_of
 from tests.lifecycle_helpers import FAST
@@ -243,7 +244,7 @@ def test_reading_stops_at_once_when_the_last_wait_has_its_event(
         after_event = reads(emulator)
         await asyncio.sleep(0.2)
         others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        watches = dict(DeploymentWatch._registry.get(asyncio.get_running_loop(), {}))
+        watches = dict(ResourcePoller._registry.get(asyncio.get_running_loop(), {}))
         await asyncio.sleep(0.2)
         return reads(emulator) - after_event, others, watches
 
