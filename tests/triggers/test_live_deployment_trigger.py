@@ -205,6 +205,12 @@ def test_each_state_the_deployment_goes_through_is_logged_once(
     ]
 
 
+def test_a_connection_that_cannot_be_read_ends_the_wait_at_once(deployment: dict[str, Any]) -> None:
+    (event,) = run(trigger(deployment, foundry_conn_id="foundry_missing"))
+    assert (event["kind"], event["transient"], event["view"]) == ("error", False, None)
+    assert event["message"].startswith(f"Could not start waiting on live deployment {deployment['rid']}: ")
+
+
 # Sharing reads -----------------------------------------------------------------------------------------
 
 
