@@ -11,7 +11,8 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
-from airflow_provider_modelstudio.deploys.serving import DeploymentView, Serving, ServingGoal, judge
+from airflow_provider_modelstudio.deploys import serving
+from airflow_provider_modelstudio.deploys.serving import DeploymentView, Serving, ServingGoal
 from airflow_provider_modelstudio.runs import status
 from airflow_provider_modelstudio.runs.errors import PollingFailedError
 from airflow_provider_modelstudio.runs.status import Verdict
@@ -26,7 +27,10 @@ S = TypeVar("S")
 def read_each(
     read_one: Callable[[ModelStudioHook, str], Awaitable[S]],
 ) -> Callable[[ModelStudioHook, list[str]], Awaitable[Mapping[str, S | BaseException]]]:
-    """A ``read_many`` for a kind Foundry cannot read in batches: one concurrent read per distinct resource."""
+    """A ``read_many`` for a kind Foundry cannot read in batches: one concurrent read per distinct resource.
+
+    :param read_one: one resource's state, read through the hook's async client
+    """
 
     async def read_many(hook: ModelStudioHook, rids: list[str]) -> Mapping[str, S | BaseException]:
         answers = await asyncio.gather(*(read_one(hook, rid) for rid in rids), return_exceptions=True)
@@ -60,12 +64,16 @@ def _no_status(build_rid: str) -> str:
     return f"Foundry's answer for build {build_rid} has no usable status."
 
 
+def _judge_build(found: str, _goal: None) -> Verdict:
+    return status.judge(found)
+
+
 BUILDS: Waitable[str, None] = Waitable(
     name="build",
     read=_build_status,
     read_many=_build_statuses,
     describe=str,
-    judge=lambda found, _goal: status.judge(found),
+    judge=_judge_build,
     trigger="airflow_provider_modelstudio.triggers.modelstudio.ModelStudioRunTrigger",
 )
 
@@ -84,7 +92,7 @@ async def _adeployment(hook: ModelStudioHook, rid: str) -> DeploymentView:
 
 
 def _judge_serving(view: DeploymentView, goal: ServingGoal) -> Verdict:
-    return _SERVING_VERDICTS[judge(view, goal.version_rid, accept_degraded=goal.accept_degraded)]
+    return _SERVING_VERDICTS[serving.judge(view, goal.version_rid, accept_degraded=goal.accept_degraded)]
 
 
 LIVE_DEPLOYMENTS: Waitable[DeploymentView, ServingGoal] = Waitable(
