@@ -22,7 +22,6 @@ S = TypeVar("S")
 """A resource's state as a wait sees it (a build status, a :class:`DeploymentView`)."""
 G = TypeVar("G")
 """What one wait wants of the resource (None for a build, the version to serve for a live deployment)."""
-S_co = TypeVar("S_co", covariant=True)
 S_contra = TypeVar("S_contra", contravariant=True)
 
 
