@@ -14,7 +14,7 @@ triggerer does, in one of two ways:
   favourable setting for one-request-per-run polling), and logs status changes the same way.
 
 It samples its own CPU time and RSS every 0.2 s, counts the trigger poller's rounds (by wrapping
-``BuildPoller._poll_once``; instrumentation only), reads the emulator's counters through its admin API
+``ResourcePoller._poll_once``; instrumentation only), reads the emulator's counters through its admin API
 (``/_emulator/counters``, not counted by the emulator) right before and after the first round in which
 every run is waited on, and writes everything to ``--result-file`` as JSON. Bounded by ``--max-seconds``.
 
@@ -53,7 +53,7 @@ from airflow_provider_modelstudio.runs.errors import is_transient
 from airflow_provider_modelstudio.runs.progress import StatusWatch
 from airflow_provider_modelstudio.runs.status import Verdict
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
-from airflow_provider_modelstudio.triggers.poller import BuildPoller
+from airflow_provider_modelstudio.triggers.poller import ResourcePoller
 
 _LOG = logging.getLogger("bench.baseline")
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -109,9 +109,9 @@ async def admin_counters(admin: httpx.AsyncClient) -> dict[str, Any]:
 def instrument_poller(recorder: Recorder, admin: httpx.AsyncClient, full_rounds_wanted: int | None) -> asyncio.Event:
     """Count the shared poller's rounds; snapshot the emulator's counters around the first full one."""
     enough = asyncio.Event()
-    real_poll_once = BuildPoller._poll_once
+    real_poll_once = ResourcePoller._poll_once
 
-    async def counted(self: BuildPoller) -> None:
+    async def counted(self: ResourcePoller) -> None:
         watched = self.watched
         full = watched == recorder.expected
         first_full = full and not recorder.first_full_round
@@ -138,7 +138,7 @@ def instrument_poller(recorder: Recorder, admin: httpx.AsyncClient, full_rounds_
             if full_rounds >= full_rounds_wanted:
                 enough.set()
 
-    BuildPoller._poll_once = counted  # type: ignore[method-assign]
+    ResourcePoller._poll_once = counted  # type: ignore[method-assign]
     return enough
 
 

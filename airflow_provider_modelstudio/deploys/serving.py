@@ -4,18 +4,20 @@ A direct live deployment follows the latest version on a branch of its model; af
 the new version (``STARTING``), then serves it (``ACTIVE`` and ``isReady``). ``ACTIVE`` may still be not ready
 (scaled to zero); ``DEGRADED`` means only some replicas are healthy, accepted only when asked. ``FAILED`` and
 ``DISABLED`` end a wait. Unknown states mean "keep waiting", like unknown build statuses. :func:`judge` sends no
-request; :func:`wait_until_served` is the worker's wait, under the same policy as a run's.
+request; :func:`wait_until_served` is the worker's wait, the one loop of
+:mod:`~airflow_provider_modelstudio.waits.worker`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
+from airflow_provider_modelstudio.waits.waitable import ChangeWatch
 
 if TYPE_CHECKING:
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
@@ -41,6 +43,38 @@ def judge(view: LiveDeployment, expected_version_rid: str, *, accept_degraded: b
     return Serving.WAIT
 
 
+@dataclass(frozen=True)
+class ServingGoal:
+    """What a wait on a live deployment wants: ``version_rid`` served, ready.
+
+    :param version_rid: the model version it must serve
+    :param accept_degraded: a DEGRADED deployment serving it counts as ready
+    """
+
+    version_rid: str
+    accept_degraded: bool
+
+
+class ServingWatch(ChangeWatch[LiveDeployment, ServingGoal]):
+    """Logs each state the deployment goes through, and judges it against the version it must serve.
+
+    :param rid: the deployment
+    :param goal: the version it must serve
+    :param log: where to log
+    """
+
+    def __init__(self, rid: str, goal: ServingGoal, log: Any) -> None:
+        from airflow_provider_modelstudio.waits.kinds import LIVE_DEPLOYMENTS
+
+        super().__init__(LIVE_DEPLOYMENTS, rid, goal, log)
+
+    def timed_out(self) -> DeploymentNotReady:
+        return DeploymentNotReady(
+            f"Live deployment {self.rid} did not serve {self.goal.version_rid} ready within the timeout; "
+            f"it is {self.last or 'unknown'}."
+        )
+
+
 def wait_until_served(
     hook: ModelStudioHook,
     deployment_rid: str,
@@ -56,36 +90,15 @@ def wait_until_served(
     Raises :class:`DeploymentFailed` when it goes FAILED or DISABLED, :class:`DeploymentNotReady` at the
     policy's deadline, and the ending error of the policy's failed checks.
     """
-    from airflow_provider_modelstudio.runs.waiting import FailedChecks
+    from airflow_provider_modelstudio.runs.status import Verdict
+    from airflow_provider_modelstudio.waits.kinds import LIVE_DEPLOYMENTS
+    from airflow_provider_modelstudio.waits.worker import wait_in_worker
 
-    pause = sleep or time.sleep
-    failures = FailedChecks(policy.max_consecutive_failures, f"live deployment {deployment_rid}")
-    last = ""
-    while True:
-        try:
-            view = hook.get_live_deployment(deployment_rid)
-        except FoundryError as exc:
-            failures.absorb(exc)
-            log.warning(
-                "Check %d of live deployment %s failed (%s); will check again.", failures.count, deployment_rid, exc
-            )
-        else:
-            failures.passed()
-            if view.describe() != last:
-                last = view.describe()
-                log.info("Live deployment %s is %s.", deployment_rid, last)
-            verdict = judge(view, expected_version_rid, accept_degraded=accept_degraded)
-            if verdict is Serving.READY:
-                return view
-            if verdict is Serving.FAILED:
-                raise DeploymentFailed(f"Live deployment {deployment_rid} is {view.describe()}.", view)
-        remaining = policy.remaining()
-        if remaining is not None and remaining <= 0:
-            raise DeploymentNotReady(
-                f"Live deployment {deployment_rid} did not serve {expected_version_rid} ready within the timeout; "
-                f"it is {last or 'unknown'}."
-            )
-        pause(policy.poll_interval if remaining is None else min(policy.poll_interval, remaining))
+    watch = ServingWatch(deployment_rid, ServingGoal(expected_version_rid, accept_degraded), log)
+    view, verdict = wait_in_worker(LIVE_DEPLOYMENTS, hook, watch, policy, sleep=sleep)
+    if verdict is Verdict.FAILED:
+        raise DeploymentFailed(f"Live deployment {deployment_rid} is {view.describe()}.", view)
+    return view
 
 
 class DeploymentFailed(FoundryError):

@@ -416,19 +416,18 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
 
         policy = WaitPolicy(self.poll_interval, time.time() + self.timeout, heartbeat=0)
         if self.deferrable:
-            from airflow_provider_modelstudio.triggers.live_deployment import LiveDeploymentTrigger
+            from airflow_provider_modelstudio.waits.deferral import defer_wait
+            from airflow_provider_modelstudio.waits.kinds import LIVE_DEPLOYMENTS
 
-            self.defer(
-                trigger=LiveDeploymentTrigger(
-                    live_deployment_rid=self.live_deployment_rid,
-                    expected_version_rid=expected,
-                    foundry_conn_id=self.foundry_conn_id,
-                    poll_interval=policy.poll_interval,
-                    deadline=policy.deadline,
-                    accept_degraded=self.accept_degraded,
-                    retry=self.retry,
-                ),
-                method_name="execute_complete",
+            defer_wait(
+                self,
+                LIVE_DEPLOYMENTS,
+                self.live_deployment_rid,
+                foundry_conn_id=self.foundry_conn_id,
+                policy=policy,
+                retry=self.retry,
+                expected_version_rid=expected,
+                accept_degraded=self.accept_degraded,
             )
         try:
             view = wait_until_served(

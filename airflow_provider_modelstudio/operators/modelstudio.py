@@ -126,7 +126,8 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
         from airflow_provider_modelstudio.runs.progress import StatusWatch
         from airflow_provider_modelstudio.runs.result import RUN_XCOM_KEY, build_result, xcom_entries
         from airflow_provider_modelstudio.runs.status import Verdict, judge
-        from airflow_provider_modelstudio.runs.waiting import wait_in_worker
+        from airflow_provider_modelstudio.waits.kinds import BUILDS
+        from airflow_provider_modelstudio.waits.worker import wait_in_worker
 
         self.foundry_build_url = ""
         self._active_build_rid = None
@@ -167,7 +168,7 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
             if self.deferrable:
                 self._defer(run, policy, context)
             try:
-                status = wait_in_worker(self.hook, build_rid, watch, policy)
+                status, _verdict = wait_in_worker(BUILDS, self.hook, watch, policy)
             except RunTimedOutError as exc:
                 raise self._timed_out(build_rid, build_url) from exc
         self._active_build_rid = None
@@ -244,11 +245,13 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
 
     def _defer(self, run: Run, policy: WaitPolicy, context: Context) -> None:
         from airflow_provider_modelstudio.runs import ownership
-        from airflow_provider_modelstudio.runs.deferral import defer_wait
+        from airflow_provider_modelstudio.waits.deferral import defer_wait
+        from airflow_provider_modelstudio.waits.kinds import BUILDS
 
         defer_wait(
             self,
-            build_rid=run["build_rid"],
+            BUILDS,
+            run["build_rid"],
             foundry_conn_id=self.foundry_conn_id,
             policy=policy,
             retry=self.retry,
@@ -260,7 +263,7 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: the same result, or the same failure, as waiting in the worker."""
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs.deferral import resumed
+        from airflow_provider_modelstudio.runs.events import resumed
 
         build_rid = event.get("build_rid") if isinstance(event, dict) else None
         self._active_build_rid = build_rid if isinstance(build_rid, str) else None

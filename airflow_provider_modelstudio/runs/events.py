@@ -53,3 +53,11 @@ def read_event(event: Any) -> dict[str, Any]:
 def event_error(payload: dict[str, Any]) -> FoundryError:
     """The exception for an ``error`` event: retryable when the failures were transient."""
     return (PollingFailedError if payload.get("transient") else FoundryError)(payload["message"])
+
+
+def resumed(event: Any) -> dict[str, Any]:
+    """The checked payload of a ``final`` or ``timeout`` event; raises the failure an ``error`` event reports."""
+    payload = read_event(event)
+    if payload["kind"] == "error":
+        raise event_error(payload)
+    return payload

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from airflow_provider_modelstudio.foundry.errors import FoundryError
+from airflow_provider_modelstudio.runs.errors import RunTimedOutError
 from airflow_provider_modelstudio.runs.status import Verdict, is_unknown, judge
 
 HEARTBEAT_GROWTH = 0.2
@@ -28,7 +30,8 @@ def clock(seconds: float) -> str:
 
 
 class StatusWatch:
-    """Logs one wait and judges each status it is shown.
+    """Logs one wait on a build and judges each status it is shown (the build's
+    :class:`~airflow_provider_modelstudio.waits.waitable.Watch`).
 
     :param build_rid: the build watched
     :param build_url: its link
@@ -70,6 +73,16 @@ class StatusWatch:
         self.last_status: object = None
         self.warned_unknown: set[str] = set()
         self._last_line = 0.0
+
+    @property
+    def rid(self) -> str:
+        return self.build_rid
+
+    def check_failed(self, count: int, problem: FoundryError) -> None:
+        self.log.warning("Status check %d failed (%s); will check again.", count, problem)
+
+    def timed_out(self) -> RunTimedOutError:
+        return RunTimedOutError(f"Build {self.build_rid} did not finish before the wait's timeout. {self.build_url}")
 
     def observe(self, status: object) -> Verdict:
         """Record a status; log it when it changed or a heartbeat is due; judge it."""

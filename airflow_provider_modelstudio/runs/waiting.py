@@ -1,25 +1,21 @@
-"""One way of waiting, whichever process waits: the policy, the failure count, and the worker's loop.
+"""One way of waiting, whichever process waits and on whatever resource: the policy and the failure count.
 
-The worker (:func:`wait_in_worker`), the sensor's pokes and the trigger all take a :class:`WaitPolicy` and
-count failed status checks with a :class:`FailedChecks`, so a wait gives up for the same reasons and after
-the same number of failures everywhere. What this module does not do: it does not defer (see
-:mod:`.deferral`) and it does not decide what happens to the build when a wait gives up.
+The worker's loop and the sensors' pokes (:mod:`airflow_provider_modelstudio.waits.worker`) and the triggers
+(:mod:`airflow_provider_modelstudio.triggers.resource_wait`) all take a :class:`WaitPolicy` and count failed
+checks with a :class:`FailedChecks`, so a wait gives up for the same reasons and after the same number of
+failures everywhere. What this module does not do: it does not defer (see
+:mod:`airflow_provider_modelstudio.waits.deferral`) and it does not decide what happens to the resource when a
+wait gives up.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
-from airflow_provider_modelstudio.runs.errors import PollingFailedError, RunTimedOutError, is_transient
-from airflow_provider_modelstudio.runs.status import Verdict
-
-if TYPE_CHECKING:
-    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-    from airflow_provider_modelstudio.runs.progress import StatusWatch
+from airflow_provider_modelstudio.runs.errors import PollingFailedError, is_transient
 
 MAX_CONSECUTIVE_POLL_FAILURES = 10
 """Status checks that may fail in a row (after each one's own retries) before a wait gives up."""
@@ -57,7 +53,7 @@ class WaitPolicy:
 
 
 class FailedChecks:
-    """Consecutive failed status checks of one wait.
+    """Consecutive failed checks of one wait.
 
     :param limit: how many in a row end the wait
     :param what: what is checked, for the message (e.g. ``"build ri.foundry..."``)
@@ -94,41 +90,3 @@ class FailedChecks:
             raise problem
         if ending is not None:
             raise ending from problem
-
-
-def wait_in_worker(
-    hook: ModelStudioHook,
-    build_rid: str,
-    watch: StatusWatch,
-    policy: WaitPolicy,
-    *,
-    sleep: Callable[[float], None] | None = None,
-) -> str:
-    """Poll a build until it is final; return its status.
-
-    Raises :class:`RunTimedOutError` at the policy's deadline, and the ending error of :class:`FailedChecks`.
-
-    :param hook: the hook
-    :param build_rid: the build
-    :param watch: logs and judges each status
-    :param policy: interval, deadline and failure limit
-    :param sleep: how to wait between checks (default ``time.sleep``)
-    """
-    pause = sleep or time.sleep
-    failures = FailedChecks(policy.max_consecutive_failures, f"build {build_rid}")
-    while True:
-        try:
-            status = hook.get_build(build_rid).status
-            if status is None:
-                raise PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
-        except FoundryError as exc:
-            failures.absorb(exc)
-            watch.log.warning("Status check %d failed (%s); will check again.", failures.count, exc)
-        else:
-            failures.passed()
-            if watch.observe(status) is not Verdict.WAIT:
-                return status
-        remaining = policy.remaining()
-        if remaining is not None and remaining <= 0:
-            raise RunTimedOutError(f"Build {build_rid} did not finish before the wait's timeout. {watch.build_url}")
-        pause(policy.poll_interval if remaining is None else min(policy.poll_interval, remaining))

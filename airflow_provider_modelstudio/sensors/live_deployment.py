@@ -22,6 +22,7 @@ from airflow_provider_modelstudio.runs import arguments
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_modelstudio.deploys.serving import DeploymentFailed, ServingWatch
     from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
     from airflow_provider_modelstudio.runs.waiting import FailedChecks
@@ -64,8 +65,8 @@ class LiveDeploymentSensor(BaseSensorOperator):
         self.foundry_conn_id = foundry_conn_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.retry = arguments.check_retry(retry)
+        self._watch: ServingWatch | None = None
         self._failures: FailedChecks | None = None
-        self._last = ""
 
     @cached_property
     def hook(self) -> ModelStudioHook:
@@ -90,37 +91,38 @@ class LiveDeploymentSensor(BaseSensorOperator):
             raise as_task_failure(exc, retry_allowed=False) from exc
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed, Serving, judge
-        from airflow_provider_modelstudio.foundry.errors import FoundryError
+        from airflow_provider_modelstudio.runs.status import Verdict
         from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, FailedChecks
+        from airflow_provider_modelstudio.waits.kinds import LIVE_DEPLOYMENTS
+        from airflow_provider_modelstudio.waits.worker import check_once
 
         if self._failures is None:
             self._failures = FailedChecks(MAX_CONSECUTIVE_POLL_FAILURES, f"live deployment {self.live_deployment_rid}")
-        try:
-            view = self.hook.get_live_deployment(self.live_deployment_rid)
-        except FoundryError as exc:
-            self._failures.absorb(exc)
-            self.log.warning(
-                "Check %d of %s failed (%s); will check again.", self._failures.count, self.live_deployment_rid, exc
-            )
+        ended = check_once(LIVE_DEPLOYMENTS, self.hook, self._watching(), self._failures)
+        if ended is None:
             return PokeReturnValue(is_done=False)
-        self._failures.passed()
-        self._log_change(view)
-        verdict = judge(view, self.model_version_rid, accept_degraded=self.accept_degraded)
-        if verdict is Serving.FAILED:
-            raise DeploymentFailed(
-                f"Live deployment {self.live_deployment_rid} is {view.describe()}; it will not serve "
-                f"{self.model_version_rid}. Look at the deployment in Foundry.",
-                view,
-            )
-        if verdict is Serving.WAIT:
-            return PokeReturnValue(is_done=False)
+        view, verdict = ended
+        if verdict is Verdict.FAILED:
+            raise self._failed(view)
         return PokeReturnValue(is_done=True, xcom_value=self._result(view))
 
-    def _log_change(self, view: LiveDeployment) -> None:
-        if view.describe() != self._last:
-            self._last = view.describe()
-            self.log.info("Live deployment %s is %s.", self.live_deployment_rid, self._last)
+    def _watching(self) -> ServingWatch:
+        """The watch that logs each state of the deployment once, and judges it."""
+        from airflow_provider_modelstudio.deploys.serving import ServingGoal, ServingWatch
+
+        if self._watch is None:
+            goal = ServingGoal(self.model_version_rid, self.accept_degraded)
+            self._watch = ServingWatch(self.live_deployment_rid, goal, self.log)
+        return self._watch
+
+    def _failed(self, view: LiveDeployment) -> DeploymentFailed:
+        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed
+
+        return DeploymentFailed(
+            f"Live deployment {self.live_deployment_rid} is {view.describe()}; it will not serve "
+            f"{self.model_version_rid}. Look at the deployment in Foundry.",
+            view,
+        )
 
     def _result(self, view: LiveDeployment) -> dict[str, Any]:
         return {
@@ -132,26 +134,25 @@ class LiveDeploymentSensor(BaseSensorOperator):
         }
 
     def _defer(self) -> None:
-        from airflow_provider_modelstudio.triggers.live_deployment import LiveDeploymentTrigger
+        from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+        from airflow_provider_modelstudio.waits.deferral import defer_wait
+        from airflow_provider_modelstudio.waits.kinds import LIVE_DEPLOYMENTS
 
-        self.defer(
-            trigger=LiveDeploymentTrigger(
-                live_deployment_rid=self.live_deployment_rid,
-                expected_version_rid=self.model_version_rid,
-                foundry_conn_id=self.foundry_conn_id,
-                poll_interval=self.poke_interval,
-                deadline=time.time() + self.timeout if self.timeout else None,
-                accept_degraded=self.accept_degraded,
-                retry=self.retry,
-            ),
-            method_name="execute_complete",
+        defer_wait(
+            self,
+            LIVE_DEPLOYMENTS,
+            self.live_deployment_rid,
+            foundry_conn_id=self.foundry_conn_id,
+            policy=WaitPolicy(self.poke_interval, time.time() + self.timeout if self.timeout else None),
+            retry=self.retry,
+            expected_version_rid=self.model_version_rid,
+            accept_degraded=self.accept_degraded,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger fired: the same value, or failure, as poking."""
         from airflow_provider_modelstudio._compat import AirflowSensorTimeout
         from airflow_provider_modelstudio.deploys.events import read_deployment_event
-        from airflow_provider_modelstudio.deploys.serving import DeploymentFailed
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs.errors import as_task_failure
 
@@ -164,12 +165,8 @@ class LiveDeploymentSensor(BaseSensorOperator):
                 )
             view = payload["view"]
             if payload["verdict"] == "failed":
-                raise DeploymentFailed(
-                    f"Live deployment {self.live_deployment_rid} is {view.describe()}; it will not serve "
-                    f"{self.model_version_rid}. Look at the deployment in Foundry.",
-                    view,
-                )
-            self._log_change(view)
+                raise self._failed(view)
+            self._watching().observe(view)
             return self._result(view)
         except FoundryError as exc:
             raise as_task_failure(exc, retry_allowed=False) from exc

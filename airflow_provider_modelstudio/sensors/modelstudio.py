@@ -152,12 +152,11 @@ class ModelStudioRunSensor(BaseSensorOperator):
             raise exc.with_traceback(None) from None
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
-        from airflow_provider_modelstudio.runs.errors import PollingFailedError
         from airflow_provider_modelstudio.runs.progress import StatusWatch
-        from airflow_provider_modelstudio.runs.status import Verdict
         from airflow_provider_modelstudio.runs.waiting import FailedChecks
+        from airflow_provider_modelstudio.waits.kinds import BUILDS
+        from airflow_provider_modelstudio.waits.worker import check_once
 
         run, studio = self._target()
         build_rid = run["build_rid"]
@@ -174,19 +173,10 @@ class ModelStudioRunSensor(BaseSensorOperator):
                 heartbeat=policy.heartbeat,
             )
             self._failures = FailedChecks(policy.max_consecutive_failures, f"build {build_rid}")
-        try:
-            status = self.hook.get_build(build_rid).status
-            if status is None:
-                raise PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
-        except FoundryError as exc:
-            self._failures.absorb(exc)
-            self.log.warning(
-                "Status check %d of build %s failed (%s); will check again.", self._failures.count, build_rid, exc
-            )
+        ended = check_once(BUILDS, self.hook, self._watch, self._failures)
+        if ended is None:
             return PokeReturnValue(is_done=False)
-        self._failures.passed()
-        if self._watch.observe(status) is Verdict.WAIT:
-            return PokeReturnValue(is_done=False)
+        status, _verdict = ended
         return PokeReturnValue(is_done=True, xcom_value=self._finish(run, studio, status, build_url))
 
     def _finish(self, run: Run, studio: str | None, status: str, build_url: str) -> dict[str, Any]:
@@ -217,12 +207,14 @@ class ModelStudioRunSensor(BaseSensorOperator):
 
     def _defer(self) -> None:
         from airflow_provider_modelstudio.foundry.shapes import epoch_seconds
-        from airflow_provider_modelstudio.runs.deferral import defer_wait
+        from airflow_provider_modelstudio.waits.deferral import defer_wait
+        from airflow_provider_modelstudio.waits.kinds import BUILDS
 
         run, _studio = self._target()
         defer_wait(
             self,
-            build_rid=run["build_rid"],
+            BUILDS,
+            run["build_rid"],
             foundry_conn_id=self.foundry_conn_id,
             policy=self._policy(),
             retry=self.retry,
@@ -235,8 +227,8 @@ class ModelStudioRunSensor(BaseSensorOperator):
         """Resume after the trigger fired: the same value, or failure, as poking."""
         from airflow_provider_modelstudio._compat import AirflowSensorTimeout
         from airflow_provider_modelstudio.foundry.errors import FoundryError
-        from airflow_provider_modelstudio.runs.deferral import resumed
         from airflow_provider_modelstudio.runs.errors import as_task_failure
+        from airflow_provider_modelstudio.runs.events import resumed
 
         try:
             payload = resumed(event)

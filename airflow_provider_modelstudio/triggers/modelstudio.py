@@ -1,7 +1,8 @@
 """``ModelStudioRunTrigger``: waits on a run's build in the triggerer, for the operator and the sensor.
 
-It serialises to plain values only, shares one getBatch poller with every other trigger of the same
-connection (see :mod:`~airflow_provider_modelstudio.triggers.poller`), follows the same
+It serialises to plain values only, waits in the one trigger loop
+(:class:`~airflow_provider_modelstudio.triggers.resource_wait.ResourceWaitTrigger`), sharing one getBatch poller
+with every other trigger of the same connection, follows the same
 :class:`~airflow_provider_modelstudio.runs.waiting.WaitPolicy` as a wait in the worker, and carries its own
 deadline so that a timeout comes back as an event the task can act on (cancel the build) rather than a
 framework kill. On Airflow 3.3+, ``on_kill`` cancels the build when a user marks the task failed or
@@ -11,19 +12,22 @@ not launch runs, does not carry the run, and does not build results: the task do
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
-from airflow_provider_modelstudio.runs.events import EventKind, make_event
+from airflow_provider_modelstudio.runs.events import make_event
 from airflow_provider_modelstudio.runs.progress import StatusWatch
 from airflow_provider_modelstudio.runs.status import Verdict
-from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, FailedChecks, WaitPolicy
-from airflow_provider_modelstudio.triggers.poller import BuildPoller, Ended, next_usable
+from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, WaitPolicy
+from airflow_provider_modelstudio.triggers.resource_wait import EndKind, ResourceWaitTrigger
+from airflow_provider_modelstudio.waits.kinds import BUILDS
+
+if TYPE_CHECKING:
+    from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
 KILL_CANCEL_RETRY = {"max_attempts": 3, "backoff_initial": 0.5, "backoff_max": 2.0, "max_elapsed": 10.0}
 
@@ -35,7 +39,7 @@ its own costs each waiting trigger about 1 KB); not cached, so each line follows
 the moment, and the triggerer's context variables still say which trigger and task it belongs to."""
 
 
-class ModelStudioRunTrigger(BaseTrigger):
+class ModelStudioRunTrigger(ResourceWaitTrigger[StatusWatch]):
     """Fires once the build of a Model Studio run is final, the deadline passes, or checking keeps failing.
 
     :param build_rid: the build to wait on
@@ -49,6 +53,10 @@ class ModelStudioRunTrigger(BaseTrigger):
     :param started_at: UNIX time the run started, so elapsed times survive a triggerer restart
     :param heartbeat: seconds between "still running" log lines at first; 0 for none
     """
+
+    waitable = BUILDS
+    rid_field = "build_rid"
+    policy_fields = ("poll_interval", "deadline", "max_consecutive_failures", "heartbeat")
 
     def __init__(
         self,
@@ -64,14 +72,15 @@ class ModelStudioRunTrigger(BaseTrigger):
         started_at: float | None = None,
         heartbeat: float = 60.0,
     ) -> None:
-        super().__init__()
-        self.build_rid = build_rid
-        self.foundry_conn_id = foundry_conn_id
-        self.policy = WaitPolicy(float(poll_interval), deadline, max_consecutive_failures, heartbeat)
-        self.retry = retry
+        policy = WaitPolicy(float(poll_interval), deadline, max_consecutive_failures, heartbeat)
+        super().__init__(build_rid, foundry_conn_id, policy, retry)
         self.cancel_on_kill = cancel_on_kill
         self.keep_for_next_try = keep_for_next_try
         self.started_at = started_at
+
+    @property
+    def build_rid(self) -> str:
+        return self.rid
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -87,40 +96,24 @@ class ModelStudioRunTrigger(BaseTrigger):
             },
         )
 
-    def _event(self, kind: EventKind, status: str | None = None, message: str = "", transient: bool = False) -> Any:
-        return TriggerEvent(
-            make_event(kind, build_rid=self.build_rid, status=status, message=message, transient=transient)
-        )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        try:
-            poller = await BuildPoller.acquire(self.foundry_conn_id, self.retry)
-        except Exception as exc:  # a missing connection, bad settings: the task must hear of it, not hang
-            yield self._event("error", message=f"Could not start waiting on build {self.build_rid}: {exc}")
-            return
-        policy = self.policy
-        watch = StatusWatch(
+    def watch(self, hook: ModelStudioHook) -> StatusWatch:
+        return StatusWatch(
             self.build_rid,
-            poller.hook.build_url(self.build_rid),
-            policy.poll_interval,
+            hook.build_url(self.build_rid),
+            self.policy.poll_interval,
             _STATUS_LOG,
             started_at=self.started_at,
-            heartbeat=policy.heartbeat,
+            heartbeat=self.policy.heartbeat,
         )
-        failures = FailedChecks(policy.max_consecutive_failures, f"build {self.build_rid}")
-        subscription = poller.subscribe(self.build_rid, policy.poll_interval)
-        try:
-            while True:
-                check = await next_usable(subscription, policy, failures)
-                if isinstance(check, Ended):
-                    message = check.message or f"Build {self.build_rid} was still not final."
-                    yield self._event(check.kind, message=message, transient=check.transient)
-                    return
-                if watch.observe(check) is not Verdict.WAIT:
-                    yield self._event("final", status=check)
-                    return
-        finally:
-            poller.unsubscribe(self.build_rid, subscription)
+
+    def final_event(self, state: str, verdict: Verdict) -> TriggerEvent:
+        return TriggerEvent(make_event("final", build_rid=self.build_rid, status=state))
+
+    def ended_event(self, kind: EndKind, message: str, transient: bool) -> TriggerEvent:
+        return TriggerEvent(make_event(kind, build_rid=self.build_rid, message=message, transient=transient))
+
+    def still(self, watch: StatusWatch) -> str:
+        return f"Build {self.build_rid} was still not final."
 
     async def on_kill(self) -> None:
         """The user cleared, marked failed or marked succeeded the deferred task (Airflow 3.3+)."""

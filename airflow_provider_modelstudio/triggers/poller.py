@@ -1,16 +1,18 @@
-"""One status poller per connection per event loop, shared by every trigger waiting on builds.
+"""One poller per kind of resource, connection and retry settings per event loop, shared by every trigger waiting.
 
-N triggers waiting through the same connection cost ceil(N/100) getBatch requests per poll interval
-instead of N single reads (Foundry allows 4 build reads a second). The poller reaches Foundry only through
-its :class:`~airflow_provider_modelstudio.hooks.modelstudio.ModelStudioHook`, and keeps only each build's
-status. It stops, and closes the hook's client, as soon as its last subscriber leaves. Pollers are keyed by
-event loop: ``dag.test()`` runs each trigger in a fresh loop, and clients and locks cannot cross loops.
+A poller reads every resource its waits subscribed to once per interval (the smallest asked for), through its
+kind's :attr:`~airflow_provider_modelstudio.waits.waitable.Waitable.read_many`: N waits on builds cost ceil(N/100)
+getBatch requests per interval instead of N single reads (Foundry allows 4 build reads a second); N waits on
+live deployments cost one GET per distinct deployment. The poller reaches Foundry only through its
+:class:`~airflow_provider_modelstudio.hooks.modelstudio.ModelStudioHook`, and keeps only each resource's state.
+It stops, and closes the hook's client, as soon as its last subscriber leaves. Pollers are keyed by event loop:
+``dag.test()`` runs each trigger in a fresh loop, and clients and locks cannot cross loops.
 
-Each subscriber receives, per poll, the build's status or the error of that check. A failed request (or an
+Each subscriber receives, per poll, the resource's state or the error of that check. A failed request (or an
 answer it cannot read) is a failed check for every wait it served, each counted against that wait's own
-limit, never the end of all of them. Checks are handed over :data:`DELIVERY_SLICE` waits per turn of the event
-loop, so that waking (and logging) thousands of waits never holds the loop in one go. It does not judge
-statuses; triggers do.
+limit, never the end of all of them. Checks are handed over :data:`DELIVERY_SLICE` resources per turn of the
+event loop, so that waking (and logging) thousands of waits never holds the loop in one go. It does not judge
+states; triggers do.
 """
 
 from __future__ import annotations
@@ -18,27 +20,27 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryError
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-from airflow_provider_modelstudio.runs.errors import PollingFailedError, is_transient
-from airflow_provider_modelstudio.runs.waiting import FailedChecks, WaitPolicy
+from airflow_provider_modelstudio.runs.errors import PollingFailedError
+from airflow_provider_modelstudio.waits.waitable import Waitable
 
 log = logging.getLogger(__name__)
 
-PollerKey = tuple[str, str]
+PollerKey = tuple[str, str, str]
+"""The kind's name, the connection id and the retry settings (as sorted JSON)."""
 
-Check = str | FoundryError
-"""One poll's news for one build: its status, or why the check failed."""
+Check = Any
+"""One poll's news for one resource: its state, or the :class:`FoundryError` of the failed check."""
 
 DELIVERY_SLICE = 100
-"""Waits handed their check per turn of the event loop. Each wakes in the turn after, judges its status and may
-log a line (a status change, a heartbeat); 500 at once held the triggerer's loop for one long turn."""
+"""Resources whose waits are handed their check per turn of the event loop. Each wait wakes in the turn after,
+judges its state and may log a line (a change, a heartbeat); 500 at once held the triggerer's loop for one long
+turn."""
 
 
 class Subscription:
@@ -73,58 +75,38 @@ class Subscription:
         return future
 
 
-@dataclass(frozen=True)
-class Ended:
-    """Why a trigger's wait ended without a usable check: the deadline, or too many failed checks."""
+class ResourcePoller:
+    """Reads every subscribed resource of one kind, every ``interval`` seconds (the smallest asked for).
 
-    kind: Literal["timeout", "error"]
-    message: str = ""
-    transient: bool = False
-
-
-async def next_usable(subscription: Subscription, policy: WaitPolicy, failures: FailedChecks) -> Any:
-    """The next check that is not a failure, or :class:`Ended` at the policy's deadline or failure limit.
-
-    Every failure counts against the wait's own limit (one bad answer never ends every wait sharing it).
-    """
-    while True:
-        try:
-            async with asyncio.timeout(policy.remaining()):
-                check = await subscription.next()
-        except TimeoutError:
-            return Ended("timeout")
-        if not isinstance(check, FoundryError):
-            failures.passed()
-            return check
-        ending = failures.failed(check, all_transient=True)
-        if ending is not None:
-            return Ended("error", str(ending), is_transient(check))
-
-
-class BuildPoller:
-    """Polls every subscribed build with getBatch, every ``interval`` seconds (the smallest asked for).
-
-    :param hook: the hook it polls through; it closes the hook's client when it retires
+    :param hook: the hook it reads through; it closes the hook's client when it retires
+    :param waitable: the kind of resource it reads
     :param key: its key in the registry
     """
 
-    _registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PollerKey, BuildPoller]] = (
+    _registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PollerKey, ResourcePoller]] = (
         weakref.WeakKeyDictionary()
     )
     _creation_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
-    def __init__(self, hook: ModelStudioHook, key: PollerKey) -> None:
+    def __init__(self, hook: ModelStudioHook, waitable: Waitable[Any, Any], key: PollerKey) -> None:
         self.hook = hook
+        self.waitable = waitable
         self.key = key
         self._subscribers: dict[str, list[Subscription]] = {}
-        """Per build RID (lists: almost always one subscriber, and a one-item list is a third of a set)."""
+        """Per resource RID (lists: almost always one subscriber, and a one-item list is a third of a set)."""
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    async def acquire(cls, conn_id: str, retry: dict[str, Any] | None) -> BuildPoller:
-        """The poller of ``conn_id`` on the running loop, created (and its connection read) on first use."""
+    async def acquire(cls, waitable: Waitable[Any, Any], conn_id: str, retry: dict[str, Any] | None) -> ResourcePoller:
+        """The poller of ``waitable`` through ``conn_id`` on the running loop, created (and its connection read)
+        on first use.
+
+        :param waitable: the kind of resource
+        :param conn_id: the Foundry connection
+        :param retry: retry bounds of each request (plain numbers)
+        """
         loop = asyncio.get_running_loop()
-        key = (conn_id, json.dumps(retry or {}, sort_keys=True))
+        key = (waitable.name, conn_id, json.dumps(retry or {}, sort_keys=True))
         lock = cls._creation_locks.setdefault(loop, asyncio.Lock())
         async with lock:
             pollers = cls._registry.setdefault(loop, {})
@@ -132,28 +114,28 @@ class BuildPoller:
             if poller is None:
                 hook = ModelStudioHook(conn_id, retry=retry)
                 await hook.asettings()
-                poller = pollers[key] = cls(hook, key)
+                poller = pollers[key] = cls(hook, waitable, key)
             return poller
 
     @property
     def watched(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self, build_rid: str, interval: float) -> Subscription:
-        """Start receiving checks of ``build_rid`` at least every ``interval`` seconds."""
+    def subscribe(self, rid: str, interval: float) -> Subscription:
+        """Start receiving checks of ``rid`` at least every ``interval`` seconds."""
         subscription = Subscription(interval)
-        self._subscribers.setdefault(build_rid, []).append(subscription)
+        self._subscribers.setdefault(rid, []).append(subscription)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._poll_forever())
         return subscription
 
-    def unsubscribe(self, build_rid: str, subscription: Subscription) -> None:
+    def unsubscribe(self, rid: str, subscription: Subscription) -> None:
         """Stop checks to ``subscription``; the poller shuts down when nobody is left."""
-        subscriptions = self._subscribers.get(build_rid, [])
+        subscriptions = self._subscribers.get(rid, [])
         if subscription in subscriptions:
             subscriptions.remove(subscription)
         if not subscriptions:
-            self._subscribers.pop(build_rid, None)
+            self._subscribers.pop(rid, None)
         if not self._subscribers:
             self._retire()
 
@@ -177,22 +159,23 @@ class BuildPoller:
 
     async def _poll_once(self) -> None:
         rids = list(self._subscribers)
+        name = self.waitable.name
         failure: Check
         try:
-            statuses = await self.hook.aget_build_statuses(rids)
+            checks = await self.waitable.read_many(self.hook, rids)
         except FoundryError as exc:
-            log.warning("Checking %d build(s) failed: %s", len(rids), exc)
+            log.warning("Checking %d %s(s) failed: %s", len(rids), name, exc)
             failure = exc
         except Exception as exc:
-            log.exception("Unexpected failure while checking %d build(s)", len(rids))
-            failure = PollingFailedError(f"Unexpected failure while checking builds: {exc!r}")
+            log.exception("Unexpected failure while checking %d %s(s)", len(rids), name)
+            failure = PollingFailedError(f"Unexpected failure while checking {name}s: {exc!r}")
         else:
-            await self._deliver_each(rids, lambda rid: _check(rid, statuses))
+            await self._deliver_each(rids, lambda rid: self._check(rid, checks))
             return
         await self._deliver_each(rids, lambda rid: failure)
 
     async def _deliver_each(self, rids: list[str], check_of: Callable[[str], Check]) -> None:
-        """Hand each build's check to its waits, :data:`DELIVERY_SLICE` builds per turn of the event loop."""
+        """Hand each resource's check to its waits, :data:`DELIVERY_SLICE` resources per turn of the event loop."""
         for start in range(0, len(rids), DELIVERY_SLICE):
             if start:
                 await asyncio.sleep(0)
@@ -203,14 +186,12 @@ class BuildPoller:
         for subscription in self._subscribers.get(rid, ()):
             subscription.deliver(check)
 
-
-def _check(build_rid: str, statuses: dict[str, str | None]) -> Check:
-    if build_rid not in statuses:
-        return FoundryError(f"Foundry did not return build {build_rid}.")
-    status = statuses[build_rid]
-    # interned: thousands of waits keep their last status, and there are only a few distinct ones
-    return sys.intern(status) if status is not None else _unusable(build_rid)
-
-
-def _unusable(build_rid: str) -> PollingFailedError:
-    return PollingFailedError(f"Foundry's answer for build {build_rid} has no usable status.")
+    def _check(self, rid: str, checks: Mapping[str, Check]) -> Check:
+        """What one read round says of ``rid``: its state, or a failed check when it was missing or failed."""
+        name = self.waitable.name
+        if rid not in checks:
+            return FoundryError(f"Foundry did not return {name} {rid}.")
+        check = checks[rid]
+        if isinstance(check, BaseException) and not isinstance(check, FoundryError):
+            return PollingFailedError(f"Unexpected failure while reading {name} {rid}: {check!r}")
+        return check

@@ -29,7 +29,7 @@ def provider_frames(output: str) -> list[str]:
 def fail_while_deferred(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep DEMO_FAILS' runs RUNNING until the task defers, then move the emulator clock past their end, so the
     failure reaches the task through its trigger however slow the machine is."""
-    from airflow_provider_modelstudio.runs import deferral
+    from airflow_provider_modelstudio.waits import deferral
 
     emulator.add_studio(DEMO_FAILS, outcome="FAILED", duration_seconds=RUN_SECONDS)
     defer_wait = deferral.defer_wait

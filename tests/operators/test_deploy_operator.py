@@ -148,10 +148,10 @@ def test_a_retry_after_a_worker_crash_mid_deploy_does_not_promote_again(foundry_
     def crash(_seconds):
         raise WorkerCrashed
 
-    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", crash)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", crash)
     with pytest.raises(WorkerCrashed):
         operator(candidate).execute(context(store))
-    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", REAL_SLEEP)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", REAL_SLEEP)
     result = operator(candidate).execute(context(store))
     (copy,) = copies_of(foundry_connection, candidate)
     assert result["promoted_version_rid"] == copy["rid"] == result["served_version_rid"]
@@ -166,10 +166,10 @@ def test_a_retry_without_a_state_store_adopts_the_promotion_of_an_earlier_try(fo
     def crash(_seconds):
         raise WorkerCrashed
 
-    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", crash)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", crash)
     with pytest.raises(WorkerCrashed):
         operator(candidate).execute(context())
-    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", REAL_SLEEP)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", REAL_SLEEP)
     result = operator(candidate).execute(context())
     assert len(copies_of(foundry_connection, candidate)) == 1
     assert result["served_version_rid"] == result["promoted_version_rid"]
@@ -413,7 +413,7 @@ def test_a_deploy_killed_while_waiting_logs_the_promoted_copy_it_left_live(found
     def killed(_seconds):
         raise Killed
 
-    monkeypatch.setattr("airflow_provider_modelstudio.deploys.serving.time.sleep", killed)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", killed)
     op = operator(candidate)
     with pytest.raises(Killed):
         op.execute(context())

@@ -128,7 +128,7 @@ def test_a_build_canceled_in_foundry_fails_the_task_saying_this_try_did_not_canc
         (run,) = emu.runs(SLOW)
         emu.set_build_status(run["buildRid"], "CANCELED")
 
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", cancel_in_foundry)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", cancel_in_foundry)
     with pytest.raises(AirflowFailException, match="ended CANCELED") as failure:
         operator(model_studio_rid=SLOW).execute(context())
     assert "This try of the task did not cancel it" in str(failure.value)
@@ -178,7 +178,7 @@ def test_killing_the_task_while_it_waits_cancels_the_build(foundry_connection, m
         op.on_kill()
         raise Killed
 
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", kill_during_wait)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", kill_during_wait)
     with pytest.raises(Killed):
         op.execute(context())
     (run,) = emu.runs(SLOW)
@@ -197,10 +197,10 @@ def test_a_crashed_and_retried_task_reattaches_instead_of_launching_again(foundr
         raise WorkerCrashed
 
     real_sleep = time.sleep
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", crash)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", crash)
     with pytest.raises(WorkerCrashed):
         operator(model_studio_rid=SLOW).execute(context(store))
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", real_sleep)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", real_sleep)
     (run,) = emu.runs(SLOW)
     emu.set_build_status(run["buildRid"], "SUCCEEDED")
     result = operator(model_studio_rid=SLOW).execute(context(store))
@@ -237,7 +237,7 @@ def test_an_unknown_status_is_waited_on_and_logged_once(foundry_connection, monk
         (run,) = emu.runs(SLOW)
         emu.set_build_status(run["buildRid"], "QUEUED" if len(checks) < 4 else "SUCCEEDED")
 
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", advance)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", advance)
     result = operator(model_studio_rid=SLOW).execute(context())
     assert result["build_status"] == "SUCCEEDED"
     captured = capsys.readouterr()
@@ -351,7 +351,7 @@ def test_waiting_through_persistent_server_errors_is_retryable_with_a_state_stor
 
     foundry_connection.add_studio(SLOW, duration_seconds=3600)
     foundry_connection.set_faults("get_build", rate_500=1.0)
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", lambda _s: None)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", lambda _s: None)
     with pytest.raises(FoundryServerError):
         operator(model_studio_rid=SLOW).execute(context(StateStore()))
     assert foundry_connection.counters()["launches"] == {SLOW: 1}
@@ -419,7 +419,7 @@ def test_a_build_this_task_cancelled_is_not_blamed_on_foundry(foundry_connection
             (run,) = emu.runs(SLOW)
             emu.set_build_status(run["buildRid"], "CANCELED")
 
-    monkeypatch.setattr("airflow_provider_modelstudio.runs.waiting.time.sleep", killed_then_cancelled)
+    monkeypatch.setattr("airflow_provider_modelstudio.waits.worker.time.sleep", killed_then_cancelled)
     with pytest.raises(AirflowFailException) as failure:
         op.execute(context())
     message = str(failure.value)

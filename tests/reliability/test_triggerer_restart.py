@@ -18,7 +18,7 @@ import pytest
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry.auth import TOKEN_CACHE
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
-from airflow_provider_modelstudio.triggers.poller import BuildPoller
+from airflow_provider_modelstudio.triggers.poller import ResourcePoller
 from tests.conftest import StartEmulator
 from tests.reliability.conftest import UseEmulator
 from tests.reliability.support import (
@@ -70,7 +70,7 @@ async def run_until_polled(
             future.cancel()
     await asyncio.gather(*running, return_exceptions=True)
     loop = asyncio.get_running_loop()
-    assert not BuildPoller._registry.get(loop), "a poller outlived its triggers"
+    assert not ResourcePoller._registry.get(loop), "a poller outlived its triggers"
     return serialised
 
 

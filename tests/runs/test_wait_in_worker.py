@@ -13,7 +13,9 @@ from airflow_provider_modelstudio.foundry.shapes import Build
 from airflow_provider_modelstudio.runs import waiting
 from airflow_provider_modelstudio.runs.errors import PollingFailedError, RunTimedOutError
 from airflow_provider_modelstudio.runs.progress import StatusWatch
-from airflow_provider_modelstudio.runs.waiting import WaitPolicy, wait_in_worker
+from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+from airflow_provider_modelstudio.waits.kinds import BUILDS
+from airflow_provider_modelstudio.waits.worker import wait_in_worker
 
 BUILD = "ri.foundry.main.build.b1"
 URL = "https://foundry.example/builds/b1"
@@ -62,7 +64,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def wait(hook: Builds, clock: Clock, policy: WaitPolicy) -> str:
     watch = StatusWatch(BUILD, URL, policy.poll_interval, logging.getLogger("wait"), heartbeat=0)
-    return wait_in_worker(hook, BUILD, watch, policy, sleep=clock.sleep)  # type: ignore[arg-type]
+    status, _verdict = wait_in_worker(BUILDS, hook, watch, policy, sleep=clock.sleep)  # type: ignore[arg-type]
+    return status
 
 
 def test_the_wait_polls_the_build_until_it_is_final_and_returns_its_status(clock: Clock) -> None:

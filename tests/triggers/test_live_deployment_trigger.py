@@ -13,7 +13,8 @@ import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
-from airflow_provider_modelstudio.triggers.live_deployment import DeploymentWatch, LiveDeploymentTrigger
+from airflow_provider_modelstudio.triggers.live_deployment import LiveDeploymentTrigger
+from airflow_provider_modelstudio.triggers.poller import ResourcePoller
 from tests.conftest import emulator_connection
 from tests.foundry.support import requests_of
 from tests.lifecycle_helpers import FAST
@@ -204,6 +205,12 @@ def test_each_state_the_deployment_goes_through_is_logged_once(
     ]
 
 
+def test_a_connection_that_cannot_be_read_ends_the_wait_at_once(deployment: dict[str, Any]) -> None:
+    (event,) = run(trigger(deployment, foundry_conn_id="foundry_missing"))
+    assert (event["kind"], event["transient"], event["view"]) == ("error", False, None)
+    assert event["message"].startswith(f"Could not start waiting on live deployment {deployment['rid']}: ")
+
+
 # Sharing reads -----------------------------------------------------------------------------------------
 
 
@@ -243,8 +250,46 @@ def test_reading_stops_at_once_when_the_last_wait_has_its_event(
         after_event = reads(emulator)
         await asyncio.sleep(0.2)
         others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        watches = dict(DeploymentWatch._registry.get(asyncio.get_running_loop(), {}))
+        watches = dict(ResourcePoller._registry.get(asyncio.get_running_loop(), {}))
         await asyncio.sleep(0.2)
         return reads(emulator) - after_event, others, watches
 
     assert asyncio.run(wait_then_idle()) == (0, [], {})
+
+
+def test_waits_on_several_deployments_share_one_poller_that_reads_each_deployment_once_a_round(
+    emulator: FoundryEmulator, deployment: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = emulator.add_model()
+    emulator.add_model_version(model)
+    other = emulator.add_live_deployment(model)
+    for starting in (deployment, other):
+        emulator.set_live_deployment_status(starting["rid"], "STARTING", False)
+    read: list[str] = []
+    rounds: list[list[str]] = []
+    real_read, real_round = ModelStudioHook.aget_live_deployment, ResourcePoller._poll_once
+
+    async def counted_read(self: ModelStudioHook, rid: str) -> Any:
+        read.append(rid)
+        return await real_read(self, rid)
+
+    async def counted_round(self: ResourcePoller) -> None:
+        rounds.append(sorted(self._subscribers))
+        await real_round(self)
+
+    monkeypatch.setattr(ModelStudioHook, "aget_live_deployment", counted_read)
+    monkeypatch.setattr(ResourcePoller, "_poll_once", counted_round)
+
+    async def scenario() -> tuple[list[tuple[str, int]], list[dict[str, Any]]]:
+        deadline = time.time() + 0.5
+        waits = [trigger(d, deadline=deadline) for d in (deployment, other) for _ in range(3)]
+        events = asyncio.gather(*(first_event(w) for w in waits))
+        await asyncio.sleep(0.2)
+        pollers = ResourcePoller._registry[asyncio.get_running_loop()].values()
+        return [(p.waitable.name, p.watched) for p in pollers], await events
+
+    pollers, events = asyncio.run(scenario())
+    assert pollers == [("live deployment", 2)]
+    assert [e["kind"] for e in events] == ["timeout"] * 6
+    assert sorted(read) == sorted(rid for round_ in rounds for rid in round_)  # one GET per deployment a round
+    assert rounds.count(sorted([deployment["rid"], other["rid"]])) >= 3

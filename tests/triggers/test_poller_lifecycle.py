@@ -13,7 +13,8 @@ from airflow_provider_modelstudio.foundry.errors import FoundryServerError
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
-from airflow_provider_modelstudio.triggers.poller import BuildPoller, Subscription
+from airflow_provider_modelstudio.triggers.poller import ResourcePoller, Subscription
+from airflow_provider_modelstudio.waits.kinds import BUILDS
 from tests.lifecycle_helpers import DEMO, FAST, run_trigger
 
 SLOW = "ri.models.main.model-studio.slow"
@@ -24,20 +25,20 @@ def test_the_poller_stops_at_once_when_its_last_wait_leaves(foundry_connection: 
     (run,) = foundry_connection.create_runs(SLOW, 1)
 
     async def scenario() -> tuple[list[asyncio.Task[Any]], dict[Any, Any]]:
-        poller = await BuildPoller.acquire("foundry_default", FAST)
+        poller = await ResourcePoller.acquire(BUILDS, "foundry_default", FAST)
         subscription = poller.subscribe(run["buildRid"], 1.0)
         await subscription.next()
         poller.unsubscribe(run["buildRid"], subscription)
         await asyncio.sleep(0.2)
         others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        return others, dict(BuildPoller._registry.get(asyncio.get_running_loop(), {}))
+        return others, dict(ResourcePoller._registry.get(asyncio.get_running_loop(), {}))
 
     assert asyncio.run(scenario()) == ([], {})
 
 
 def test_leaving_a_build_the_poller_never_had_is_harmless(foundry_connection: Any) -> None:
     async def scenario() -> int:
-        poller = await BuildPoller.acquire("foundry_default", FAST)
+        poller = await ResourcePoller.acquire(BUILDS, "foundry_default", FAST)
         poller.unsubscribe("ri.foundry.main.build.never", Subscription(1.0))
         return poller.watched
 
@@ -91,12 +92,12 @@ def test_a_final_event_carries_the_status_and_nothing_else(foundry_connection: A
 def test_waits_with_other_retry_settings_poll_through_a_poller_of_their_own(foundry_connection: Any) -> None:
     patient = {"max_attempts": 7, "backoff_initial": 0.5}
 
-    async def scenario() -> list[BuildPoller]:
+    async def scenario() -> list[ResourcePoller]:
         return [
-            await BuildPoller.acquire("foundry_default", None),
-            await BuildPoller.acquire("foundry_default", patient),
-            await BuildPoller.acquire("foundry_default", {"backoff_initial": 0.5, "max_attempts": 7}),
-            await BuildPoller.acquire("foundry_default", FAST),
+            await ResourcePoller.acquire(BUILDS, "foundry_default", None),
+            await ResourcePoller.acquire(BUILDS, "foundry_default", patient),
+            await ResourcePoller.acquire(BUILDS, "foundry_default", {"backoff_initial": 0.5, "max_attempts": 7}),
+            await ResourcePoller.acquire(BUILDS, "foundry_default", FAST),
         ]
 
     default, first, reordered, fast = asyncio.run(scenario())
@@ -117,7 +118,7 @@ def test_a_trigger_polls_through_a_hook_with_its_own_retry_settings(foundry_conn
         trigger = ModelStudioRunTrigger(build_rid=run["buildRid"], retry=FAST, poll_interval=0.05)
         wait = asyncio.create_task(trigger.run().__anext__())
         await asyncio.sleep(0.2)
-        policies = [p.hook.retry for p in BuildPoller._registry[asyncio.get_running_loop()].values()]
+        policies = [p.hook.retry for p in ResourcePoller._registry[asyncio.get_running_loop()].values()]
         wait.cancel()
         await asyncio.gather(wait, return_exceptions=True)
         return policies

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from airflow_provider_modelstudio.triggers.poller import DELIVERY_SLICE, BuildPoller
+from airflow_provider_modelstudio.triggers.poller import DELIVERY_SLICE, ResourcePoller
+from airflow_provider_modelstudio.waits.kinds import BUILDS
 
 
 class RunningBuilds:
@@ -25,7 +26,7 @@ def test_a_round_of_many_builds_lets_other_coroutines_run_between_slices_of_wait
 
     async def round_of_checks() -> None:
         turns = 0
-        poller = BuildPoller(RunningBuilds(), ("c", "{}"))  # type: ignore[arg-type]
+        poller = ResourcePoller(RunningBuilds(), BUILDS, ("build", "c", "{}"))  # type: ignore[arg-type]
 
         async def other_coroutine() -> None:
             nonlocal turns

@@ -11,7 +11,8 @@ import pytest
 
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
-from airflow_provider_modelstudio.triggers.poller import BuildPoller
+from airflow_provider_modelstudio.triggers.poller import ResourcePoller
+from airflow_provider_modelstudio.waits.kinds import BUILDS
 from tests.lifecycle_helpers import FAST
 
 SLOW = "ri.models.main.model-studio.slow"
@@ -64,7 +65,7 @@ def test_a_status_polled_before_the_wait_asks_for_it_is_handed_over_when_it_asks
     (run,) = foundry_connection.create_runs(SLOW, 1)
 
     async def scenario() -> str:
-        poller = await BuildPoller.acquire("foundry_default", FAST)
+        poller = await ResourcePoller.acquire(BUILDS, "foundry_default", FAST)
         subscription = poller.subscribe(run["buildRid"], 3600.0)
         await asyncio.sleep(0.5)  # the first poll answers while nobody is asking; the next is an hour away
         try:

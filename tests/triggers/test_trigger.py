@@ -9,7 +9,7 @@ import time
 
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from airflow_provider_modelstudio.triggers.modelstudio import ModelStudioRunTrigger
-from airflow_provider_modelstudio.triggers.poller import BuildPoller
+from airflow_provider_modelstudio.triggers.poller import ResourcePoller
 from tests.lifecycle_helpers import DEMO, FAST, run_trigger
 
 SLOW = "ri.models.main.model-studio.slow"
@@ -121,7 +121,7 @@ def test_waits_through_one_connection_share_one_poller_that_stops_when_idle(foun
     async def scenario():
         tasks = [asyncio.create_task(_first(trigger_for(r["buildRid"]))) for r in runs]
         await asyncio.sleep(0.2)
-        pollers = BuildPoller._registry[asyncio.get_running_loop()]
+        pollers = ResourcePoller._registry[asyncio.get_running_loop()]
         shared = list(pollers.values())
         for task in tasks:
             task.cancel()
