@@ -1,0 +1,167 @@
+"""Creating a configuration version once: a lost answer is looked for among the studio's versions before anything
+is sent again, and only a version holding what was asked is adopted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_provider_modelstudio.foundry import config_versions
+from airflow_provider_modelstudio.foundry.config_versions import create_once, same_request
+from airflow_provider_modelstudio.foundry.errors import (
+    ConfigVersionOutcomeUnknown,
+    FoundryApiError,
+    FoundryBadRequest,
+    FoundryServerError,
+    FoundryTransportError,
+)
+from airflow_provider_modelstudio.foundry.shapes import ConfigVersion
+
+PATH = "/api/v2/models/modelStudios/s/configVersions"
+ASKED = {
+    "name": "sweep lr=0.05",
+    "trainerId": "trainer",
+    "changelog": "from Airflow",
+    "workerConfig": {"customConfig": {"learning_rate": 0.05}, "inputs": {"d": {"type": "dataset", "rid": "ri.x"}}},
+}
+
+
+def version(number: int, **changes: Any) -> ConfigVersion:
+    return ConfigVersion.from_json({**ASKED, "version": number, **changes})
+
+
+def lost() -> FoundryTransportError:
+    return FoundryTransportError(
+        "connection lost before the answer", method="POST", path=PATH, may_have_reached_server=True
+    )
+
+
+def answered(kind: type[FoundryApiError], status: int, name: str = "") -> FoundryApiError:
+    return kind(method="POST", path=PATH, status_code=status, error_name=name)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(config_versions, "time", fake)
+    return fake
+
+
+class Studio:
+    """A studio whose creations answer as told (an exception, or a version) and whose listing shows ``listed``,
+    each creation that went through appearing after ``lag`` seconds."""
+
+    def __init__(self, clock: Clock, *outcomes: Any, lag: float = 0.0) -> None:
+        self.clock = clock
+        self.outcomes = list(outcomes)
+        self.listed: list[tuple[float, ConfigVersion]] = [(0.0, version(1, name="first"))]
+        self.created = 0
+        self.lag = lag
+
+    def create(self) -> ConfigVersion:
+        outcome = self.outcomes.pop(0)
+        made, answer = outcome if isinstance(outcome, tuple) else (True, outcome)
+        if made:
+            self.created += 1
+            self.listed.append((self.clock.now + self.lag, version(len(self.listed) + 1)))
+        if isinstance(answer, Exception):
+            raise answer
+        return self.listed[-1][1]
+
+    def listing(self) -> list[ConfigVersion]:
+        return [v for shown_at, v in self.listed if shown_at <= self.clock.now]
+
+
+def create(studio: Studio, clock: Clock) -> ConfigVersion:
+    return create_once(studio.create, studio.listing, version(0), sleep=clock.sleep, settle=5.0)
+
+
+def test_an_answered_creation_is_returned_without_looking_further(clock: Clock) -> None:
+    studio = Studio(clock, None)
+    assert create(studio, clock).version == 2
+    assert (studio.created, clock.slept) == (1, [])
+
+
+def test_a_lost_answer_adopts_the_version_that_appeared_later_instead_of_creating_again(clock: Clock) -> None:
+    studio = Studio(clock, lost(), lag=2.5)
+    assert create(studio, clock).version == 2
+    assert studio.created == 1
+    assert clock.slept == [1.0, 1.0, 1.0]
+
+
+def test_a_lost_creation_that_made_nothing_is_sent_once_more_after_the_settling_window(clock: Clock) -> None:
+    studio = Studio(clock, (False, lost()), None)
+    assert create(studio, clock).version == 2
+    assert studio.created == 1
+    assert sum(clock.slept) == 5.0
+
+
+def test_two_failures_that_made_nothing_end_without_a_third_request(clock: Clock) -> None:
+    studio = Studio(clock, (False, lost()), (False, answered(FoundryServerError, 503)))
+    with pytest.raises(ConfigVersionOutcomeUnknown, match="failed twice") as info:
+        create(studio, clock)
+    assert "Nothing else was created" in str(info.value)
+    assert studio.outcomes == []
+
+
+def test_a_refusal_is_raised_at_once_without_listing(clock: Clock) -> None:
+    refused = answered(FoundryBadRequest, 400, "CreateConfigValidationError")
+    studio = Studio(clock, (False, refused))
+    listings: list[int] = []
+    real = studio.listing
+    studio.listing = lambda: listings.append(1) or real()  # type: ignore[method-assign]
+    with pytest.raises(FoundryBadRequest):
+        create(studio, clock)
+    assert listings == [1]
+
+
+def test_several_matching_versions_are_named_and_nothing_is_created_again(clock: Clock) -> None:
+    studio = Studio(clock, (False, lost()))
+    answers = iter([[version(1, name="first")], [version(1, name="first"), version(7), version(8)]])
+    with pytest.raises(ConfigVersionOutcomeUnknown, match=r"2 matching versions appeared meanwhile \(7, 8\)"):
+        create_once(studio.create, lambda: next(answers), version(0), sleep=clock.sleep, settle=5.0)
+    assert studio.outcomes == []
+
+
+def test_a_listing_that_fails_after_a_lost_answer_is_an_unknown_outcome(clock: Clock) -> None:
+    studio = Studio(clock, lost())
+    answers: list[Any] = [[version(1, name="first")], answered(FoundryServerError, 500)]
+
+    def listing() -> list[ConfigVersion]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return list(answer)
+
+    with pytest.raises(ConfigVersionOutcomeUnknown, match="could not be listed"):
+        create_once(studio.create, listing, version(0), sleep=clock.sleep, settle=5.0)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "other"},
+        {"trainerId": "other"},
+        {"changelog": "other"},
+        {"workerConfig": {**ASKED["workerConfig"], "customConfig": {"learning_rate": 0.5}}},
+        {"workerConfig": {**ASKED["workerConfig"], "inputs": {"d": {"type": "dataset", "rid": "ri.y"}}}},
+    ],
+    ids=["name", "trainer", "changelog", "custom config", "inputs"],
+)
+def test_a_version_differing_in_anything_asked_is_not_ours(changes: dict[str, Any]) -> None:
+    assert same_request(version(2), version(0))
+    assert not same_request(version(2, **changes), version(0))
