@@ -86,14 +86,21 @@ def _nothing(answer: Any, what: str) -> None:
     return None
 
 
-def _optional(read: Reader[T]) -> Reader[T | None]:
-    """``read``, except that an empty answer (204) reads as None."""
-    return lambda answer, what: None if answer is None else read(answer, what)
+def _latest_config_version(answer: Any, what: str) -> shapes.ConfigVersion | None:
+    """The latest configuration version; None for the empty answer (204) of a studio without one."""
+    return None if answer is None else shapes.ConfigVersion.from_json(answer, what=what)
 
 
-def _items(read: Callable[..., T]) -> Reader[tuple[T, ...]]:
-    """Each item of a listing read by ``read``; items it cannot read are left out."""
-    return lambda items, what: readable(items, lambda item: read(item, what=f"an item of {what}"))
+def _model_versions(items: Any, what: str) -> tuple[shapes.ModelVersion, ...]:
+    return readable(items, shapes.ModelVersion.from_json)
+
+
+def _experiments(items: Any, what: str) -> tuple[shapes.Experiment, ...]:
+    return readable(items, shapes.Experiment.from_json)
+
+
+def _config_versions(items: Any, what: str) -> tuple[shapes.ConfigVersion, ...]:
+    return readable(items, shapes.ConfigVersion.from_json)
 
 
 def _runs(items: Any, what: str) -> list[shapes.Run]:
@@ -141,7 +148,7 @@ GET_LATEST_CONFIG_VERSION: Endpoint[shapes.ConfigVersion | None] = Endpoint(
     _STUDIO + "/configVersions/latest",
     scope=_MODELS_READ,
     preview=True,
-    answer=_optional(lambda answer, what: shapes.ConfigVersion.from_json(answer, what=what)),
+    answer=_latest_config_version,
     errors=("ModelStudioNotFound",),
 )
 GET_CONFIG_VERSION: Endpoint[shapes.ConfigVersion] = Endpoint(
@@ -159,7 +166,7 @@ LIST_CONFIG_VERSIONS: Endpoint[tuple[shapes.ConfigVersion, ...]] = Endpoint(
     _STUDIO + "/configVersions",
     scope=_MODELS_READ,
     preview=True,
-    answer=_items(shapes.ConfigVersion.from_json),
+    answer=_config_versions,
     paging="query",
     errors=("ModelStudioNotFound", "InvalidPageSize", "InvalidPageToken"),
 )
@@ -202,7 +209,7 @@ LIST_MODEL_VERSIONS: Endpoint[tuple[shapes.ModelVersion, ...]] = Endpoint(
     _MODEL + "/versions",
     scope=_MODELS_READ,
     preview=True,
-    answer=_items(shapes.ModelVersion.from_json),
+    answer=_model_versions,
     paging="query",
     errors=("ModelNotFound", "UnsupportedModelSource", "InvalidPageSize", "InvalidPageToken"),
 )
@@ -240,7 +247,7 @@ SEARCH_EXPERIMENTS: Endpoint[tuple[shapes.Experiment, ...]] = Endpoint(
     _MODEL + "/experiments/search",
     scope=_MODELS_READ,
     preview=True,
-    answer=_items(shapes.Experiment.from_json),
+    answer=_experiments,
     paging="body",
     errors=("InvalidExperimentSearchFilter", "SearchExperimentsPermissionDenied", "InvalidPageSize"),
 )

@@ -214,6 +214,22 @@ def test_a_copy_listed_only_after_the_settling_window_is_returned_as_the_latest_
     )
 
 
+def test_several_surplus_copies_are_all_named_and_the_newest_by_created_time_returned(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    ours = {**copy_of("second"), "createdTime": "2026-01-01T00:00:02Z"}
+    branch = Branch(clock, (LOST, None), (None, ours))
+    appearing_at(branch, clock, 114.0, {**copy_of("late-a"), "createdTime": "2026-01-01T00:00:03Z"})
+    appearing_at(branch, clock, 114.0, {**copy_of("late-b"), "createdTime": "2026-01-01T00:00:01Z"})
+    assert promote(branch, clock).rid == "ri.models.main.model-version.late-a"
+    assert "the branch holds 3 copies of it" in caplog.messages[-1]
+    assert (
+        "surplus: ri.models.main.model-version.late-b, ri.models.main.model-version.second. Archive"
+        in caplog.messages[-1]
+    )
+
+
 def test_a_copy_adopted_after_promoting_again_is_watched_for_a_late_copy_too(
     clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -95,21 +95,22 @@ def test_the_hook_declares_exactly_these_calls_each_with_an_async_twin_of_the_sa
 
 
 DATASET = "ri.foundry.main.dataset.twins"
+STAGING = {"type": "eq", "field": "BRANCH", "value": "staging"}
 SMOKE_INPUT = {"tenure_months": 3, "monthly_charges": 70.5}
 
 READS: dict[str, Callable[[FoundryEmulator, str], tuple[Any, ...]]] = {
     "get_model_studio": lambda emu, model: (DEMO,),
-    "list_model_studio_runs": lambda emu, model: (DEMO,),
+    "list_model_studio_runs": lambda emu, model: (DEMO, 1),
     "get_latest_config_version": lambda emu, model: (DEMO,),
     "get_config_version": lambda emu, model: (DEMO, 1),
     "list_config_versions": lambda emu, model: (DEMO,),
     "get_trainer": lambda emu, model: (TRAINER_ID,),
     "get_model": lambda emu, model: (model,),
     "get_model_version": lambda emu, model: (model, emu.model_versions(model)[0]["rid"]),
-    "list_model_versions": lambda emu, model: (model, "master"),
+    "list_model_versions": lambda emu, model: (model, "staging"),
     "get_experiment": lambda emu, model: (model, emu.experiments(model)[0]["rid"]),
-    "search_experiments": lambda emu, model: (model, None, {"field": "CREATED_TIME", "direction": "DESC"}),
-    "list_live_deployments": lambda emu, model: (model,),
+    "search_experiments": lambda emu, model: (model, STAGING, {"field": "CREATED_TIME", "direction": "DESC"}),
+    "list_live_deployments": lambda emu, model: (model, "staging"),
     "get_live_deployment": lambda emu, model: (next(iter(emu.live_deployments())),),
     "transform_json": lambda emu, model: (next(iter(emu.live_deployments())), SMOKE_INPUT),
     "get_build": lambda emu, model: (emu.create_runs(DEMO, 1)[0]["buildRid"],),
@@ -231,3 +232,30 @@ def new_config_version_body(hook: ModelStudioHook, **custom: Any) -> dict[str, A
         "changelog": "a test",
         "workerConfig": {**worker, "customConfig": {**worker["customConfig"], **custom}},
     }
+
+
+FILTERED: dict[str, Callable[[ModelStudioHook, str], Any]] = {
+    "list_model_versions": lambda hook, model: {v.rid for v in hook.list_model_versions(model)},
+    "search_experiments": lambda hook, model: {e.rid for e in hook.search_experiments(model)},
+    "list_live_deployments": lambda hook, model: {d.rid for d in hook.list_live_deployments(model)},
+}
+
+
+@pytest.mark.parametrize("name", list(FILTERED))
+def test_an_async_listing_sends_its_filter(
+    emulator: FoundryEmulator, hook: ModelStudioHook, model: str, name: str
+) -> None:
+    everything = FILTERED[name](hook, model)
+    filtered = in_loop(hook, lambda: getattr(hook, f"a{name}")(*READS[name](emulator, model)))
+    assert 0 < len(filtered) < len(everything)
+    assert {item.rid for item in filtered} < everything
+
+
+def test_an_async_listing_of_runs_sends_the_config_version(emulator: FoundryEmulator, hook: ModelStudioHook) -> None:
+    first = hook.launch_model_studio(DEMO)
+    hook.create_config_version(DEMO, new_config_version_body(hook, max_depth=4))
+    second = hook.launch_model_studio(DEMO)
+    runs = {1: [first["run_id"]], 2: [second["run_id"]]}
+    for version, expected in runs.items():
+        listed = in_loop(hook, lambda version=version: hook.alist_model_studio_runs(DEMO, config_version=version))
+        assert [run["run_id"] for run in listed] == expected
