@@ -332,3 +332,53 @@ def test_a_copy_without_a_model_version_rid_is_refused_quoted_short_and_never_pr
         "(ri.models.<instance>.model-version.<locator>), so it is neither used nor announced. A proxy or a server "
         "that is not Foundry may have answered: check the connection's host, and the result in Foundry."
     )
+
+
+def promoted_again_then(branch: Branch, listing: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    """From the second promotion on, the branch lists what ``listing`` makes of its versions."""
+    real = branch.listing
+
+    def after_the_second_promotion() -> list[dict[str, Any]]:
+        versions = real()
+        return listing(versions) if len(branch.listed_before_promotion) >= 2 else versions
+
+    branch.listing = after_the_second_promotion  # type: ignore[method-assign]
+
+
+def test_a_listing_that_lags_behind_ours_is_watched_for_twice_the_window_once_a_second(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, None), (None, copy_of("second")))
+    promoted_again_then(branch, lambda versions: [v for v in versions if not v["rid"].endswith(".second")])
+    assert promote(branch, clock, settle=3.0).rid == "ri.models.main.model-version.second"
+    after = clock.slept[3:]
+    assert after == [1.0] * 6
+
+
+def test_a_late_copy_seen_while_ours_is_not_listed_yet_is_named_at_the_end_of_the_watch(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, None), (None, {**copy_of("second"), "createdTime": "2026-01-01T00:00:01Z"}))
+    late = {**copy_of("late"), "createdTime": "2026-01-01T00:00:02Z"}
+    promoted_again_then(branch, lambda versions: [late, *(v for v in versions if not v["rid"].endswith(".second"))])
+    assert promote(branch, clock, settle=3.0).rid == "ri.models.main.model-version.late"
+    assert sum(clock.slept[3:]) == 6.0
+    assert "surplus: ri.models.main.model-version.second." in caplog.messages[-1]
+
+
+def test_a_branch_that_cannot_be_listed_after_promoting_again_keeps_ours_and_says_what_to_check(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    branch = Branch(clock, (LOST, None), (None, copy_of("second")))
+    refused = FoundryTransportError("listing refused", method="GET", path="/versions", may_have_reached_server=False)
+
+    def refuse(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raise refused
+
+    promoted_again_then(branch, refuse)
+    assert promote(branch, clock).rid == "ri.models.main.model-version.second"
+    assert caplog.messages[-1] == (
+        f"Promoted {SOURCE} as version ri.models.main.model-version.second after a promotion that may have made a "
+        "copy, but the branch's versions could not be listed to look for that copy (listing refused). Check the "
+        f"model's versions in Foundry: a second copy of {SOURCE} there was made by the failed promotion."
+    )
