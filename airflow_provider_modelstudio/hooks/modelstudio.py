@@ -145,8 +145,9 @@ class ModelStudioHook(BaseHook):
         return request.read(redacted(answer, known_secrets(self.settings)))
 
     async def _in_thread(self, call: Callable[[], T]) -> T:
-        """A write that reconciles (launch, promote), run in a worker thread: its settling waits and listings are
-        written once, in its sync form. The connection is read first, without blocking the loop."""
+        """A write that reconciles (launch, promote, create a configuration version), run in a worker thread: its
+        checks, settling waits and listings are written once, in its sync form, which refuses bad input before
+        sending anything. The connection is read first, without blocking the loop."""
         await self.asettings()
         return await asyncio.to_thread(call)
 
@@ -164,8 +165,7 @@ class ModelStudioHook(BaseHook):
         return launch_once(self.client, rid, sleep=time.sleep)
 
     async def alaunch_model_studio(self, model_studio_rid: str) -> Run:
-        rid = validate_rid(model_studio_rid, MODEL_STUDIO, field="model_studio_rid")
-        return await self._in_thread(lambda: self.launch_model_studio(rid))
+        return await self._in_thread(lambda: self.launch_model_studio(model_studio_rid))
 
     def get_model_studio(self, model_studio_rid: str) -> ModelStudio:
         return self._run(api.request(endpoints.GET_MODEL_STUDIO, model_studio_rid=model_studio_rid))
@@ -216,12 +216,9 @@ class ModelStudioHook(BaseHook):
 
         request = api.request(endpoints.CREATE_CONFIG_VERSION, body=body, model_studio_rid=model_studio_rid)
         listing = api.request(endpoints.LIST_CONFIG_VERSIONS, model_studio_rid=model_studio_rid)
-        return create_once(
-            lambda: self._run(request), lambda: self._run(listing), ConfigVersion.from_json({**body, "version": None})
-        )
+        return create_once(lambda: self._run(request), lambda: self._run(listing), ConfigVersion.from_json(body))
 
     async def acreate_config_version(self, model_studio_rid: str, body: dict[str, Any]) -> ConfigVersion:
-        api.request(endpoints.CREATE_CONFIG_VERSION, body=body, model_studio_rid=model_studio_rid)
         return await self._in_thread(lambda: self.create_config_version(model_studio_rid, body))
 
     def get_trainer(self, trainer_id: str) -> Trainer:
@@ -279,7 +276,6 @@ class ModelStudioHook(BaseHook):
     async def apromote_model_version(
         self, model_rid: str, source_model_version_rid: str, branch: str | None = None
     ) -> ModelVersion:
-        api.promote_model_version(model_rid, source_model_version_rid, branch)
         return await self._in_thread(lambda: self.promote_model_version(model_rid, source_model_version_rid, branch))
 
     def get_experiment(self, model_rid: str, experiment_rid: str) -> Experiment:

@@ -16,11 +16,13 @@ from airflow_provider_modelstudio.foundry.endpoints import (
     ENDPOINTS,
     GET_BUILD,
     GET_CONFIG_VERSION,
+    GET_DATASET_BRANCH,
     GET_EXPERIMENT,
     GET_LATEST_CONFIG_VERSION,
     GET_MODEL,
     GET_MODEL_STUDIO,
     GET_MODEL_VERSION,
+    GET_TRAINER,
     START_LIVE_DEPLOYMENT,
 )
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
@@ -266,3 +268,25 @@ def test_every_error_an_endpoint_declares_is_one_foundry_names() -> None:
     declared = {name for endpoint in ENDPOINTS.values() for name in endpoint.errors}
     assert declared <= set(ERROR_NAMES)
     assert all(endpoint.errors for name, endpoint in ENDPOINTS.items() if name != "oauth2_token")
+
+
+@pytest.mark.parametrize(
+    ("parameter", "example"),
+    [("branch_name", "the name of a dataset branch, e.g. 'master'"), ("trainer_id", "a trainer's id")],
+)
+def test_a_name_parameter_is_refused_unless_a_non_blank_string_of_at_most_256_characters(
+    parameter: str, example: str
+) -> None:
+    endpoint = GET_DATASET_BRANCH if parameter == "branch_name" else GET_TRAINER
+    extra = {"dataset_rid": "ri.foundry.main.dataset.d"} if parameter == "branch_name" else {}
+    assert request(endpoint, **extra, **{parameter: " x" * 128}).path_params[_placeholder(parameter)] == "x x" + (
+        " x" * 126
+    )
+    for bad in ("", "   ", "y" * 257, 7):
+        with pytest.raises(FoundryConfigError) as info:
+            request(endpoint, **extra, **{parameter: bad})
+        assert str(info.value) == f"{parameter}={str(bad)[:100]!r} must be {example}."
+
+
+def _placeholder(parameter: str) -> str:
+    return {"branch_name": "branchName", "trainer_id": "trainerId"}[parameter]
