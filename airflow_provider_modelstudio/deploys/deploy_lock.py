@@ -13,6 +13,7 @@ It does not queue deploys: a second one is refused, naming the first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -98,7 +99,9 @@ class AirflowLockStore:
     def set(self, key: str, value: dict[str, Any]) -> None:
         from airflow.sdk import Variable
 
-        Variable.set(key, value, description="Held by a deploy of airflow-provider-modelstudio", serialize_json=True)
+        Variable.set(
+            key, value, description="A lock held by a task of airflow-provider-modelstudio", serialize_json=True
+        )
 
     def delete(self, key: str) -> None:
         from airflow.sdk import Variable
@@ -127,21 +130,27 @@ def lock_key(live_deployment_rid: str) -> str:
 def acquire(store: LockStore, live_deployment_rid: str, me: Holder, log: Any) -> None:
     """Take the deployment's lock for ``me``, or raise :class:`DeploymentBusy` naming the task that holds it."""
     key = lock_key(live_deployment_rid)
+    take(store, key, me, log, lambda other, how: _busy(live_deployment_rid, other, how, key))
+
+
+def take(store: LockStore, key: str, me: Holder, log: Any, busy: Callable[[Holder | None, str], FoundryError]) -> None:
+    """Take the lock ``key`` for ``me``, taking it over from a stale holder; raise ``busy(holder, how)`` when a
+    live task instance holds it or wrote it at the same moment."""
     current = Holder.read(store.get(key))
     if current is not None and not current.same_task(me):
         known, state = store.state_of(current)
         if known and state in HOLDING_STATES:
-            raise _busy(live_deployment_rid, current, f"which is {state or 'cleared'}", key)
+            raise busy(current, f"which is {state or 'cleared'}")
         log.warning(
-            "Taking over the deploy lock of %s from %s, which %s.",
-            live_deployment_rid,
+            "Taking over the lock %s from %s, which %s.",
+            key,
             current.describe(),
             f"is {state}" if known else "Airflow no longer knows",
         )
     store.set(key, asdict(me))
     written = Holder.read(store.get(key))
     if written != me:
-        raise _busy(live_deployment_rid, written, "which took the lock at the same moment", key)
+        raise busy(written, "which took the lock at the same moment")
 
 
 def confirm(store: LockStore, live_deployment_rid: str, me: Holder) -> None:
@@ -154,8 +163,12 @@ def confirm(store: LockStore, live_deployment_rid: str, me: Holder) -> None:
 
 
 def release(store: LockStore, live_deployment_rid: str, me: Holder) -> None:
-    """Give the lock back, when it still names this task instance."""
-    key = lock_key(live_deployment_rid)
+    """Give the deployment's lock back, when it still names this task instance."""
+    give_back(store, lock_key(live_deployment_rid), me)
+
+
+def give_back(store: LockStore, key: str, me: Holder) -> None:
+    """Give the lock ``key`` back, when it still names this task instance."""
     current = Holder.read(store.get(key))
     if current is not None and current.same_task(me):
         store.delete(key)

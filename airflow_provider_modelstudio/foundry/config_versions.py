@@ -11,16 +11,54 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from airflow_provider_modelstudio.foundry.errors import ConfigVersionOutcomeUnknown, FoundryError
+from airflow_provider_modelstudio.foundry.errors import ConfigVersionOutcomeUnknown, FoundryConfigError, FoundryError
 from airflow_provider_modelstudio.foundry.shapes import ConfigVersion
+from airflow_provider_modelstudio.foundry.shapes.reading import mapping
 from airflow_provider_modelstudio.foundry.writes import may_have_written
 
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 10.0
 """How long a lost creation is looked for before creating again."""
+
+
+def next_version_body(
+    latest: ConfigVersion,
+    *,
+    custom_config: Mapping[str, Any],
+    resources: Mapping[str, Any],
+    input_datasets: Mapping[str, str],
+    name: str,
+    changelog: str,
+) -> dict[str, Any]:
+    """A ``CreateModelStudioConfigVersionRequest``: ``latest`` with the given custom configuration (whole),
+    resources and dataset inputs (merged over its own), name and changelog; its outputs and trainer unchanged.
+
+    :param input_datasets: dataset RIDs by input alias; each alias must be one of ``latest``'s inputs
+    """
+    worker = dict(latest.worker_config)
+    inputs = dict(mapping(worker.get("inputs")))
+    for alias, rid in input_datasets.items():
+        spec = inputs.get(alias)
+        if not isinstance(spec, dict) or spec.get("type") != "dataset":
+            known = ", ".join(
+                sorted(a for a, s in inputs.items() if isinstance(s, dict) and s.get("type") == "dataset")
+            )
+            raise FoundryConfigError(
+                f"input_datasets has the alias {alias!r}, which is not a dataset input of configuration version "
+                f"{latest.version}; its dataset inputs are: {known or 'none'}. Use one of those aliases."
+            )
+        inputs[alias] = {**spec, "rid": rid}
+    return {
+        "name": name,
+        "trainerId": latest.trainer_id,
+        "resources": {**latest.resources, **resources},
+        "changelog": changelog,
+        "workerConfig": {**worker, "customConfig": dict(custom_config), "inputs": inputs},
+    }
 
 
 def same_request(version: ConfigVersion, asked: ConfigVersion) -> bool:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_modelstudio.foundry.shapes import Run
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+    from airflow_provider_modelstudio.runs.configuration import Configuration
     from airflow_provider_modelstudio.runs.waiting import WaitPolicy
 
 CANCEL_RETRY = {"max_attempts": 2, "backoff_initial": 0.5, "backoff_max": 1.0, "max_elapsed": 10.0}
@@ -62,9 +63,26 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
     :param status_log_interval: seconds between "still running" log lines at first; they grow sparser as the
         run ages (a fifth of its age); 0 logs status changes only
     :param retry: retry bounds of each Foundry request, plain numbers (see ``RetryPolicy``)
+    :param custom_config: train with these keys of the trainer's custom configuration set (checked against the
+        trainer's schema before anything is created); with any of the next four, the launch creates the studio's
+        next configuration version from its latest and launches that (see
+        :mod:`airflow_provider_modelstudio.runs.configuration`)
+    :param training_resources: train with these resources set (``memory``, ``cpu``, ``gpu``; ``resources`` is
+        Airflow's own argument)
+    :param input_datasets: train on these dataset RIDs, by input alias of the latest configuration
+    :param config_name: the new configuration version's name
+    :param changelog: the new configuration version's changelog
     """
 
-    template_fields: Sequence[str] = ("model_studio_rid", "foundry_conn_id")
+    template_fields: Sequence[str] = (
+        "model_studio_rid",
+        "foundry_conn_id",
+        "custom_config",
+        "training_resources",
+        "input_datasets",
+        "config_name",
+        "changelog",
+    )
     operator_extra_links = (FoundryBuildLink(),)
     ui_color = "#c2d9f2"
 
@@ -83,10 +101,21 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
         reattach_to_running_run: bool = False,
         status_log_interval: float = 60.0,
         retry: dict[str, Any] | None = None,
+        custom_config: dict[str, Any] | None = None,
+        training_resources: dict[str, Any] | None = None,
+        input_datasets: dict[str, str] | None = None,
+        config_name: str | None = None,
+        changelog: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         arguments.check_studio_rid(model_studio_rid, rendered=False)
+        self.custom_config = custom_config
+        self.training_resources = training_resources
+        self.input_datasets = input_datasets
+        self.config_name = config_name
+        self.changelog = changelog
+        self._configuration().check(rendered=False)
         arguments.check_conn_id(foundry_conn_id)
         self.model_studio_rid = model_studio_rid
         self.foundry_conn_id = foundry_conn_id
@@ -189,9 +218,27 @@ class LaunchModelStudioOperator(BaseOperator, ModelVersionLineage):
             )
             return earlier
         self._refuse_without_scopes_to_follow()
-        run = self.hook.launch_model_studio(self.model_studio_rid)
+        configuration = self._configuration()
+        configuration.check(rendered=True)
+        if configuration.given:
+            from airflow_provider_modelstudio.deploys.deploy_lock import AirflowLockStore, Holder
+            from airflow_provider_modelstudio.runs.configuration import launch_configured
+
+            holder = Holder.of(context["ti"])
+            run = launch_configured(
+                self.hook, self.model_studio_rid, configuration, holder=holder, store=AirflowLockStore(), log=self.log
+            )
+        else:
+            run = self.hook.launch_model_studio(self.model_studio_rid)
         ownership.remember_run(context, run)
         return run
+
+    def _configuration(self) -> Configuration:
+        from airflow_provider_modelstudio.runs.configuration import Configuration
+
+        return Configuration(
+            self.custom_config, self.training_resources, self.input_datasets, self.config_name, self.changelog
+        )
 
     def _refuse_without_scopes_to_follow(self) -> None:
         """Refuse before launching when the token could start the run but not follow it: read its build's status

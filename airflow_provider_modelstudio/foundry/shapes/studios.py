@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_modelstudio.foundry.shapes.reading import integer, json_object, mapping, text
@@ -52,6 +52,9 @@ class ConfigVersion:
     :param created_time: ISO-8601
     :param custom_config: the trainer's parameters (``workerConfig.customConfig``), as Foundry sent them
     :param changelog: what changed in this version
+    :param worker_config: ``workerConfig`` as Foundry sent it, to derive the next version from (see
+        :func:`~airflow_provider_modelstudio.foundry.config_versions.next_version_body`)
+    :param resources: ``resources`` as Foundry sent them, likewise
     """
 
     version: int | None
@@ -61,6 +64,8 @@ class ConfigVersion:
     created_time: str | None = None
     custom_config: dict[str, Any] | None = None
     changelog: str | None = None
+    worker_config: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    resources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_json(cls, answer: Any, *, what: str = "GET config version") -> ConfigVersion:
@@ -80,6 +85,8 @@ class ConfigVersion:
             text(body.get("createdTime")),
             custom if isinstance(custom, dict) else None,
             text(body.get("changelog")),
+            worker,
+            mapping(body.get("resources")),
         )
 
     @property
