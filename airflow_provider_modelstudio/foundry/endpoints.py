@@ -103,8 +103,9 @@ def _config_versions(items: Any, what: str) -> tuple[shapes.ConfigVersion, ...]:
     return readable(items, shapes.ConfigVersion.from_json)
 
 
-def _runs(items: Any, what: str) -> list[shapes.Run]:
-    return shapes.read_runs(items if isinstance(items, list) else [], what=what)
+def _runs(items: list[Any], what: str) -> list[shapes.Run]:
+    """Every page's runs (a listing's items are always a list; see :class:`.operations.Pages`)."""
+    return shapes.read_runs(items, what=what)
 
 
 def _live_deployments(answer: Any, what: str) -> tuple[shapes.LiveDeployment, ...]:

@@ -382,3 +382,28 @@ def test_a_branch_that_cannot_be_listed_after_promoting_again_keeps_ours_and_say
         "copy, but the branch's versions could not be listed to look for that copy (listing refused). Check the "
         f"model's versions in Foundry: a second copy of {SOURCE} there was made by the failed promotion."
     )
+
+
+def test_the_copies_named_in_a_message_are_redacted_and_cut_short(clock: Clock) -> None:
+    secret = "s3cret-token-value"
+    branch = Branch(clock, (LOST, None))
+    long_rid = "ri.models.main.model-version." + "v" * 150
+    branch.meanwhile = [copy_of(f"has-{secret}"), {**copy_of("x"), "rid": long_rid}]
+    with pytest.raises(PromotionOutcomeUnknown) as info:
+        promote_once(
+            read(branch.promote), read_listing(branch.listing), SOURCE, sleep=clock.sleep, settle=1.0, secrets=[secret]
+        )
+    message = str(info.value)
+    assert secret not in message
+    assert "ri.models.main.model-version.has-***" in message
+    assert long_rid[:100] + "..." in message
+    assert long_rid[:101] not in message
+
+
+def test_a_copy_whose_rid_echoes_a_secret_is_refused_redacted(clock: Clock) -> None:
+    secret = "s3cret-token-value"
+    branch = Branch(clock, (None, {**copy_of("x"), "rid": f"not a rid {secret}"}))
+    with pytest.raises(FoundryAnswerError) as info:
+        promote_once(read(branch.promote), read_listing(branch.listing), SOURCE, sleep=clock.sleep, secrets=[secret])
+    assert secret not in str(info.value)
+    assert "not a rid ***" in str(info.value)

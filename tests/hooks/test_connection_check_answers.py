@@ -117,6 +117,21 @@ def test_a_host_that_rate_limits_every_probe_is_reported_without_waiting(
     assert len(stub_foundry.seen) == 1  # the first probe's answer says enough; nothing was retried
 
 
+def test_a_rate_limit_without_retry_after_says_no_wait(
+    stub_foundry: StubFoundry, stub_hook: Callable[..., ModelStudioHook]
+) -> None:
+    limited = envelope(429, "TOO_MANY_REQUESTS", "Default:TooManyRequests")
+    answer_every_probe(stub_foundry, (429, limited[1], {}))
+
+    ok, message = stub_hook().test_connection()
+
+    assert not ok
+    assert message.startswith(
+        f"Not connected: {stub_foundry.url} with token authentication is rate-limited (429), so nothing could be "
+        "checked."
+    )
+
+
 def test_an_api_that_refuses_a_fresh_oauth2_token_is_not_connected(
     stub_foundry: StubFoundry, stub_hook: Callable[..., ModelStudioHook]
 ) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
 from airflow_provider_modelstudio.foundry.shapes import Build, Experiment
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import DEMO, requests_of
@@ -130,3 +131,11 @@ def test_a_lost_promotion_is_looked_for_on_the_target_branch_only(
     assert copy.rid in [v["rid"] for v in emulator.model_versions(model, "staging")]
     assert len(listed) >= 2
     assert all(query == {"branch": "staging"} for query in listed)
+
+
+def test_a_promotion_of_a_bad_source_is_refused_naming_the_argument_before_any_request(
+    emulator: FoundryEmulator, hook: ModelStudioHook, model: str
+) -> None:
+    with pytest.raises(FoundryConfigError, match=r"^model_version_rid='x' is not a model version RID"):
+        hook.promote_model_version(model, "x")
+    assert emulator.counters()["requests"] == {}
