@@ -29,6 +29,22 @@ def test_serialize_round_trips_through_json():
     assert classpath.endswith("triggers.modelstudio.ModelStudioRunTrigger")
 
 
+def test_a_trigger_given_only_its_build_serialises_the_documented_defaults():
+    classpath, kwargs = ModelStudioRunTrigger(build_rid="ri.foundry.main.build.b").serialize()
+    assert kwargs == {
+        "build_rid": "ri.foundry.main.build.b",
+        "foundry_conn_id": "foundry_default",
+        "poll_interval": 30.0,
+        "deadline": None,
+        "max_consecutive_failures": 10,
+        "heartbeat": 60.0,
+        "retry": None,
+        "cancel_on_kill": True,
+        "keep_for_next_try": False,
+        "started_at": None,
+    }
+
+
 def test_a_run_is_followed_to_its_final_status(foundry_connection):
     (run,) = foundry_connection.create_runs(DEMO, 1)
     event = run_trigger(trigger_for(run["buildRid"]))
