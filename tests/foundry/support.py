@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.sdk import Connection
@@ -43,3 +44,19 @@ class ProtocolClock:
 
     def monotonic(self) -> float:
         return self.now
+
+
+@dataclass
+class FakeClock:
+    """Stands in for ``time`` in a module that settles writes (launch, promote, config versions): sleeping advances
+    it."""
+
+    now: float = 1000.0
+    slept: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

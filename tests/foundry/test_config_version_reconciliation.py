@@ -17,6 +17,7 @@ from airflow_provider_modelstudio.foundry.errors import (
     FoundryTransportError,
 )
 from airflow_provider_modelstudio.foundry.shapes import ConfigVersion
+from tests.foundry.support import FakeClock
 
 PATH = "/api/v2/models/modelStudios/s/configVersions"
 ASKED = {
@@ -41,22 +42,9 @@ def answered(kind: type[FoundryApiError], status: int, name: str = "") -> Foundr
     return kind(method="POST", path=PATH, status_code=status, error_name=name)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(now=0.0)
     monkeypatch.setattr(config_versions, "time", fake)
     return fake
 
@@ -65,7 +53,7 @@ class Studio:
     """A studio whose creations answer as told (an exception, or a version) and whose listing shows ``listed``,
     each creation that went through appearing after ``lag`` seconds."""
 
-    def __init__(self, clock: Clock, *outcomes: Any, lag: float = 0.0) -> None:
+    def __init__(self, clock: FakeClock, *outcomes: Any, lag: float = 0.0) -> None:
         self.clock = clock
         self.outcomes = list(outcomes)
         self.listed: list[tuple[float, ConfigVersion]] = [(0.0, version(1, name="first"))]
@@ -86,31 +74,31 @@ class Studio:
         return [v for shown_at, v in self.listed if shown_at <= self.clock.now]
 
 
-def create(studio: Studio, clock: Clock) -> ConfigVersion:
+def create(studio: Studio, clock: FakeClock) -> ConfigVersion:
     return create_once(studio.create, studio.listing, version(0), sleep=clock.sleep, settle=5.0)
 
 
-def test_an_answered_creation_is_returned_without_looking_further(clock: Clock) -> None:
+def test_an_answered_creation_is_returned_without_looking_further(clock: FakeClock) -> None:
     studio = Studio(clock, None)
     assert create(studio, clock).version == 2
     assert (studio.created, clock.slept) == (1, [])
 
 
-def test_a_lost_answer_adopts_the_version_that_appeared_later_instead_of_creating_again(clock: Clock) -> None:
+def test_a_lost_answer_adopts_the_version_that_appeared_later_instead_of_creating_again(clock: FakeClock) -> None:
     studio = Studio(clock, lost(), lag=2.5)
     assert create(studio, clock).version == 2
     assert studio.created == 1
     assert clock.slept == [1.0, 1.0, 1.0]
 
 
-def test_a_lost_creation_that_made_nothing_is_sent_once_more_after_the_settling_window(clock: Clock) -> None:
+def test_a_lost_creation_that_made_nothing_is_sent_once_more_after_the_settling_window(clock: FakeClock) -> None:
     studio = Studio(clock, (False, lost()), None)
     assert create(studio, clock).version == 2
     assert studio.created == 1
     assert sum(clock.slept) == 5.0
 
 
-def test_two_failures_that_made_nothing_end_without_a_third_request(clock: Clock) -> None:
+def test_two_failures_that_made_nothing_end_without_a_third_request(clock: FakeClock) -> None:
     studio = Studio(clock, (False, lost()), (False, answered(FoundryServerError, 503)))
     with pytest.raises(ConfigVersionOutcomeUnknown, match="failed twice") as info:
         create(studio, clock)
@@ -118,7 +106,7 @@ def test_two_failures_that_made_nothing_end_without_a_third_request(clock: Clock
     assert studio.outcomes == []
 
 
-def test_a_refusal_is_raised_at_once_without_listing(clock: Clock) -> None:
+def test_a_refusal_is_raised_at_once_without_listing(clock: FakeClock) -> None:
     refused = answered(FoundryBadRequest, 400, "CreateConfigValidationError")
     studio = Studio(clock, (False, refused))
     listings: list[int] = []
@@ -129,7 +117,7 @@ def test_a_refusal_is_raised_at_once_without_listing(clock: Clock) -> None:
     assert listings == [1]
 
 
-def test_several_matching_versions_are_named_and_nothing_is_created_again(clock: Clock) -> None:
+def test_several_matching_versions_are_named_and_nothing_is_created_again(clock: FakeClock) -> None:
     studio = Studio(clock, (False, lost()))
     answers = iter([[version(1, name="first")], [version(1, name="first"), version(7), version(8)]])
     with pytest.raises(ConfigVersionOutcomeUnknown, match=r"2 matching versions appeared meanwhile \(7, 8\)"):
@@ -137,7 +125,7 @@ def test_several_matching_versions_are_named_and_nothing_is_created_again(clock:
     assert studio.outcomes == []
 
 
-def test_a_listing_that_fails_after_a_lost_answer_is_an_unknown_outcome(clock: Clock) -> None:
+def test_a_listing_that_fails_after_a_lost_answer_is_an_unknown_outcome(clock: FakeClock) -> None:
     studio = Studio(clock, lost())
     answers: list[Any] = [[version(1, name="first")], answered(FoundryServerError, 500)]
 

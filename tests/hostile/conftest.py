@@ -12,7 +12,6 @@ import datetime
 import ipaddress
 import ssl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from airflow_provider_modelstudio.foundry.async_client import AsyncFoundryClient
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.settings import FoundrySettings
 from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
-from tests.foundry.support import FAST_RETRY, settings_from
+from tests.foundry.support import FAST_RETRY, FakeClock, settings_from
 from tests.hostile.server import HostileServer
 
 TOKEN = "hostile-static-token-7f3a"
@@ -45,21 +44,6 @@ def connection(server: HostileServer, *, oauth2: bool = False, **extra: Any) -> 
     if extra:
         conn["extra"] = extra
     return settings_from(conn)
-
-
-@dataclass
-class FakeClock:
-    """Stands in for ``time`` in :mod:`~airflow_provider_modelstudio.foundry.launch`: sleeping advances it."""
-
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

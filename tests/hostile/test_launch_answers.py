@@ -19,8 +19,8 @@ from airflow_provider_modelstudio.foundry.launch import launch_once
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.settings import FoundrySettings
 from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
-from tests.foundry.support import FAST_RETRY
-from tests.hostile.conftest import LAUNCH_PATH, RUNS_PATH, STUDIO, FakeClock, connection
+from tests.foundry.support import FAST_RETRY, FakeClock
+from tests.hostile.conftest import LAUNCH_PATH, RUNS_PATH, STUDIO, connection
 from tests.hostile.server import Answer, Exchange, HostileServer, drop, envelope, reply
 
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000

@@ -15,8 +15,8 @@ from airflow_provider_modelstudio.foundry.promote import promote_once
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.shapes import ModelVersion
 from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
-from tests.foundry.support import FAST_RETRY
-from tests.hostile.conftest import FakeClock, connection
+from tests.foundry.support import FAST_RETRY, FakeClock
+from tests.hostile.conftest import connection
 from tests.hostile.server import Answer, Exchange, HostileServer, envelope, reply
 
 MODEL = "ri.models.main.model.target"

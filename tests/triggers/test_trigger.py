@@ -31,6 +31,7 @@ def test_serialize_round_trips_through_json():
 
 def test_a_trigger_given_only_its_build_serialises_the_documented_defaults():
     classpath, kwargs = ModelStudioRunTrigger(build_rid="ri.foundry.main.build.b").serialize()
+    assert classpath == "airflow_provider_modelstudio.triggers.modelstudio.ModelStudioRunTrigger"
     assert kwargs == {
         "build_rid": "ri.foundry.main.build.b",
         "foundry_conn_id": "foundry_default",
