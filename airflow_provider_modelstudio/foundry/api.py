@@ -161,7 +161,7 @@ def list_live_deployments(model_rid: str, branch: str | None = None) -> Request[
 def get_live_deployment(live_deployment_rid: str) -> Request[shapes.LiveDeployment]:
     """Read with the RID asked for: what a deployment is called never comes from its answer."""
     rid = validate_rid(live_deployment_rid, LIVE_DEPLOYMENT, field="live_deployment_rid")
-    what = f"GET live deployment {rid}"
+    what = f"GET {endpoints.GET_LIVE_DEPLOYMENT.render({'liveDeploymentRid': rid})}"
     return Request(
         "get_live_deployment",
         lambda answer: shapes.LiveDeployment.from_json(answer, rid=rid, what=what),

@@ -187,29 +187,30 @@ def test_an_answer_that_is_not_an_object_is_refused_saying_what_it_was(answer: A
 
 
 @pytest.mark.parametrize(
-    ("request_", "what"),
+    ("build", "what"),
     [
-        (request(GET_MODEL_STUDIO, model_studio_rid=STUDIO), f"GET /api/v2/models/modelStudios/{STUDIO}"),
+        (lambda: request(GET_MODEL_STUDIO, model_studio_rid=STUDIO), f"GET /api/v2/models/modelStudios/{STUDIO}"),
         (
-            request(GET_CONFIG_VERSION, model_studio_rid=STUDIO, config_version=2),
+            lambda: request(GET_CONFIG_VERSION, model_studio_rid=STUDIO, config_version=2),
             f"GET /api/v2/models/modelStudios/{STUDIO}/configVersions/2",
         ),
         (
-            request(GET_MODEL_VERSION, model_rid=MODEL, model_version_rid=VERSION),
+            lambda: request(GET_MODEL_VERSION, model_rid=MODEL, model_version_rid=VERSION),
             f"GET /api/v2/models/{MODEL}/versions/{VERSION}",
         ),
-        (request(GET_BUILD, build_rid=BUILD), f"GET /api/v2/orchestration/builds/{BUILD}"),
-        (api.promote_model_version(MODEL, VERSION, None), f"POST /api/v2/models/{MODEL}/promoteVersion"),
+        (lambda: request(GET_BUILD, build_rid=BUILD), f"GET /api/v2/orchestration/builds/{BUILD}"),
+        (lambda: api.promote_model_version(MODEL, VERSION, None), f"POST /api/v2/models/{MODEL}/promoteVersion"),
         (
-            request(GET_EXPERIMENT, model_rid=MODEL, experiment_rid=EXPERIMENT),
+            lambda: request(GET_EXPERIMENT, model_rid=MODEL, experiment_rid=EXPERIMENT),
             f"GET /api/v2/models/{MODEL}/experiments/{EXPERIMENT}",
         ),
-        (api.get_live_deployment(DEPLOYMENT), f"GET live deployment {DEPLOYMENT}"),
-        (api.transform_json(DEPLOYMENT, {}), f"POST /api/v2/models/liveDeployments/{DEPLOYMENT}/transformJson"),
+        (lambda: api.get_live_deployment(DEPLOYMENT), f"GET /api/v2/models/liveDeployments/{DEPLOYMENT}"),
+        (lambda: api.transform_json(DEPLOYMENT, {}), f"POST /api/v2/models/liveDeployments/{DEPLOYMENT}/transformJson"),
     ],
-    ids=lambda value: value.endpoint if isinstance(value, api.Request) else "",
+    ids=lambda value: "" if callable(value) else value.split(" ", 1)[0],
 )
-def test_a_refused_answer_names_the_call(request_: api.Request[Any], what: str) -> None:
+def test_a_refused_answer_names_the_call(build: Callable[[], api.Request[Any]], what: str) -> None:
+    request_ = build()
     with pytest.raises(FoundryError, match=re.escape(f"{what} answered a JSON list instead of a JSON object")):
         request_.read([])
     request_.read({"a": 1})
