@@ -3,7 +3,6 @@ ignores fields it does not know, and refuses an answer that is not a JSON object
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -162,7 +161,7 @@ def test_a_live_deployment_is_named_by_the_rid_asked_for_and_ready_only_when_tru
 def test_a_listed_live_deployment_must_name_itself() -> None:
     assert LiveDeployment.listed({"rid": "d", "branch": "b"}).rid == "d"
     for unnamed in ({}, {"rid": ""}, {"rid": 5}, None):
-        with pytest.raises(FoundryAnswerError, match=re.escape("A listed live deployment has no rid.")):
+        with pytest.raises(FoundryAnswerError, match=r"^A listed live deployment has no rid\.$"):
             LiveDeployment.listed(unnamed)
 
 
