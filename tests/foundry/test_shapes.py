@@ -210,3 +210,27 @@ def test_a_listing_keeps_the_entries_it_can_read_in_order() -> None:
     assert readable([{"rid": "a"}, 1, {"rid": "b"}], Model.from_json) == (Model("a"), Model("b"))
     assert readable({"rid": "a"}, Model.from_json) == ()
     assert readable(None, Model.from_json) == ()
+
+
+DEFAULT_WHAT = {
+    "build": "GET build",
+    "model": "GET model",
+    "model version": "GET model version",
+    "experiment": "GET experiment",
+    "studio": "GET Model Studio",
+    "config version": "GET config version",
+    "trainer": "GET trainer",
+    "branch": "GET dataset branch",
+    "transaction": "GET transaction",
+}
+
+
+@pytest.mark.parametrize("name", list(FULL))
+def test_a_shape_read_without_naming_its_request_names_its_kind(name: str) -> None:
+    with pytest.raises(FoundryAnswerError, match=f"^{DEFAULT_WHAT[name]} answered nothing instead of a JSON object"):
+        FULL[name][0](None)
+
+
+def test_a_live_deployment_read_without_naming_its_request_names_its_kind() -> None:
+    with pytest.raises(FoundryAnswerError, match="^GET live deployment answered a JSON int instead of a JSON object"):
+        LiveDeployment.from_json(5, rid="d")

@@ -52,7 +52,7 @@ class LiveDeployment:
         rid = text(mapping(answer).get("rid"))
         if rid is None:
             raise FoundryAnswerError("A listed live deployment has no rid.")
-        return cls.from_json(answer, rid=rid, what="a listed live deployment")
+        return cls.from_json(answer, rid=rid)
 
     def describe(self) -> str:
         readiness = "ready" if self.ready else "not ready"
