@@ -232,5 +232,5 @@ def test_a_shape_read_without_naming_its_request_names_its_kind(name: str) -> No
 
 
 def test_a_live_deployment_read_without_naming_its_request_names_its_kind() -> None:
-    with pytest.raises(FoundryAnswerError, match="^GET live deployment answered a JSON int instead of a JSON object"):
+    with pytest.raises(FoundryAnswerError, match=r"^GET live deployment answered a JSON int instead of a JSON object"):
         LiveDeployment.from_json(5, rid="d")
