@@ -234,3 +234,8 @@ def test_a_shape_read_without_naming_its_request_names_its_kind(name: str) -> No
 def test_a_live_deployment_read_without_naming_its_request_names_its_kind() -> None:
     with pytest.raises(FoundryAnswerError, match=r"^GET live deployment answered a JSON int instead of a JSON object"):
         LiveDeployment.from_json(5, rid="d")
+
+
+@pytest.mark.parametrize("custom", [[1], "lr=0.1", 3, None])
+def test_a_custom_configuration_that_is_not_an_object_reads_as_none(custom: Any) -> None:
+    assert ConfigVersion.from_json({"workerConfig": {"customConfig": custom}}).custom_config is None
