@@ -153,3 +153,15 @@ def test_a_listing_that_fails_after_a_lost_answer_is_an_unknown_outcome(clock: F
 def test_a_version_differing_in_anything_asked_is_not_ours(changes: dict[str, Any]) -> None:
     assert same_request(version(2), version(0))
     assert not same_request(version(2, **changes), version(0))
+
+
+def test_what_it_did_is_logged_in_whole(clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("WARNING")
+    create(Studio(clock, (False, lost()), None), clock)
+    create(Studio(clock, lost(), lag=1.5), clock)
+    assert caplog.messages == [
+        "Creating the configuration version failed (connection lost before the answer) and made none; creating it "
+        "again.",
+        "Creating the configuration version got no usable answer (connection lost before the answer), but Foundry "
+        "made version 2: adopting it.",
+    ]

@@ -239,3 +239,8 @@ def test_a_live_deployment_read_without_naming_its_request_names_its_kind() -> N
 @pytest.mark.parametrize("custom", [[1], "lr=0.1", 3, None])
 def test_a_custom_configuration_that_is_not_an_object_reads_as_none(custom: Any) -> None:
     assert ConfigVersion.from_json({"workerConfig": {"customConfig": custom}}).custom_config is None
+
+
+@pytest.mark.parametrize("schema", [[1], "object", True])
+def test_a_trainer_schema_that_is_not_an_object_reads_as_none(schema: Any) -> None:
+    assert Trainer.from_json({"customConfigSchema": schema}).custom_config_schema is None
