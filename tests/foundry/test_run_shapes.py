@@ -150,3 +150,12 @@ def test_a_timestamp_without_a_zone_is_utc_whatever_the_machines_zone(monkeypatc
 )
 def test_only_a_build_answer_with_a_status_text_has_a_status(answer: Any, status: str | None) -> None:
     assert build_status(answer) == status
+
+
+def test_a_long_output_alias_is_cut_short_in_the_message() -> None:
+    alias = "a" * 60
+    output = {"type": "model", "modelRid": "ri.models.main.model.m", "modelVersionRid": "../.."}
+    run = read_run({"buildRid": BUILD, "resolvedOutputs": {alias: output}}, what="x")
+    with pytest.raises(FoundryAnswerError) as info:
+        model_outputs(run)
+    assert f"as resolvedOutputs[{'a' * 50}...].modelVersionRid, which" in str(info.value)
