@@ -100,9 +100,12 @@ def test_a_lost_creation_that_made_nothing_is_sent_once_more_after_the_settling_
 
 def test_two_failures_that_made_nothing_end_without_a_third_request(clock: FakeClock) -> None:
     studio = Studio(clock, (False, lost()), (False, answered(FoundryServerError, 503)))
-    with pytest.raises(ConfigVersionOutcomeUnknown, match="failed twice") as info:
+    with pytest.raises(ConfigVersionOutcomeUnknown) as info:
         create(studio, clock)
-    assert "Nothing else was created" in str(info.value)
+    assert str(info.value) == (
+        f"Creating a configuration version failed twice ({answered(FoundryServerError, 503)}) and none appeared. "
+        "Nothing else was created; retry the task once Foundry answers again."
+    )
     assert studio.outcomes == []
 
 
@@ -120,8 +123,13 @@ def test_a_refusal_is_raised_at_once_without_listing(clock: FakeClock) -> None:
 def test_several_matching_versions_are_named_and_nothing_is_created_again(clock: FakeClock) -> None:
     studio = Studio(clock, (False, lost()))
     answers = iter([[version(1, name="first")], [version(1, name="first"), version(7), version(8)]])
-    with pytest.raises(ConfigVersionOutcomeUnknown, match=r"2 matching versions appeared meanwhile \(7, 8\)"):
+    with pytest.raises(ConfigVersionOutcomeUnknown) as info:
         create_once(studio.create, lambda: next(answers), version(0), sleep=clock.sleep, settle=5.0)
+    assert str(info.value) == (
+        "Creating a configuration version got no answer (connection lost before the answer) and 2 matching versions "
+        "appeared meanwhile (7, 8); someone else created the same configuration. Nothing was created again: check "
+        "the studio's versions in Foundry."
+    )
     assert studio.outcomes == []
 
 
@@ -135,8 +143,13 @@ def test_a_listing_that_fails_after_a_lost_answer_is_an_unknown_outcome(clock: F
             raise answer
         return list(answer)
 
-    with pytest.raises(ConfigVersionOutcomeUnknown, match="could not be listed"):
+    with pytest.raises(ConfigVersionOutcomeUnknown) as info:
         create_once(studio.create, listing, version(0), sleep=clock.sleep, settle=5.0)
+    assert str(info.value) == (
+        "Creating a configuration version got no answer (connection lost before the answer), and the studio's "
+        f"versions could not be listed to find out whether it was made ({answered(FoundryServerError, 500)}). "
+        "Nothing was created again: check the studio in Foundry."
+    )
 
 
 @pytest.mark.parametrize(
