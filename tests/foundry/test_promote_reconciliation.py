@@ -407,3 +407,27 @@ def test_a_copy_whose_rid_echoes_a_secret_is_refused_redacted(clock: Clock) -> N
         promote_once(read(branch.promote), read_listing(branch.listing), SOURCE, sleep=clock.sleep, secrets=[secret])
     assert secret not in str(info.value)
     assert "not a rid ***" in str(info.value)
+
+
+def test_the_last_wait_of_the_late_copy_watch_is_cut_to_what_is_left(clock: Clock) -> None:
+    branch = Branch(clock, (LOST, None), (None, copy_of("second")))
+    promoted_again_then(branch, lambda versions: [v for v in versions if not v["rid"].endswith(".second")])
+    promote(branch, clock, settle=2.25)
+    assert clock.slept[3:] == [1.0, 1.0, 1.0, 1.0, 0.5]
+
+
+def test_surplus_copies_are_named_redacted_and_cut_short(clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    secret = "s3cret-token-value"
+    branch = Branch(clock, (LOST, None), (None, {**copy_of("second"), "createdTime": "2026-01-01T00:00:09Z"}))
+    long_rid = "ri.models.main.model-version." + "w" * 150
+    appearing_at(branch, clock, 114.0, {**copy_of(f"late-{secret}"), "createdTime": "2026-01-01T00:00:01Z"})
+    appearing_at(branch, clock, 114.0, {**copy_of("x"), "rid": long_rid, "createdTime": "2026-01-01T00:00:02Z"})
+    promote_once(
+        read(branch.promote), read_listing(branch.listing), SOURCE, sleep=clock.sleep, settle=10.0, secrets=[secret]
+    )
+    message = caplog.messages[-1]
+    assert secret not in message
+    assert "ri.models.main.model-version.late-***" in message
+    assert long_rid[:100] + "..." in message
+    assert long_rid[:101] not in message

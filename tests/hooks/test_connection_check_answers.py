@@ -68,9 +68,10 @@ def test_a_host_that_answers_success_to_everything_is_not_foundry(
         ({"status": "ok", "b": 1, "a": 2, "g": 3, "f": 4, "e": 5, "d": 6}, "a JSON object with keys [a, b, d, e, f]"),
         ({"data": ["ri.foundry.main.build.00000000-0000-0000-0000-000000000000"]}, "a JSON object with keys [data]"),
         ([1, 2], "a JSON list"),
+        (b"", "nothing"),
         ("up", "a JSON str"),
     ],
-    ids=["first five keys in order", "data not an object", "list", "string"],
+    ids=["first five keys in order", "data not an object", "list", "empty body", "string"],
 )
 def test_what_a_host_that_is_not_foundry_answered_is_described_without_quoting_it(
     stub_foundry: StubFoundry, stub_hook: Callable[..., ModelStudioHook], answer: Any, shown: str
