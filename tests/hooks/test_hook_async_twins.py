@@ -62,11 +62,6 @@ def in_loop(hook: ModelStudioHook, work: Callable[[], Awaitable[T]]) -> T:
 
 
 @pytest.fixture
-def hook(emulator: FoundryEmulator, connect: Connect) -> ModelStudioHook:
-    return connect(emulator)
-
-
-@pytest.fixture
 def model(emulator: FoundryEmulator) -> str:
     """A model with two versions on master (with experiments), one on staging, and a deployment of each branch."""
     rid = emulator.add_model()

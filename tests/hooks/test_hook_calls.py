@@ -19,11 +19,6 @@ from tests.foundry.support import DEMO, DEMO_DENIED, DEMO_FAILS, FAST_RETRY, MIS
 Connect = Callable[..., ModelStudioHook]
 
 
-@pytest.fixture
-def hook(emulator: FoundryEmulator, connect: Connect) -> ModelStudioHook:
-    return connect(emulator)
-
-
 # launch_model_studio -----------------------------------------------------------------------------------
 
 

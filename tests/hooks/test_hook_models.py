@@ -19,11 +19,6 @@ Connect = Callable[..., ModelStudioHook]
 
 
 @pytest.fixture
-def hook(emulator: FoundryEmulator, connect: Connect) -> ModelStudioHook:
-    return connect(emulator)
-
-
-@pytest.fixture
 def model(emulator: FoundryEmulator) -> str:
     """A model with a version on master (metric 0.9) and one on staging (metric 0.7)."""
     rid = emulator.add_model()
