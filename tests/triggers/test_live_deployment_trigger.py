@@ -142,12 +142,13 @@ def test_a_deployment_serving_the_version_ready_ends_the_wait_with_its_view(depl
 
 
 def test_a_degraded_deployment_is_ready_only_when_accepted(
-    emulator: FoundryEmulator, deployment: dict[str, Any]
+    emulator: FoundryEmulator, deployment: dict[str, Any], deadline_once: Callable[..., float]
 ) -> None:
     emulator.set_live_deployment_status(deployment["rid"], "DEGRADED", True)
     (accepted,) = run(trigger(deployment, accept_degraded=True))
     assert accepted["verdict"] == "ready"
-    (waited,) = run(trigger(deployment, deadline=time.time() + 0.3))
+    read_before = reads(emulator)
+    (waited,) = run(trigger(deployment, deadline=deadline_once(lambda: reads(emulator) >= read_before + 3)))
     assert (waited["kind"], waited["message"]) == (
         "timeout",
         "still DEGRADED (ready), serving " + view(deployment)["version_rid"],
@@ -194,10 +195,10 @@ def test_an_unexpected_failure_of_a_read_is_a_failed_check_naming_it(
 
 
 def test_each_state_the_deployment_goes_through_is_logged_once(
-    emulator: FoundryEmulator, deployment: dict[str, Any]
+    emulator: FoundryEmulator, deployment: dict[str, Any], deadline_once: Callable[..., float]
 ) -> None:
     emulator.set_live_deployment_status(deployment["rid"], "STARTING", False)
-    waiting = trigger(deployment, deadline=time.time() + 0.3)
+    waiting = trigger(deployment, deadline=deadline_once(lambda: reads(emulator) >= 4))
     (event,) = run(waiting)
     assert event["kind"] == "timeout"
     assert waiting.log.lines == [  # type: ignore[attr-defined]
@@ -258,11 +259,15 @@ def test_reading_stops_at_once_when_the_last_wait_has_its_event(
 
 
 def test_waits_on_several_deployments_share_one_poller_that_reads_each_deployment_once_a_round(
-    emulator: FoundryEmulator, deployment: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    emulator: FoundryEmulator,
+    deployment: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    deadline_once: Callable[..., float],
 ) -> None:
     model = emulator.add_model()
     emulator.add_model_version(model)
     other = emulator.add_live_deployment(model)
+    both = sorted([deployment["rid"], other["rid"]])
     for starting in (deployment, other):
         emulator.set_live_deployment_status(starting["rid"], "STARTING", False)
     read: list[str] = []
@@ -281,10 +286,11 @@ def test_waits_on_several_deployments_share_one_poller_that_reads_each_deploymen
     monkeypatch.setattr(ResourcePoller, "_poll_once", counted_round)
 
     async def scenario() -> tuple[list[tuple[str, int]], list[dict[str, Any]]]:
-        deadline = time.time() + 0.5
+        deadline = deadline_once(lambda: rounds.count(both) >= 3)
         waits = [trigger(d, deadline=deadline) for d in (deployment, other) for _ in range(3)]
         events = asyncio.gather(*(first_event(w) for w in waits))
-        await asyncio.sleep(0.2)
+        while both not in rounds:
+            await asyncio.sleep(0.01)
         pollers = ResourcePoller._registry[asyncio.get_running_loop()].values()
         return [(p.waitable.name, p.watched) for p in pollers], await events
 
@@ -292,4 +298,4 @@ def test_waits_on_several_deployments_share_one_poller_that_reads_each_deploymen
     assert pollers == [("live deployment", 2)]
     assert [e["kind"] for e in events] == ["timeout"] * 6
     assert sorted(read) == sorted(rid for round_ in rounds for rid in round_)  # one GET per deployment a round
-    assert rounds.count(sorted([deployment["rid"], other["rid"]])) >= 3
+    assert rounds.count(both) >= 3
