@@ -11,6 +11,9 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
+from airflow_provider_modelstudio.datasets import heads
+from airflow_provider_modelstudio.datasets.heads import BranchHead
+from airflow_provider_modelstudio.datasets.news import Watermark, is_news
 from airflow_provider_modelstudio.deploys import serving
 from airflow_provider_modelstudio.deploys.serving import Serving, ServingGoal
 from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
@@ -25,16 +28,27 @@ if TYPE_CHECKING:
 S = TypeVar("S")
 
 
+CONCURRENT_READS = 20
+"""Reads of one round in flight at once: the async client's connection pool holds as many."""
+
+
 def read_each(
     read_one: Callable[[ModelStudioHook, str], Awaitable[S]],
 ) -> Callable[[ModelStudioHook, list[str]], Awaitable[Mapping[str, S | BaseException]]]:
-    """A ``read_many`` for a kind Foundry cannot read in batches: one concurrent read per distinct resource.
+    """A ``read_many`` for a kind Foundry cannot read in batches: one read per distinct resource,
+    :data:`CONCURRENT_READS` at a time (more would only queue for a connection, and time out there).
 
     :param read_one: one resource's state, read through the hook's async client
     """
 
     async def read_many(hook: ModelStudioHook, rids: list[str]) -> Mapping[str, S | BaseException]:
-        answers = await asyncio.gather(*(read_one(hook, rid) for rid in rids), return_exceptions=True)
+        slots = asyncio.Semaphore(CONCURRENT_READS)
+
+        async def read(rid: str) -> S:
+            async with slots:
+                return await read_one(hook, rid)
+
+        answers = await asyncio.gather(*(read(rid) for rid in rids), return_exceptions=True)
         return dict(zip(rids, answers, strict=True))
 
     return read_many
@@ -102,3 +116,21 @@ LIVE_DEPLOYMENTS: Waitable[LiveDeployment, ServingGoal] = Waitable(
     judge=_judge_serving,
     trigger="airflow_provider_modelstudio.triggers.live_deployment.LiveDeploymentTrigger",
 )
+
+
+# Dataset branches: one GET of the branch per distinct branch, plus one of a transaction not yet seen closed -----
+
+
+def _judge_branch(head: BranchHead, since: Watermark) -> Verdict:
+    return Verdict.SUCCEEDED if is_news(head, since) else Verdict.WAIT
+
+
+DATASET_BRANCHES: Waitable[BranchHead, Watermark] = Waitable(
+    name="dataset branch",
+    read=heads.read_head,
+    read_many=read_each(heads.aread_head),
+    describe=BranchHead.describe,
+    judge=_judge_branch,
+    trigger="airflow_provider_modelstudio.triggers.dataset_watcher.FoundryDatasetTrigger",
+)
+"""Waited on by the dataset watcher (an event trigger that never ends): the goal is the last commit announced."""
