@@ -1,9 +1,11 @@
-"""The ``foundry`` asset URI scheme: one Airflow asset per Foundry model (optionally per branch of it).
+"""The ``foundry`` asset URI scheme: one Airflow asset per Foundry model (optionally per branch of it), and one
+per branch of a Foundry dataset.
 
 ``foundry://<host>/models/<modelRid>`` names a model of the Foundry at ``<host>`` (``host[:port]``, lower
 case, without the default port); ``foundry://<host>/models/<modelRid>/branches/<branch>`` names one branch of
-it (the branch percent-encoded). Airflow learns the scheme from the provider info (``asset-uris``):
-:func:`sanitize_uri` checks and normalises every ``foundry://`` URI an ``Asset`` is made with,
+it (the branch percent-encoded); ``foundry://<host>/datasets/<datasetRid>/branches/<branch>`` names a branch of a
+dataset (what a dataset watcher watches, :mod:`.datasets.watchers`). Airflow learns the scheme from the provider
+info (``asset-uris``): :func:`sanitize_uri` checks and normalises every ``foundry://`` URI an ``Asset`` is made with,
 :func:`create_asset` is the factory hook lineage uses, and :func:`convert_asset_to_openlineage` turns such an
 asset into an OpenLineage dataset (namespace ``foundry://<host>``, name the model RID).
 
@@ -21,7 +23,7 @@ from urllib.parse import SplitResult, quote, unquote, urlsplit
 from airflow.sdk import Asset
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
-from airflow_provider_modelstudio.foundry.rids import MODEL, validate_rid
+from airflow_provider_modelstudio.foundry.rids import DATASET, MODEL, validate_rid
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID, is_loopback_host, normalise_host
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ ASSET_GROUP = "model"
 """The group of every model asset (Airflow's UI groups assets by it)."""
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _FORM = f"{SCHEME}://<host>/models/<modelRid>[/branches/<branch>]"
+_DATASET_FORM = f"{SCHEME}://<host>/datasets/<datasetRid>/branches/<branch>"
+DATASET_ASSET_GROUP = "dataset"
 
 
 class ModelAssetRef(NamedTuple):
@@ -58,6 +62,43 @@ class ModelAssetRef(NamedTuple):
     def namespace(self) -> str:
         """The OpenLineage namespace of everything in this Foundry: ``foundry://<host>``."""
         return f"{SCHEME}://{self.authority}"
+
+
+class DatasetAssetRef(NamedTuple):
+    """What a ``foundry://<host>/datasets/...`` URI names.
+
+    :param authority: ``host[:port]`` of the Foundry, as in :class:`ModelAssetRef`
+    :param dataset_rid: the dataset
+    :param branch: its branch
+    """
+
+    authority: str
+    dataset_rid: str
+    branch: str
+
+    @property
+    def uri(self) -> str:
+        """The canonical URI."""
+        return f"{SCHEME}://{self.authority}/datasets/{self.dataset_rid}/branches/{quote(self.branch, safe='')}"
+
+    @property
+    def namespace(self) -> str:
+        """The OpenLineage namespace: ``foundry://<host>``."""
+        return f"{SCHEME}://{self.authority}"
+
+
+def dataset_asset_uri(host: str, dataset_rid: str, branch: str) -> str:
+    """The URI of a dataset branch's asset: ``foundry://<host>/datasets/<datasetRid>/branches/<branch>``.
+
+    :param host: the Foundry's host or base URL (see :func:`authority_of`)
+    :param dataset_rid: the dataset, ``ri.foundry.<instance>.dataset.<locator>``
+    :param branch: its branch
+    :raises FoundryConfigError: for a value that is not a dataset RID, an empty branch or a host-less ``host``
+    """
+    checked = _branch(branch)
+    if checked is None:
+        raise FoundryConfigError("branch=None: a dataset asset names one branch, e.g. 'master'.")
+    return DatasetAssetRef(authority_of(host), validate_rid(dataset_rid, DATASET, field="dataset_rid"), checked).uri
 
 
 def lineage_namespace(host: str) -> str:
@@ -130,7 +171,7 @@ def model_asset(
     :param host: the Foundry's host instead of the connection's (e.g. ``stack.palantirfoundry.com``)
     :raises FoundryConfigError: for a model RID or branch that is not one, or a connection that cannot be read
     """
-    uri = model_asset_uri(host if host is not None else _connection_host(foundry_conn_id), model_rid, branch)
+    uri = model_asset_uri(host if host is not None else connection_host(foundry_conn_id), model_rid, branch)
     return Asset(name=uri, uri=uri, group=ASSET_GROUP)
 
 
@@ -159,9 +200,10 @@ def sanitize_uri(uri: SplitResult) -> SplitResult:
 
     :param uri: the URI's parts
     :raises FoundryConfigError: (a ``ValueError``, as Airflow expects) for a URI not of the form
-        ``foundry://<host>/models/<modelRid>[/branches/<branch>]``
+        ``foundry://<host>/models/<modelRid>[/branches/<branch>]`` or
+        ``foundry://<host>/datasets/<datasetRid>/branches/<branch>``
     """
-    return urlsplit(_read(uri, uri.geturl()).uri)
+    return urlsplit(_read_any(uri, uri.geturl()).uri)
 
 
 def create_asset(*, host: str, model_rid: str, branch: str | None = None, extra: dict[str, Any] | None = None) -> Asset:
@@ -182,25 +224,49 @@ def convert_asset_to_openlineage(asset: Asset, lineage_context: Any) -> OpenLine
     Namespace ``foundry://<host>``; name the model RID, or ``<modelRid>/branches/<branch>`` for a branch.
     Imports the OpenLineage client, so only the OpenLineage provider calls it.
 
+    A dataset branch's asset is the dataset itself (name the dataset RID), as the launch reports its training
+    datasets, so that lineage joins the watched dataset to the training run.
+
     :param asset: an asset with a ``foundry://`` URI
     :param lineage_context: unused (Airflow passes the hook lineage context)
     """
     from openlineage.client.event_v2 import Dataset
 
-    ref = read_model_asset_uri(asset.uri)
+    ref = _read_any(urlsplit(asset.uri), asset.uri)
+    if isinstance(ref, DatasetAssetRef):
+        return Dataset(namespace=ref.namespace, name=ref.dataset_rid)
     name = ref.model_rid if ref.branch is None else f"{ref.model_rid}/branches/{ref.branch}"
     return Dataset(namespace=ref.namespace, name=name)
 
 
-def _read(parts: SplitResult, uri: str) -> ModelAssetRef:
-    if parts.scheme.lower() != SCHEME:
-        raise FoundryConfigError(f"Asset URI {uri!r} is not a {SCHEME}:// URI; expected {_FORM}.")
-    if parts.username is not None or parts.password is not None:
+def _read_any(parts: SplitResult, uri: str) -> ModelAssetRef | DatasetAssetRef:
+    """A model's or a dataset branch's URI, read."""
+    segments = parts.path.strip("/").split("/")
+    if segments[0] != "datasets":
+        return _read(parts, uri)
+    _check_scheme_and_parts(parts, uri, _DATASET_FORM)
+    if len(segments) != 4 or segments[2] != "branches":
         raise FoundryConfigError(
-            f"Asset URI {uri!r} holds credentials; an asset names a model, write {_FORM} without them."
+            f"Asset URI {uri!r} has the path {parts.path!r}; expected {_DATASET_FORM}. Build it with "
+            "airflow_provider_modelstudio.datasets.watchers.watched_dataset(dataset_rid) instead of by hand."
         )
+    dataset_rid = validate_rid(segments[1], DATASET, field=f"the dataset RID of asset URI {uri!r}")
+    branch = _branch(unquote(segments[3]))
+    assert branch is not None
+    return DatasetAssetRef(_written_authority(parts, uri), dataset_rid, branch)
+
+
+def _check_scheme_and_parts(parts: SplitResult, uri: str, form: str) -> None:
+    if parts.scheme.lower() != SCHEME:
+        raise FoundryConfigError(f"Asset URI {uri!r} is not a {SCHEME}:// URI; expected {form}.")
+    if parts.username is not None or parts.password is not None:
+        raise FoundryConfigError(f"Asset URI {uri!r} holds credentials; write {form} without them.")
     if parts.query:
-        raise FoundryConfigError(f"Asset URI {uri!r} has a query ({parts.query!r}); expected {_FORM}.")
+        raise FoundryConfigError(f"Asset URI {uri!r} has a query ({parts.query!r}); expected {form}.")
+
+
+def _read(parts: SplitResult, uri: str) -> ModelAssetRef:
+    _check_scheme_and_parts(parts, uri, _FORM)
     segments = parts.path.strip("/").split("/")
     shape_ok = (len(segments) == 2 and segments[0] == "models") or (
         len(segments) == 4 and segments[0] == "models" and segments[2] == "branches"
@@ -235,7 +301,7 @@ def _branch(branch: str | None) -> str | None:
     return branch
 
 
-def _connection_host(conn_id: str) -> str:
+def connection_host(conn_id: str) -> str:
     """The host of a ``foundry`` connection, checked; raises :class:`FoundryConfigError` naming the connection."""
     from airflow.sdk import BaseHook
 

@@ -56,6 +56,11 @@ def trainer_json() -> dict[str, Any]:
     }
 
 
+def training_dataset_rid(studio_rid: str) -> str:
+    """The dataset a studio's first configuration trains on (it exists, with a committed SNAPSHOT on master)."""
+    return derived_rid("foundry", "dataset", studio_rid, "training_data")
+
+
 def studio_owner(studio_rid: str) -> str:
     """The user who created a studio and its config versions.
 
@@ -92,7 +97,7 @@ def config_version_json(studio_rid: str, settings: StudioSettings) -> dict[str, 
             "inputs": {
                 "training_data": {
                     "type": "dataset",
-                    "rid": derived_rid("foundry", "dataset", studio_rid, "training_data"),
+                    "rid": training_dataset_rid(studio_rid),
                     "columnMapping": {"target": ["churned"]},
                     "ignoreColumns": ["customer_id"],
                     "selectColumns": [],

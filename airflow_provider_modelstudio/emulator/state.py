@@ -84,6 +84,8 @@ class EmulatorState:
         self._builds: dict[str, BuildRecord] = {}
         self._models = ModelRegistry(self._scenario, self._clock.now())
         self._datasets = DatasetRegistry()
+        for studio_rid in self._scenario.studios:
+            self._datasets.add_dataset(catalog.training_dataset_rid(studio_rid), "master", self._clock.now())
         self._configs: dict[str, StudioConfigs] = {}
         self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._faults_injected: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -194,6 +196,7 @@ class EmulatorState:
             self._scenario = self._scenario.with_studio(studio_rid, settings)
             self._models.scenario = self._scenario
             self._models.add_studio_models(studio_rid, settings)
+            self._datasets.add_dataset(catalog.training_dataset_rid(studio_rid), "master", self._clock.now())
             self._configs.pop(studio_rid, None)
 
     def set_faults(self, endpoint: str, settings: FaultSettings) -> None:

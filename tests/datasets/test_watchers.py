@@ -1,0 +1,94 @@
+"""Watched dataset assets: one per dataset branch with its watcher, and a studio's training data read once per
+ten minutes when DAG files are parsed, surviving a Foundry outage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk import Asset
+
+from airflow_provider_modelstudio.assets import convert_asset_to_openlineage
+from airflow_provider_modelstudio.datasets import watchers
+from airflow_provider_modelstudio.datasets.watchers import training_data, watched_dataset
+from airflow_provider_modelstudio.emulator import FoundryEmulator
+from airflow_provider_modelstudio.emulator.catalog import training_dataset_rid
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
+from tests.foundry.support import requests_of
+
+STUDIO = "ri.models.main.model-studio.demo"
+DATASET = "ri.foundry.main.dataset.d1"
+
+
+@pytest.fixture(autouse=True)
+def _cache_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watchers, "CACHE_DIRECTORY", tmp_path)
+
+
+def config_reads(emulator: FoundryEmulator) -> int:
+    return sum(requests_of(emulator.counters(), "get_latest_config_version").values())
+
+
+def test_a_watched_dataset_is_an_asset_of_the_branch_with_its_watcher(foundry_connection: FoundryEmulator) -> None:
+    asset = watched_dataset(DATASET, branch="feature/x", poll_interval=5)
+    authority = foundry_connection.url.split("://", 1)[1]
+    assert asset.uri == f"foundry://{authority}/datasets/{DATASET}/branches/feature%2Fx"
+    assert (asset.name, asset.group) == (asset.uri, "dataset")
+    (watcher,) = asset.watchers
+    assert watcher.trigger.serialize()[1] == {
+        "dataset_rid": DATASET,
+        "branch": "feature/x",
+        "foundry_conn_id": "foundry_default",
+        "poll_interval": 5.0,
+        "retry": None,
+    }
+    lineage = convert_asset_to_openlineage(asset, None)
+    assert (lineage.namespace, lineage.name) == (f"foundry://{authority}", DATASET)
+
+
+def test_dataset_asset_uris_are_checked_and_made_canonical() -> None:
+    made = Asset(uri=f"foundry://Stack.Example.COM:443/datasets/{DATASET}/branches/master")
+    assert made.uri == f"foundry://stack.example.com/datasets/{DATASET}/branches/master"
+    for wrong, named in [
+        (f"foundry://h/datasets/{DATASET}", "expected foundry://<host>/datasets/<datasetRid>/branches/<branch>"),
+        ("foundry://h/datasets/ri.models.main.model.m/branches/master", "the dataset RID of asset URI"),
+        (f"foundry://h/datasets/{DATASET}/branches/master?x=1", "has a query"),
+    ]:
+        with pytest.raises(ValueError, match=named.replace("?", r"\?")):
+            Asset(uri=wrong)
+
+
+def test_a_studios_training_data_is_read_once_then_kept(foundry_connection: FoundryEmulator) -> None:
+    first = training_data(STUDIO, poll_interval=30)
+    again = training_data(STUDIO, poll_interval=30)
+    assert [a.uri.rsplit("/datasets/", 1)[1] for a in first] == [f"{training_dataset_rid(STUDIO)}/branches/master"]
+    assert [a.uri for a in again] == [a.uri for a in first]
+    assert config_reads(foundry_connection) == 1
+
+
+def test_when_foundry_cannot_be_read_the_last_answer_is_used_and_without_one_the_dag_fails_to_import(
+    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    foundry_connection.set_faults("get_latest_config_version", rate_500=1.0)
+    with pytest.raises(FoundryError):
+        training_data(STUDIO)
+    foundry_connection.clear_faults()
+    kept = training_data(STUDIO)
+    monkeypatch.setattr(watchers, "REREAD_SECONDS", 0.0)
+    foundry_connection.set_faults("get_latest_config_version", rate_500=1.0)
+    assert [a.uri for a in training_data(STUDIO)] == [a.uri for a in kept]
+
+
+def test_a_studio_without_dataset_inputs_is_refused_with_what_to_do(
+    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_configuration(self: ModelStudioHook, rid: str) -> Any:
+        return None
+
+    monkeypatch.setattr(ModelStudioHook, "get_latest_config_version", no_configuration)
+    with pytest.raises(FoundryConfigError, match="has no configuration yet, so it has no training data to watch"):
+        training_data(STUDIO)
+    with pytest.raises(FoundryConfigError, match="model_studio_rid"):
+        training_data("ri.foundry.main.dataset.d1")
