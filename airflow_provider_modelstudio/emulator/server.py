@@ -204,7 +204,8 @@ class FoundryEmulator:
     def connection(self, auth: str = "token") -> dict[str, Any]:
         """The Airflow connection for this emulator, as a JSON-able dict.
 
-        :param auth: ``"token"`` (the scenario's first static token) or ``"oauth2"`` (its first client).
+        :param auth: ``"token"`` (the scenario's first static token) or ``"oauth2"`` (its first client, asking
+            for every scope the client was granted).
         :raises ValueError: for another ``auth``, or when the scenario has no such credential.
         """
         scenario = self._state.scenario
@@ -218,7 +219,7 @@ class FoundryEmulator:
                 "host": self.url,
                 "login": client_id,
                 "password": client.secret,
-                "extra": {"auth_type": "oauth2"},
+                "extra": {"auth_type": "oauth2", "scopes": " ".join(client.scopes)},
             }
         raise ValueError(f"no {auth!r} credentials: auth must be 'token' or 'oauth2' and the scenario must have one")
 

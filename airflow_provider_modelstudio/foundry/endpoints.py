@@ -376,5 +376,10 @@ REQUIRED_SCOPES: tuple[str, ...] = (
 )
 """The scopes this provider's operations need, the default for OAuth2 connections."""
 
+OPTIONAL_SCOPES: tuple[str, ...] = ("api:datasets-read",)
+"""Scopes only some features need (dataset watchers): the connection test reports them missing without failing,
+and OAuth2 connections ask for them only when their scopes field names them (an application not granted a scope
+asked for gets no token at all)."""
+
 BATCH_LIMIT = 100
 """At most this many builds per getBatch request."""

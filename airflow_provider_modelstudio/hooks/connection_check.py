@@ -8,7 +8,9 @@ before looking for the resource. "Connected" means every probe got one of those:
 success to a request for something that cannot exist, rate-limits every probe or refuses the token is not
 a Foundry this provider can use, and the test says which. Which scope a probe tests is read from the
 contract (:attr:`Endpoint.scope`), and :data:`PROBES` covers every scope of
-:data:`~airflow_provider_modelstudio.foundry.endpoints.REQUIRED_SCOPES`. It does not check access to any
+:data:`~airflow_provider_modelstudio.foundry.endpoints.REQUIRED_SCOPES` and
+:data:`~airflow_provider_modelstudio.foundry.endpoints.OPTIONAL_SCOPES` (a missing optional scope is reported,
+and the connection still passes). It does not check access to any
 particular studio or model: a scope is not a permission on a project.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from airflow_provider_modelstudio.foundry import api, endpoints
-from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, REQUIRED_SCOPES
+from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, OPTIONAL_SCOPES, REQUIRED_SCOPES
 from airflow_provider_modelstudio.foundry.errors import FoundryError, FoundryNotFound, FoundryRateLimited, MissingScope
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.settings import FoundrySettings
@@ -28,6 +30,7 @@ _ZEROS = "00000000-0000-0000-0000-000000000000"
 PROBE_STUDIO = f"ri.models.main.model-studio.{_ZEROS}"
 PROBE_DEPLOYMENT = f"ri.foundry-ml-live.main.live-deployment.{_ZEROS}"
 PROBE_BUILD = f"ri.foundry.main.build.{_ZEROS}"
+PROBE_DATASET = f"ri.foundry.main.dataset.{_ZEROS}"
 
 CONNECTION_TEST_RETRY = RetryPolicy(max_attempts=2, backoff_initial=0.5, backoff_max=1.0, max_elapsed=5.0)
 """Retries of the connection test's probes: the UI's Test button answers within seconds, so a server that asks
@@ -64,6 +67,7 @@ PROBES: tuple[api.Request[Any], ...] = (
     api.request(endpoints.START_LIVE_DEPLOYMENT, live_deployment_rid=PROBE_DEPLOYMENT),
     api.transform_json(PROBE_DEPLOYMENT, {}),
     api.request(endpoints.CANCEL_BUILD, build_rid=PROBE_BUILD),
+    api.request(endpoints.GET_DATASET_BRANCH, dataset_rid=PROBE_DATASET, branch_name="master"),
 )
 """One request per required scope, each on a resource that does not exist."""
 
@@ -97,7 +101,8 @@ def missing_scopes(send: Callable[[api.Request[Any]], Any], probes: tuple[api.Re
             raise NotFoundry(
                 f"answered success to {_request_line(probe)}, a resource that cannot exist, where Foundry answers 404"
             )
-    return [scope for scope in REQUIRED_SCOPES if scope in missing] + sorted(missing - set(REQUIRED_SCOPES))
+    known = REQUIRED_SCOPES + OPTIONAL_SCOPES
+    return [scope for scope in known if scope in missing] + sorted(missing - set(known))
 
 
 def probes_for(scopes: Iterable[str]) -> tuple[api.Request[Any], ...]:
@@ -135,6 +140,23 @@ def failure_message(settings: FoundrySettings, exc: FoundryError) -> str:
 def needed_for(scope: str) -> str:
     """The operations that need ``scope``, in the contract's words (``launch model studio, ...``)."""
     return ", ".join(name.replace("_", " ") for name, endpoint in ENDPOINTS.items() if endpoint.scope == scope)
+
+
+def optional_scopes_note(settings: FoundrySettings, missing: list[str]) -> str:
+    """What a passing connection test adds about missing optional scopes ("" when none is missing).
+
+    :param settings: the connection
+    :param missing: the optional scopes the token lacks
+    """
+    if not missing:
+        return ""
+    listed = ", ".join(missing)
+    fix = (
+        "use a token that carries it"
+        if settings.auth_type == "token"
+        else "add it to the connection's OAuth2 scopes field and grant it to the application in Foundry"
+    )
+    return f" The token lacks {listed}, which only dataset watchers need (to watch datasets, {fix})."
 
 
 def missing_scopes_message(settings: FoundrySettings, missing: list[str]) -> str:

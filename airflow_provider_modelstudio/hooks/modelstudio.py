@@ -396,12 +396,14 @@ class ModelStudioHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials and every scope this provider needs with one harmless request per scope (see
         :mod:`.connection_check`); on failure, the exact reason or the missing scopes and what needs each."""
+        from airflow_provider_modelstudio.foundry.endpoints import OPTIONAL_SCOPES
         from airflow_provider_modelstudio.foundry.sync_client import FoundryClient
         from airflow_provider_modelstudio.hooks.connection_check import (
             CONNECTION_TEST_RETRY,
             failure_message,
             missing_scopes,
             missing_scopes_message,
+            optional_scopes_note,
         )
 
         try:
@@ -417,9 +419,11 @@ class ModelStudioHook(BaseHook):
             return False, failure_message(settings, exc)
         finally:
             client.close()
-        if missing:
-            return False, missing_scopes_message(settings, missing)
-        return True, f"Connected to {settings.base_url} with {settings.auth_type} authentication."
+        required = [scope for scope in missing if scope not in OPTIONAL_SCOPES]
+        note = optional_scopes_note(settings, [scope for scope in missing if scope in OPTIONAL_SCOPES])
+        if required:
+            return False, missing_scopes_message(settings, required) + note
+        return True, f"Connected to {settings.base_url} with {settings.auth_type} authentication.{note}"
 
     def lacking_scopes(self, scopes: tuple[str, ...]) -> list[str]:
         """Which of ``scopes`` the connection's token lacks, asked with the connection test's harmless probes

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from airflow_provider_modelstudio.emulator import DEMO_STUDIO
+from airflow_provider_modelstudio.emulator.scenario import ALL_SCOPES
 from tests.emulator.helpers import PREVIEW, STUDIOS, TOKEN_PATH
 
 COMMAND = [sys.executable, "-m", "airflow_provider_modelstudio.emulator"]
@@ -92,7 +93,7 @@ def test_cli_prints_the_airflow_connections_after_the_first_line(cli: Cli) -> No
             "host": match.group(1),
             "login": "emulator-client",
             "password": "emulator-secret",
-            "extra": {"auth_type": "oauth2"},
+            "extra": {"auth_type": "oauth2", "scopes": " ".join(ALL_SCOPES)},
         },
     ]
 

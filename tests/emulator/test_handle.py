@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from airflow_provider_modelstudio.emulator import ADMIN_HEADERS, FoundryEmulator
+from airflow_provider_modelstudio.emulator.scenario import ALL_SCOPES
 from tests.emulator.helpers import TOKEN_PATH
 
 
@@ -29,7 +30,7 @@ def test_oauth2_connection_uses_the_client_credentials(emu: FoundryEmulator) -> 
         "host": emu.url,
         "login": "emulator-client",
         "password": "emulator-secret",
-        "extra": {"auth_type": "oauth2"},
+        "extra": {"auth_type": "oauth2", "scopes": " ".join(ALL_SCOPES)},
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
-from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, REQUIRED_SCOPES
+from airflow_provider_modelstudio.foundry.endpoints import ENDPOINTS, OPTIONAL_SCOPES, REQUIRED_SCOPES
 from airflow_provider_modelstudio.hooks.connection_check import PROBES, scope_of
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import FAST_RETRY, requests_of
@@ -29,23 +29,47 @@ def token_with(emulator: FoundryEmulator, set_connection: Callable[..., str]) ->
 
 
 def test_the_probes_cover_every_scope_the_provider_needs() -> None:
-    assert sorted(scope_of(probe) for probe in PROBES) == sorted(REQUIRED_SCOPES)
+    assert sorted(scope_of(probe) for probe in PROBES) == sorted(REQUIRED_SCOPES + OPTIONAL_SCOPES)
 
 
 def test_a_full_token_passes_with_one_harmless_request_per_scope(
     emulator: FoundryEmulator, token_with: Callable[..., ModelStudioHook]
 ) -> None:
-    ok, message = token_with(*REQUIRED_SCOPES).test_connection()
+    ok, message = token_with(*REQUIRED_SCOPES, *OPTIONAL_SCOPES).test_connection()
     counters = emulator.counters()
     assert ok, message
+    assert message == f"Connected to {emulator.url} with token authentication."
     assert {probe.endpoint: requests_of(counters, probe.endpoint) for probe in PROBES} == {
         "get_builds_batch": {"200": 1},
         "get_model_studio": {"404": 1},
         "start_live_deployment": {"404": 1},
         "transform_json": {"404": 1},
         "cancel_build": {"404": 1},
+        "get_dataset_branch": {"404": 1},
     }
     assert (counters["launches"], counters["cancels"]) == ({}, {})
+
+
+def test_a_token_without_the_datasets_scope_passes_saying_only_dataset_watchers_need_it(
+    emulator: FoundryEmulator, token_with: Callable[..., ModelStudioHook]
+) -> None:
+    ok, message = token_with(*REQUIRED_SCOPES).test_connection()
+    assert ok, message
+    assert message == (
+        f"Connected to {emulator.url} with token authentication. The token lacks api:datasets-read, which only "
+        "dataset watchers need (to watch datasets, use a token that carries it)."
+    )
+
+
+def test_an_oauth2_connection_without_the_datasets_scope_is_told_where_to_add_it(
+    emulator: FoundryEmulator, connect: Callable[..., ModelStudioHook]
+) -> None:
+    ok, message = connect(emulator, auth="oauth2", scopes=" ".join(REQUIRED_SCOPES)).test_connection()
+    assert ok, message
+    assert message.endswith(
+        "(to watch datasets, add it to the connection's OAuth2 scopes field and grant it to the application in "
+        "Foundry)."
+    )
 
 
 def test_a_token_that_may_read_builds_but_not_launch_fails_naming_what_it_lacks(
@@ -67,7 +91,7 @@ def test_a_static_token_missing_a_scope_is_told_to_use_one_that_carries_it(
     token_with: Callable[..., ModelStudioHook],
 ) -> None:
     scopes = [scope for scope in REQUIRED_SCOPES if scope != "api:orchestration-write"]
-    ok, message = token_with(*scopes).test_connection()
+    ok, message = token_with(*scopes, *OPTIONAL_SCOPES).test_connection()
     assert not ok
     assert message.endswith(
         "missingScope=api:orchestration-write (needed to cancel build). Use a token that carries them."
