@@ -314,8 +314,8 @@ def connection_host(conn_id: str) -> str:
         conn = BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
         raise FoundryConfigError(
-            f"model_asset: connection {conn_id!r} is not defined where this DAG is parsed, so the asset's Foundry "
-            f"host is unknown. Define it for the dag-processor too (e.g. AIRFLOW_CONN_{conn_id.upper()}), or pass "
-            "host='<your-stack>.palantirfoundry.com'."
+            f"Connection {conn_id!r} is not defined where this DAG is parsed, so the Foundry host of its assets "
+            f"is unknown. Define it for the dag-processor too (e.g. AIRFLOW_CONN_{conn_id.upper()}), or pass "
+            "host='<your-stack>.palantirfoundry.com' to model_asset() or watched_dataset()."
         ) from None
     return normalise_host(conn_id, conn.host, conn.port)

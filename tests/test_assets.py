@@ -99,7 +99,7 @@ def test_model_asset_with_a_host_reads_no_connection() -> None:
 
 
 def test_model_asset_without_the_connection_says_where_to_define_it() -> None:
-    with pytest.raises(FoundryConfigError, match=r"connection 'nowhere' is not defined where this DAG is parsed"):
+    with pytest.raises(FoundryConfigError, match=r"Connection 'nowhere' is not defined where this DAG is parsed"):
         model_asset(MODEL, foundry_conn_id="nowhere")
 
 

@@ -98,7 +98,11 @@ def training_data(
 def _studio_datasets(model_studio_rid: str, conn_id: str) -> tuple[str, list[str]]:
     """The connection's host and the studio's dataset inputs: from the file when fresh, else from Foundry, else
     from the file however old."""
-    cache = CACHE_DIRECTORY / f"training-data-{_digest(f'{conn_id} {model_studio_rid}')}.json"
+    from airflow_provider_modelstudio.assets import connection_host
+
+    cache = (
+        CACHE_DIRECTORY / f"training-data-{_digest(f'{connection_host(conn_id)} {conn_id} {model_studio_rid}')}.json"
+    )
     kept = _read_cache(cache)
     if kept is not None and time.time() - kept["read_at"] < REREAD_SECONDS:
         return kept["host"], kept["datasets"]

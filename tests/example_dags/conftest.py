@@ -38,7 +38,8 @@ BUNDLE_CONFIG = [
     },
 ]
 PARSE_CONNECTION_VAR = "AIRFLOW_CONN_FOUNDRY_DEFAULT"
-PARSE_CONNECTION = json.dumps({"conn_type": "foundry", "host": "http://127.0.0.1:9", "password": "parse-only"})
+PARSE_CONNECTION: dict[str, str] = {}
+"""The connection DAG files are parsed with: the session's emulator (set by the ``_example_env`` fixture)."""
 ENV = {
     "MODELSTUDIO_POLL_SECONDS": POLL_SECONDS,
     "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(BUNDLE_CONFIG),
@@ -49,12 +50,12 @@ ENV = {
 def dag_bag(folder: Path | str = EXAMPLE_DAGS) -> Any:
     """A DagBag of ``folder`` without Airflow's own examples (3.3 removed ``include_examples``).
 
-    ``foundry_default`` is defined while parsing (a placeholder, unless the test set one): a DAG naming a model's
-    asset reads its host when parsed.
+    ``foundry_default`` is defined while parsing (the session's emulator, unless the test set one): a DAG naming
+    a model's asset reads its host when parsed, and one watching a studio's training data reads its configuration.
     """
     from airflow.models import DagBag
 
-    connection = os.environ.get(PARSE_CONNECTION_VAR, PARSE_CONNECTION)
+    connection = os.environ.get(PARSE_CONNECTION_VAR, PARSE_CONNECTION["value"])
     with mock.patch.dict(os.environ, {PARSE_CONNECTION_VAR: connection}):
         if "include_examples" in inspect.signature(DagBag).parameters:
             return DagBag(dag_folder=str(folder), include_examples=False)  # type: ignore[call-arg]  # Airflow < 3.3
@@ -62,7 +63,8 @@ def dag_bag(folder: Path | str = EXAMPLE_DAGS) -> Any:
 
 
 @pytest.fixture(scope="session")
-def _example_env() -> Iterator[None]:
+def _example_env(_session_emulator: Any) -> Iterator[None]:
+    PARSE_CONNECTION["value"] = _session_emulator.connection_env()
     saved = {name: os.environ.get(name) for name in ENV}
     os.environ.update(ENV)
     yield

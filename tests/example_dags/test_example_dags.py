@@ -34,6 +34,7 @@ MANY_STUDIOS = [
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 EXPECTED_TASKS = {
+    "retrain_on_new_data": {"new_data", "train", "gate", "deploy"},
     "modelstudio_quickstart": {"train", "use_new_version"},
     "retrain_then_deploy": {"train", "gate", "deploy"},
     "launch_and_sense": {"launch_training", "wait_for_training", "report"},
@@ -41,7 +42,7 @@ EXPECTED_TASKS = {
     "deploy_on_new_model_version": {"version_in_the_event", "deploy"},
 }
 # Scheduled on a model's asset (a producer's event starts it); every other example is triggered by hand.
-ASSET_SCHEDULED = {"deploy_on_new_model_version"}
+ASSET_SCHEDULED = {"deploy_on_new_model_version", "retrain_on_new_data"}
 
 
 def only_run(emu: Any, studio: str) -> dict[str, Any]:
