@@ -14,6 +14,10 @@ in the triggerer. Each new COMMITTED transaction starts one run; an OPEN or ABOR
 The watcher remembers the last commit it announced in an Airflow Variable (``modelstudio_dataset_watermark.*``),
 so a triggerer restart neither repeats nor loses one. The connection needs the ``api:datasets-read`` scope.
 ``training_data`` reads Foundry when the DAG is parsed, at most once per ten minutes (then from a file).
+
+The DAG is paused when it first appears: it trains and deploys on its own, so turn it on when you mean it.
+Airflow runs the watchers of unpaused DAGs only; unpaused again, the watcher announces (once) what was committed
+while it was paused.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def commits_of(events_by_asset: Mapping[Any, Sequence[Any]]) -> list[dict[str, A
     start_date=datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=1,
+    is_paused_upon_creation=True,
     tags=["modelstudio", "example"],
 )
 def retrain_on_new_data():

@@ -1,0 +1,1 @@
+../../example_dags/retrain_on_new_data.py
