@@ -53,7 +53,8 @@ e2e: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q e2e/production || status=$$?; \
 	echo "== make e2e took $$(( $$(date +%s) - start )) s"; exit $$status
 
-# The example DAG retrain_then_deploy against the emulator; SCENARIO=worse, rollback or failure for the others.
+# The example DAG retrain_then_deploy against the emulator; SCENARIO=worse, rollback or failure for the others;
+# SCENARIO=new-data runs retrain_on_new_data in a real deployment, started by a commit to its training data.
 demo: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo.py $(if $(SCENARIO),--scenario $(SCENARIO))
 

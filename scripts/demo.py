@@ -11,6 +11,7 @@ something went wrong. The emulator is always stopped.
     python scripts/demo.py --scenario worse      # a worse model: stopped at the gate, nothing deployed
     python scripts/demo.py --scenario rollback   # a model that breaks the deployment: rolled back
     python scripts/demo.py --scenario failure    # a training run that fails: nothing downstream runs
+    python scripts/demo.py --scenario new-data   # a commit to the training data retrains (scripts/demo_new_data.py)
 
 Exit status 0 when the DAG ended exactly the way the scenario expects, in Airflow's record and in the
 emulator's state; 1 otherwise.
@@ -568,8 +569,12 @@ def run_dag(scenario: Scenario, log: IO[str]) -> tuple[Outcome, int, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", choices=list(SCENARIOS), default="success", help="default: %(default)s")
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "new-data"], default="success", help="default: %(default)s")
     name = parser.parse_args(argv).scenario
+    if name == "new-data":
+        import demo_new_data
+
+        return demo_new_data.main()
     scenario = SCENARIOS[name]
     HOME.mkdir(exist_ok=True)
     started = time.monotonic()
