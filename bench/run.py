@@ -5,7 +5,7 @@ Writes the report to stdout and to ``bench/results/latest.md``, and a chart of t
 loopback only, and every loop is bounded in count and time. About 7 minutes on 2 cores.
 
 Usage: ``.venv/bin/python bench/run.py [--quick] [--only SECTIONS | --skip SECTIONS] [--output FILE]``
-(sections: ``parse``, ``waits``, ``worker``; ``--quick``: N = 100 and 1,000 only, 3 parse rounds, no
+(sections: ``parse``, ``waits``, ``worker``, ``watchers``; ``--quick``: N = 100 and 1,000 only, 3 parse rounds, no
 long-interval run; for trying the script out.)
 """
 
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import parse_cost
+import watchers
 from emulator_process import EmulatorProcess
 
 BENCH = Path(__file__).resolve().parent
@@ -49,7 +50,7 @@ STATUS_ENDPOINTS = ("get_builds_batch", "get_build")
 MEMORY_TARGET_MB = 25.0
 CPU_TARGET_PERCENT = 5.0
 TRACE_TOP = 12
-SECTIONS = ("parse", "waits", "worker")
+SECTIONS = ("parse", "waits", "worker", "watchers")
 """Source lines listed in "where the memory of a wait goes"."""
 
 
@@ -743,7 +744,7 @@ def main() -> None:
         sections: list[str] = []
         if "parse" not in skip:
             rounds = 3 if args.quick else 5
-            log(f"1/3 DAG parse cost ({rounds} rounds) ...")
+            log(f"1/4 DAG parse cost ({rounds} rounds) ...")
             cost = parse_cost.measure(env, rounds=rounds, log=log)
             section, parse_facts = report_parse(cost)
             sections += section
@@ -755,16 +756,23 @@ def main() -> None:
             if not args.quick:
                 cases.append(WaitCase("trigger", 5000, interval=LONG_INTERVAL, rounds=2))
             cases.append(WaitCase("trigger", max(sizes), rounds=2, trace=TRACE_TOP))
-            log(f"2/3 waiting at scale ({len(cases)} cases) ...")
+            log(f"2/4 waiting at scale ({len(cases)} cases) ...")
             wait_results = measure_waits(env, work, cases)
             section, waits_facts = report_waits(wait_results)
             sections += section
             if chart(wait_results, RESULTS / "waits.png"):
                 sections += ["Chart of the delays: `bench/results/waits.png` (not committed).", ""]
         if "worker" not in skip:
-            log("3/3 worker cost ...")
+            log("3/4 worker cost ...")
             sections += report_worker(measure_worker(env, work), process_start_ms)
-        lines += report_targets(parse_facts, waits_facts) + sections
+        watcher_rows: list[str] = []
+        if "watchers" not in skip:
+            log("4/4 watching datasets at scale ...")
+            section, watcher_rows = watchers.report(watchers.measure(env, work, log))
+            sections += section
+        targets = report_targets(parse_facts, waits_facts)
+        table_end = next(i for i, line in enumerate(targets) if i > 3 and not line)
+        lines += targets[:table_end] + watcher_rows + targets[table_end:] + sections
         lines.append(f"Total benchmark time: {time.monotonic() - started:.0f} s.")
         text = "\n".join(lines) + "\n"
         Path(args.output).write_text(text)

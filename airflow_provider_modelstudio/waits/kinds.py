@@ -35,21 +35,26 @@ CONCURRENT_READS = 20
 def read_each(
     read_one: Callable[[ModelStudioHook, str], Awaitable[S]],
 ) -> Callable[[ModelStudioHook, list[str]], Awaitable[Mapping[str, S | BaseException]]]:
-    """A ``read_many`` for a kind Foundry cannot read in batches: one read per distinct resource,
-    :data:`CONCURRENT_READS` at a time (more would only queue for a connection, and time out there).
+    """A ``read_many`` for a kind Foundry cannot read in batches: one read per distinct resource, by
+    :data:`CONCURRENT_READS` readers taking the next resource as they finish (more would only queue for a
+    connection, and time out there; a coroutine per resource would cost memory for thousands at once).
 
     :param read_one: one resource's state, read through the hook's async client
     """
 
     async def read_many(hook: ModelStudioHook, rids: list[str]) -> Mapping[str, S | BaseException]:
-        slots = asyncio.Semaphore(CONCURRENT_READS)
+        found: dict[str, S | BaseException] = {}
+        pending = iter(rids)
 
-        async def read(rid: str) -> S:
-            async with slots:
-                return await read_one(hook, rid)
+        async def reader() -> None:
+            for rid in pending:
+                try:
+                    found[rid] = await read_one(hook, rid)
+                except Exception as exc:  # one resource's failed check, not the round's
+                    found[rid] = exc
 
-        answers = await asyncio.gather(*(read(rid) for rid in rids), return_exceptions=True)
-        return dict(zip(rids, answers, strict=True))
+        await asyncio.gather(*(reader() for _ in range(min(CONCURRENT_READS, len(rids)))))
+        return {rid: found[rid] for rid in rids}
 
     return read_many
 
