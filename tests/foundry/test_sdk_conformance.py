@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
+from foundry_sdk.v2.datasets.models import Branch as DatasetBranchSdk
+from foundry_sdk.v2.datasets.models import Transaction as TransactionSdk
 from foundry_sdk.v2.models.models import (
+    CreateModelStudioConfigVersionRequest,
     ListModelStudioRunsResponse,
     ModelStudio,
     ModelStudioConfigVersion,
     ModelStudioRun,
     ModelStudioRunModelOutput,
+    ModelStudioTrainer,
     ModelVersion,
 )
 from foundry_sdk.v2.orchestration.models import (
@@ -23,6 +28,8 @@ from foundry_sdk.v2.orchestration.models import (
 )
 
 from airflow_provider_modelstudio.emulator import FoundryEmulator
+from airflow_provider_modelstudio.emulator.catalog import TRAINER_ID
+from airflow_provider_modelstudio.foundry.config_versions import next_version_body
 from airflow_provider_modelstudio.foundry.operations import batch_body
 from airflow_provider_modelstudio.foundry.rids import BUILD, MODEL, MODEL_STUDIO, MODEL_VERSION, validate_rid
 from airflow_provider_modelstudio.foundry.shapes import Build as BuildShape
@@ -262,3 +269,60 @@ def test_cancel_with_an_empty_answer_returns_none(stub_foundry: Any, set_connect
     stub_foundry.on("POST", "/api/v2/orchestration/builds/ri.foundry.main.build.a/cancel", (200, None, {}))
     set_connection(host=stub_foundry.url, password="some-token-1")
     assert ModelStudioHook(retry=FAST_RETRY).cancel_build("ri.foundry.main.build.a") is None
+
+
+# Datasets, trainers and configuration versions made by a launch with a configuration --------------------
+
+
+def test_dataset_branch_and_transaction_answers_parse_as_the_sdk_reads_them(
+    emulator: FoundryEmulator, hook: ModelStudioHook
+) -> None:
+    dataset = emulator.add_dataset(branch="develop")
+    opened = emulator.open_transaction(dataset, "develop", "UPDATE")
+    raw_branch = hook.client.call("get_dataset_branch", {"datasetRid": dataset, "branchName": "develop"})
+    sdk_branch = DatasetBranchSdk.model_validate(raw_branch)
+    assert sdk_branch.transaction_rid == hook.get_dataset_branch(dataset, "develop").transaction_rid == opened
+    emulator.commit_transaction(dataset, opened)
+    raw = hook.client.call("get_dataset_transaction", {"datasetRid": dataset, "transactionRid": opened})
+    sdk, ours = TransactionSdk.model_validate(raw), hook.get_dataset_transaction(dataset, opened)
+    assert (
+        (sdk.rid, sdk.transaction_type, sdk.status)
+        == (ours.rid, ours.type, ours.status)
+        == (
+            opened,
+            "UPDATE",
+            "COMMITTED",
+        )
+    )
+    assert sdk.closed_time is not None and ours.closed_time is not None
+    assert sdk.closed_time.timestamp() == pytest.approx(
+        datetime.fromisoformat(ours.closed_time.replace("Z", "+00:00")).timestamp()
+    )
+
+
+def test_trainer_answer_parses_as_the_sdk_reads_it(hook: ModelStudioHook) -> None:
+    raw = hook.client.call("get_trainer", {"trainerId": TRAINER_ID})
+    sdk, ours = ModelStudioTrainer.model_validate(raw), hook.get_trainer(TRAINER_ID)
+    assert sdk.trainer_id == ours.trainer_id == TRAINER_ID
+
+
+def test_a_config_version_created_from_the_latest_is_a_request_and_an_answer_the_sdk_reads(
+    hook: ModelStudioHook,
+) -> None:
+    latest = hook.get_latest_config_version(DEMO)
+    assert latest is not None
+    body = next_version_body(
+        latest,
+        custom_config={**(latest.custom_config or {}), "learning_rate": 0.05},
+        resources={},
+        input_datasets={},
+        name="sdk check",
+        changelog="learning_rate 0.05",
+    )
+    CreateModelStudioConfigVersionRequest.model_validate(body)
+    created = hook.create_config_version(DEMO, body)
+    raw = hook.client.call("get_latest_config_version", {"modelStudioRid": DEMO})
+    sdk = ModelStudioConfigVersion.model_validate(raw)
+    assert latest.version is not None
+    assert sdk.version == created.version == latest.version + 1
+    assert created.custom_config == {**(latest.custom_config or {}), "learning_rate": 0.05}
