@@ -250,6 +250,14 @@ def run_gate(reader: ModelReader, candidate: VersionRef, spec: GateSpec) -> Gate
     :raises MissingExperimentError: a version has no experiment to read metrics from
     :raises MissingMetricError: an experiment lacks a checked metric
     """
-    evidence = read_evidence(reader, candidate, "candidate")
+    return judge(reader, read_evidence(reader, candidate, "candidate"), spec)
+
+
+def judge(reader: ModelReader, candidate: Evidence, spec: GateSpec) -> GateResult:
+    """Judge a candidate whose metrics were read: find the champion, check the thresholds and comparisons.
+
+    :raises MissingExperimentError: the champion has no experiment to read metrics from
+    :raises MissingMetricError: an experiment lacks a checked metric
+    """
     champion = find_champion(reader, spec.champion) if spec.champion is not None else None
-    return GateResult(evidence, champion, evaluate(spec, evidence, champion))
+    return GateResult(candidate, champion, evaluate(spec, candidate, champion))
