@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 GATE_XCOM_KEY = "gate"
 """XCom key of the gate's table rows."""
+VERSION_XCOM_KEYS = ("model_rid", "model_version_rid")
+"""Keys of the gated version pushed to XCom on their own, as the launch pushes them (``gate.output[key]``)."""
 
 
 class ModelReader(VersionReader, Protocol):

@@ -51,7 +51,9 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
     version that champion points at today. The table of checks (metric, candidate, champion, threshold,
     verdict, note) is logged, pushed to XCom under ``gate`` as JSON rows, and part of the returned dict:
     ``passed``, ``model_rid`` and ``model_version_rid`` of the candidate (so the result can be a later task's
-    ``candidate``), ``experiment_rid``, ``experiment_status``, ``champion`` and ``rows``.
+    ``candidate``), ``experiment_rid``, ``experiment_status``, ``champion`` and ``rows``. ``model_rid`` and
+    ``model_version_rid`` are also pushed under their own keys, so ``gate.output["model_version_rid"]`` can be a
+    deploy's ``model_version_rid``.
 
     A failed check fails the task without Airflow retries (``on_failure="fail"``) or skips it and its
     downstream tasks (``on_failure="skip"``). A missing experiment or metric, for the candidate or the
@@ -194,6 +196,8 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
         outcome = result.as_dict()
         self.announce_model_versions(context, gate_lineage(outcome, self.hook.settings.base_url))
         context["ti"].xcom_push(key=gate.GATE_XCOM_KEY, value=outcome["rows"])
+        for key in gate.VERSION_XCOM_KEYS:
+            context["ti"].xcom_push(key=key, value=outcome[key])
         if isinstance(result, ranking.BestResult):
             context["ti"].xcom_push(key=ranking.RANKING_XCOM_KEY, value=outcome["ranking"])
         if result.passed:

@@ -84,10 +84,13 @@ def test_a_candidate_better_than_the_deployed_champion_passes_and_returns_the_ta
     assert json.loads(json.dumps(result)) == result
 
 
-def test_the_gate_table_goes_to_xcom_under_gate(foundry_connection):
+def test_the_gate_table_goes_to_xcom_under_gate_and_the_version_under_its_own_keys(foundry_connection):
     ctx = context()
-    result = gate(candidate=trained(), thresholds=THRESHOLDS).execute(ctx)
+    candidate = trained()
+    result = gate(candidate=candidate, thresholds=THRESHOLDS).execute(ctx)
     assert ctx["ti"].pushed["gate"] == result["rows"]
+    pushed = (ctx["ti"].pushed["model_rid"], ctx["ti"].pushed["model_version_rid"])
+    assert pushed == (candidate["model_rid"], candidate["model_version_rid"])
 
 
 def test_a_promoted_candidate_is_judged_by_the_experiment_of_the_version_it_was_promoted_from(foundry_connection):
@@ -330,6 +333,8 @@ def test_the_best_of_several_launch_results_is_gated_and_returned_with_the_ranki
     assert result["ranking"][2]["metrics"] == {"val_auc:LAST": 0.92, "val_loss:LAST": 0.2}
     assert ctx["ti"].pushed["ranking"] == result["ranking"]
     assert ctx["ti"].pushed["gate"] == result["rows"]
+    pushed = (ctx["ti"].pushed["model_rid"], ctx["ti"].pushed["model_version_rid"])
+    assert pushed == (best["model_rid"], best["model_version_rid"])
     assert json.loads(json.dumps(result)) == result
 
 
