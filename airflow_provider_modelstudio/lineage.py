@@ -347,12 +347,16 @@ def deployment_lineage(result: Mapping[str, Any], base_url: str) -> TaskLineage:
 
 
 def gate_lineage(outcome: Mapping[str, Any], base_url: str) -> TaskLineage:
-    """A gate's verdict (``GateResult.as_dict()``): it read the candidate (and the champion) and made nothing.
+    """A gate's verdict (``GateResult.as_dict()``, or ``BestResult.as_dict()`` with a ``ranking``): it read the
+    candidate (every ranked candidate, the best first) and the champion, and made nothing.
 
     :param outcome: the gate's result
     :param base_url: the Foundry's base URL
     """
     inputs = [Node(MODEL_VERSION, outcome["model_version_rid"])]
+    for row in outcome.get("ranking", ()):
+        if row["model_version_rid"] != outcome["model_version_rid"]:
+            inputs.append(Node(MODEL_VERSION, row["model_version_rid"]))
     champion = outcome.get("champion") or {}
     if champion.get("model_version_rid"):
         inputs.append(Node(MODEL_VERSION, champion["model_version_rid"]))
@@ -365,6 +369,8 @@ def gate_lineage(outcome: Mapping[str, Any], base_url: str) -> TaskLineage:
         "champion": outcome["champion"],
         "rows": outcome["rows"],
     }
+    if "ranking" in outcome:
+        facet["ranking"] = outcome["ranking"]
     checks = tuple(
         (f"{row['metric']} {row['check']} {row['threshold']}", row["verdict"] == "PASS") for row in outcome["rows"]
     )

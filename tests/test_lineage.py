@@ -335,6 +335,21 @@ def test_a_gate_reads_the_candidate_and_the_champion_and_lists_its_checks() -> N
     assert lineage.outputs == ()
 
 
+def test_a_gate_choosing_among_candidates_reads_every_one_and_reports_the_ranking() -> None:
+    ranking = [
+        {"model_version_rid": "ri.models.main.model-version.other", "rank": 2},
+        {"model_version_rid": VERSION, "rank": 1},
+    ]
+    lineage = gate_lineage({**GATE_OUTCOME, "ranking": ranking}, BASE_URL)
+
+    assert lineage.inputs == (
+        Node(MODEL_VERSION, VERSION),
+        Node(MODEL_VERSION, "ri.models.main.model-version.other"),
+        Node(MODEL_VERSION, "ri.models.main.model-version.champ"),
+    )
+    assert lineage.run_facet[1]["ranking"] == ranking
+
+
 # OpenLineage objects -----------------------------------------------------------------------------------------------
 
 

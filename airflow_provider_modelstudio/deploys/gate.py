@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 GATE_XCOM_KEY = "gate"
 """XCom key of the gate's table rows."""
+VERSION_XCOM_KEYS = ("model_rid", "model_version_rid")
+"""Keys of the gated version pushed to XCom on their own, as the launch pushes them (``gate.output[key]``)."""
 
 
 class ModelReader(VersionReader, Protocol):
@@ -250,6 +252,14 @@ def run_gate(reader: ModelReader, candidate: VersionRef, spec: GateSpec) -> Gate
     :raises MissingExperimentError: a version has no experiment to read metrics from
     :raises MissingMetricError: an experiment lacks a checked metric
     """
-    evidence = read_evidence(reader, candidate, "candidate")
+    return judge(reader, read_evidence(reader, candidate, "candidate"), spec)
+
+
+def judge(reader: ModelReader, candidate: Evidence, spec: GateSpec) -> GateResult:
+    """Judge a candidate whose metrics were read: find the champion, check the thresholds and comparisons.
+
+    :raises MissingExperimentError: the champion has no experiment to read metrics from
+    :raises MissingMetricError: an experiment lacks a checked metric
+    """
     champion = find_champion(reader, spec.champion) if spec.champion is not None else None
-    return GateResult(evidence, champion, evaluate(spec, evidence, champion))
+    return GateResult(candidate, champion, evaluate(spec, candidate, champion))

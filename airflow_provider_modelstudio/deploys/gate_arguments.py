@@ -11,7 +11,9 @@ when the DAG is parsed, except templated entries, which are checked when the tas
   candidate <= champion - margin. A margin of 0 lets a candidate that matches the champion pass; a negative
   margin tolerates a candidate that much worse.
 - the champion: the version a live deployment serves today, or the newest version on a branch of a model.
-- the candidate: a model and a version RID, or a launch result holding both.
+- the candidate: a model and a version RID, or a launch result holding both; or ``candidates``, several launch
+  results (a mapped launch's output), ranked by ``best_by``: metric -> ``"higher"`` or ``"lower"``, in order of
+  precedence (the next entry breaks a tie of the one before), e.g. ``{"val_auc": "higher", "val_loss": "lower"}``.
 
 Boundaries are compared with a relative tolerance of 1e-9, so that ``0.1 + 0.2`` meets ``>= 0.3``. Kept
 apart from :mod:`.gate` so that parsing a DAG imports only this (its value types are named tuples, which
@@ -23,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from airflow_provider_modelstudio.deploys.metrics import Metric, parse_metric
@@ -33,10 +35,12 @@ from airflow_provider_modelstudio.runs.arguments import is_template
 
 THRESHOLDS_EXAMPLE = """thresholds={"val_auc": ">= 0.85", "val_loss:MIN": "<= 0.3"}"""
 COMPARE_EXAMPLE = """compare={"val_auc": "higher", "val_loss:MIN": "lower by 0.01"}"""
+BEST_BY_EXAMPLE = """best_by={"val_auc": "higher", "val_loss": "lower"}"""
 ON_FAILURE = ("fail", "skip")
 
 _COMPARISON = re.compile(r"^\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
 _DIRECTION = re.compile(r"^\s*(higher|lower)(?:\s+by\s+(\S+))?\s*$", re.IGNORECASE)
+_BEST = re.compile(r"^\s*(higher|lower)\s*$", re.IGNORECASE)
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
 
@@ -97,6 +101,27 @@ class Comparison(NamedTuple):
     def passes(self, candidate: float, champion: float) -> bool:
         gain = candidate - champion if self.direction == "higher" else champion - candidate
         return _at_least(gain, self.margin)
+
+
+class RankBy(NamedTuple):
+    """One ``best_by`` entry: candidates with a ``direction`` (``"higher"`` or ``"lower"``) ``metric`` rank first."""
+
+    metric: Metric
+    direction: str
+
+    def key(self, value: float) -> float:
+        """What sorts first for the better value: the value as the table shows it, negated for ``higher``."""
+        shown = float(number_text(value))
+        return -shown if self.direction == "higher" else shown
+
+
+class Candidate(NamedTuple):
+    """One of several candidates: its place in the list, its version, and the config version that trained it."""
+
+    position: int
+    model_rid: str
+    model_version_rid: str
+    config_version: Any = None
 
 
 class ChampionSpec(NamedTuple):
@@ -325,3 +350,91 @@ def check_on_failure(value: Any) -> str:
             "downstream tasks are skipped)."
         )
     return str(value)
+
+
+def parse_best_by(value: Any) -> tuple[RankBy, ...]:
+    """The ranking of ``best_by``: a dict of metric -> ``"higher"`` or ``"lower"``, first entry first."""
+    if not isinstance(value, Mapping) or not value:
+        raise FoundryConfigError(
+            f"best_by={value!r:.200} must be a non-empty dict of metric -> 'higher' or 'lower' (which way is "
+            f"better), in order of precedence, e.g. {BEST_BY_EXAMPLE}."
+        )
+    found = []
+    for key, spec in value.items():
+        metric = parse_metric(key, field="best_by", example=BEST_BY_EXAMPLE)
+        match = _BEST.match(spec) if isinstance(spec, str) else None
+        if match is None:
+            raise FoundryConfigError(
+                f"best_by[{key!r}]={spec!r} must be 'higher' or 'lower', which way is better (no margin: the "
+                f"ranking only orders the candidates), e.g. {BEST_BY_EXAMPLE}."
+            )
+        found.append(RankBy(metric, match.group(1).lower()))
+    return tuple(found)
+
+
+def check_sweep(candidate: Any, model_rid: Any, model_version_rid: Any, candidates: Any, best_by: Any) -> None:
+    """Refuse ``candidates`` and ``best_by`` without each other, or next to a single candidate."""
+    if candidates is None:
+        if best_by is not None:
+            raise FoundryConfigError(
+                f"best_by={best_by!r:.200} ranks several candidates, but no candidates were given: pass "
+                "candidates=train.output (the results of a mapped launch), or leave best_by out to gate one candidate."
+            )
+        return
+    if candidate is not None or model_rid is not None or model_version_rid is not None:
+        raise FoundryConfigError(
+            f"Pass either candidates=<several launch results> or one candidate (candidate=... or model_rid=... and "
+            f"model_version_rid=...), not both: candidates={candidates!r:.100}, candidate={candidate!r:.100}, "
+            f"model_rid={model_rid!r}, model_version_rid={model_version_rid!r}."
+        )
+    if best_by is None:
+        raise FoundryConfigError(
+            f"candidates={candidates!r:.100} needs best_by to choose one: which metric is better which way, e.g. "
+            f"{BEST_BY_EXAMPLE}."
+        )
+    parse_best_by(best_by)
+
+
+def candidate_versions(candidates: Any, *, rendered: bool) -> tuple[Candidate, ...] | None:
+    """The versions to rank, in list order, from ``candidates``: a list of launch results (a mapped launch's
+    ``.output``, which Airflow resolves to a sequence when the task runs). Before rendering it is only a check and
+    gives None.
+    """
+    if not rendered:
+        items = candidates if isinstance(candidates, list | tuple) else [candidates]
+        if isinstance(candidates, list | tuple) and not candidates:
+            raise _no_candidates(candidates)
+        for item in items:
+            if isinstance(item, str) and not is_template(item):
+                raise _not_results(candidates)
+        return None
+    if isinstance(candidates, str | bytes | Mapping) or not isinstance(candidates, Sequence):
+        raise _not_results(candidates)
+    if not candidates:
+        raise _no_candidates(candidates)
+    found = []
+    for index, item in enumerate(candidates):
+        try:
+            if not isinstance(item, Mapping):
+                raise _not_a_result(item)
+            version = candidate_version(None, None, item, rendered=True)
+        except FoundryConfigError as exc:
+            raise FoundryConfigError(f"candidates[{index}]: {exc}") from None
+        assert version is not None
+        found.append(Candidate(index, *version, config_version=item.get("config_version")))
+    return tuple(found)
+
+
+def _no_candidates(candidates: Any) -> FoundryConfigError:
+    return FoundryConfigError(
+        f"candidates={candidates!r:.100} is empty: there is nothing to choose from. Pass the results of the "
+        "launches to rank, e.g. candidates=train.output of a mapped launch."
+    )
+
+
+def _not_results(candidates: Any) -> FoundryConfigError:
+    return FoundryConfigError(
+        f"candidates={candidates!r:.200} is not a list of launch results (dicts with model_rid and "
+        "model_version_rid). Pass a mapped launch's output, candidates=train.output, or set "
+        "render_template_as_native_obj=True on the DAG when it is a template."
+    )

@@ -111,15 +111,25 @@ class ModelRegistry:
             model_rid = studio_output_model_rid(studio_rid, alias)
             self._models.setdefault(model_rid, ModelRecord(model_rid))
 
-    def record_run(self, run: RunRecord, settings: StudioSettings, user_id: str, now: float) -> None:
+    def record_run(
+        self,
+        run: RunRecord,
+        settings: StudioSettings,
+        custom_config: Mapping[str, Any],
+        user_id: str,
+        now: float,
+    ) -> None:
         """Add the versions a run writes (one per output, landing on master when its build succeeds), each
-        with an experiment holding the studio's metrics.
+        with an experiment holding the studio's metrics as its configuration moves them
+        (:func:`.metrics.trained_metrics`) and that configuration as its parameters.
 
         :param run: the run just launched.
         :param settings: its studio's settings.
+        :param custom_config: the ``customConfig`` of the config version it trains with.
         :param user_id: who launched it.
         :param now: emulator time.
         """
+        parameters = {**catalog.CUSTOM_CONFIG, **custom_config}
         for output in run.outputs:
             model = self._models.setdefault(output.model_rid, ModelRecord(output.model_rid))
             experiment = ExperimentRecord(
@@ -130,8 +140,8 @@ class ModelRegistry:
                 created_at=now,
                 created_by=user_id,
                 seq=self._next_seq(),
-                metrics=dict(settings.metrics),
-                parameters=dict(catalog.CUSTOM_CONFIG),
+                metrics=metrics.trained_metrics(settings.metrics, parameters),
+                parameters=dict(parameters),
                 build=run.build,
                 linked_model_version=output.model_version_rid,
             )

@@ -116,7 +116,8 @@ class EmulatorState:
 
     def _create_run(self, studio_rid: str, settings: StudioSettings, user_id: str) -> RunRecord:
         now = self._clock.now()
-        config_version: int = self._studio_configs(studio_rid).latest["version"]
+        config = self._studio_configs(studio_rid).latest
+        config_version: int = config["version"]
         duration = settings.duration_seconds
         if settings.duration_jitter_seconds:
             duration += self._jitter_rng.uniform(0, settings.duration_jitter_seconds)
@@ -145,7 +146,7 @@ class EmulatorState:
         self._builds[build.rid] = build
         self._runs.append(run)
         self._runs_by_studio[studio_rid].append(run)
-        self._models.record_run(run, settings, user_id, now)
+        self._models.record_run(run, settings, config["workerConfig"].get("customConfig", {}), user_id, now)
         return run
 
     # Clock ------------------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
     version that champion points at today. The table of checks (metric, candidate, champion, threshold,
     verdict, note) is logged, pushed to XCom under ``gate`` as JSON rows, and part of the returned dict:
     ``passed``, ``model_rid`` and ``model_version_rid`` of the candidate (so the result can be a later task's
-    ``candidate``), ``experiment_rid``, ``experiment_status``, ``champion`` and ``rows``.
+    ``candidate``), ``experiment_rid``, ``experiment_status``, ``champion`` and ``rows``. ``model_rid`` and
+    ``model_version_rid`` are also pushed under their own keys, so ``gate.output["model_version_rid"]`` can be a
+    deploy's ``model_version_rid``.
 
     A failed check fails the task without Airflow retries (``on_failure="fail"``) or skips it and its
     downstream tasks (``on_failure="skip"``). A missing experiment or metric, for the candidate or the
@@ -60,11 +62,26 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
     trouble stays retryable: the gate only reads. It does not promote or deploy anything. A metric whose value
     is not a finite number fails the checks that use it, with a note.
 
+    **The best of several** (a sweep): ``candidates=train.output`` of a mapped launch and ``best_by`` rank the
+    results and gate only the best (:mod:`airflow_provider_modelstudio.deploys.ranking`). A candidate without a
+    finite value of every ``best_by`` metric (no experiment, no such metric, NaN, a string) is left out with a row
+    saying why; when none is left the task fails naming each. Ties on a metric go to the next ``best_by`` metric,
+    then to list order (map index order). The best is then gated exactly as a single candidate (thresholds,
+    champion); when it fails, the gate fails, without trying the runner-up. The result holds the best one's
+    ``model_rid``, ``model_version_rid`` and ``config_version``, and ``ranking``: a row per candidate, in list
+    order (``candidate`` index, versions, ``metrics``, ``rank`` or None, ``excluded`` saying why, ``note`` on
+    ties), also logged as a table and pushed to XCom under ``ranking``.
+
     :param model_rid: the candidate's model (templated), e.g. ``"{{ ti.xcom_pull('train')['model_rid'] }}"``
     :param model_version_rid: the candidate version (templated)
     :param candidate: instead of the two above, a launch result: a dict with ``model_rid`` and
         ``model_version_rid``, typically ``train.output`` (templated; a result with several model outputs is
         refused: name the output's RIDs instead)
+    :param candidates: instead of one candidate, several launch results to choose from, typically
+        ``train.output`` of ``LaunchModelStudioOperator.partial(...).expand(...)`` (templated; needs ``best_by``)
+    :param best_by: how ``candidates`` are ranked: metric -> ``"higher"`` or ``"lower"`` (which way is better),
+        in order of precedence, e.g. ``{"val_auc": "higher", "val_loss": "lower"}``; the next entry breaks a tie
+        of the one before, and list order a tie on every entry
     :param thresholds: metric -> comparison, e.g. ``{"val_auc": ">= 0.85", "val_loss:MIN": "<= 0.3"}``; a
         metric is a series with an optional ``:MIN``, ``:MAX`` or ``:LAST`` (the default). Values are templated;
         a whole templated argument must render to a dict or a JSON object.
@@ -85,6 +102,7 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
         "model_rid",
         "model_version_rid",
         "candidate",
+        "candidates",
         "thresholds",
         "compare",
         "champion_live_deployment_rid",
@@ -100,6 +118,8 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
         model_rid: str | None = None,
         model_version_rid: str | None = None,
         candidate: Any = None,
+        candidates: Any = None,
+        best_by: dict[str, str] | None = None,
         thresholds: dict[str, str] | str | None = None,
         compare: dict[str, str] | str | None = None,
         margin: float = 0.0,
@@ -112,10 +132,16 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        gate_arguments.candidate_version(model_rid, model_version_rid, candidate, rendered=False)
+        gate_arguments.check_sweep(candidate, model_rid, model_version_rid, candidates, best_by)
+        if candidates is None:
+            gate_arguments.candidate_version(model_rid, model_version_rid, candidate, rendered=False)
+        else:
+            gate_arguments.candidate_versions(candidates, rendered=False)
         self.model_rid = model_rid
         self.model_version_rid = model_version_rid
         self.candidate = candidate
+        self.candidates = candidates
+        self.best_by = best_by
         self.thresholds = thresholds
         self.compare = compare
         self.margin = gate_arguments.check_margin(margin)
@@ -147,22 +173,33 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_modelstudio._compat import AirflowFailException, AirflowSkipException
-        from airflow_provider_modelstudio.deploys import gate
+        from airflow_provider_modelstudio.deploys import gate, ranking
         from airflow_provider_modelstudio.deploys.lineage import VersionRef
         from airflow_provider_modelstudio.foundry.errors import FoundryError
         from airflow_provider_modelstudio.runs.errors import as_task_failure
 
+        result: gate.GateResult | ranking.BestResult
         try:
-            candidate = gate_arguments.candidate_version(
-                self.model_rid, self.model_version_rid, self.candidate, rendered=True
-            )
-            assert candidate is not None
-            result = gate.run_gate(self.hook, VersionRef(*candidate), self._spec(rendered=True))
+            if self.candidates is None:
+                candidate = gate_arguments.candidate_version(
+                    self.model_rid, self.model_version_rid, self.candidate, rendered=True
+                )
+                assert candidate is not None
+                result = gate.run_gate(self.hook, VersionRef(*candidate), self._spec(rendered=True))
+            else:
+                candidates = gate_arguments.candidate_versions(self.candidates, rendered=True)
+                assert candidates is not None
+                best_by = gate_arguments.parse_best_by(self.best_by)
+                result = ranking.run_best_gate(self.hook, candidates, best_by, self._spec(rendered=True))
         except FoundryError as exc:
             raise as_task_failure(exc, retry_allowed=False) from exc
         outcome = result.as_dict()
         self.announce_model_versions(context, gate_lineage(outcome, self.hook.settings.base_url))
         context["ti"].xcom_push(key=gate.GATE_XCOM_KEY, value=outcome["rows"])
+        for key in gate.VERSION_XCOM_KEYS:
+            context["ti"].xcom_push(key=key, value=outcome[key])
+        if isinstance(result, ranking.BestResult):
+            context["ti"].xcom_push(key=ranking.RANKING_XCOM_KEY, value=outcome["ranking"])
         if result.passed:
             self.log.info("%s", result.summary())
             return outcome

@@ -5,14 +5,20 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_modelstudio.deploys.gate_arguments import (
+    BEST_BY_EXAMPLE,
     COMPARE_EXAMPLE,
     THRESHOLDS_EXAMPLE,
+    Candidate,
     ChampionSpec,
     Comparison,
+    RankBy,
     Threshold,
     candidate_version,
+    candidate_versions,
     check_on_failure,
+    check_sweep,
     gate_spec,
+    parse_best_by,
     parse_comparisons,
     parse_thresholds,
 )
@@ -261,3 +267,101 @@ def test_a_candidate_that_is_a_plain_string_is_refused_saying_how_to_pass_a_resu
 def test_a_candidate_result_with_a_malformed_rid_names_the_key():
     with pytest.raises(FoundryConfigError, match=r"candidate\['model_version_rid'\]=None"):
         candidate_version(None, None, {"model_rid": MODEL}, rendered=True)
+
+
+# Several candidates ------------------------------------------------------------------------------------------
+
+
+def launch_result(name, config_version=2):
+    return {"model_rid": MODEL, "model_version_rid": version_rid(name), "config_version": config_version}
+
+
+def test_best_by_reads_each_metric_and_direction_in_order():
+    assert parse_best_by({"val_auc": "Higher", "val_loss:MIN": " lower "}) == (
+        RankBy(AUC, "higher"),
+        RankBy(Metric("val_loss", "MIN"), "lower"),
+    )
+
+
+@pytest.mark.parametrize("value", ["better", "higher by 0.01", 1, None])
+def test_a_best_by_entry_that_is_no_direction_is_refused_naming_the_entry_and_an_example(value):
+    with pytest.raises(FoundryConfigError) as error:
+        parse_best_by({"val_auc": value})
+    message = str(error.value)
+    assert f"best_by['val_auc']={value!r} must be 'higher' or 'lower'" in message
+    assert BEST_BY_EXAMPLE in message
+
+
+@pytest.mark.parametrize("value", [{}, ["val_auc"], "val_auc"])
+def test_best_by_that_is_no_dict_of_metrics_is_refused(value):
+    with pytest.raises(FoundryConfigError, match=r"best_by=.* must be a non-empty dict of metric -> 'higher' or"):
+        parse_best_by(value)
+
+
+def test_candidates_need_best_by_to_choose():
+    with pytest.raises(FoundryConfigError, match=r"candidates=.* needs best_by to choose one"):
+        check_sweep(None, None, None, [launch_result("a")], None)
+
+
+def test_best_by_without_candidates_is_refused():
+    with pytest.raises(FoundryConfigError, match=r"best_by=.* ranks several candidates, but no candidates were given"):
+        check_sweep(launch_result("a"), None, None, None, {"val_auc": "higher"})
+
+
+@pytest.mark.parametrize(
+    "single",
+    [
+        {"candidate": launch_result("a")},
+        {"model_rid": MODEL},
+        {"model_version_rid": version_rid("a")},
+    ],
+)
+def test_candidates_next_to_a_single_candidate_are_refused(single):
+    arguments = {"candidate": None, "model_rid": None, "model_version_rid": None, **single}
+    with pytest.raises(FoundryConfigError, match="Pass either candidates=<several launch results> or one candidate"):
+        check_sweep(candidates=[launch_result("b")], best_by={"val_auc": "higher"}, **arguments)
+
+
+def test_a_bad_best_by_is_refused_when_candidates_are_checked():
+    with pytest.raises(FoundryConfigError, match=r"best_by\['val_auc'\]='up'"):
+        check_sweep(None, None, None, "{{ ti.xcom_pull('train') }}", {"val_auc": "up"})
+
+
+def test_candidates_are_the_launch_results_versions_in_list_order():
+    found = candidate_versions((launch_result("a", 3), launch_result("b", 4)), rendered=True)
+    assert found == (Candidate(0, MODEL, version_rid("a"), 3), Candidate(1, MODEL, version_rid("b"), 4))
+
+
+@pytest.mark.parametrize("rendered", [False, True])
+def test_empty_candidates_are_refused(rendered):
+    with pytest.raises(FoundryConfigError, match=r"candidates=\[\] is empty: there is nothing to choose from"):
+        candidate_versions([], rendered=rendered)
+
+
+@pytest.mark.parametrize("rendered", [False, True])
+def test_candidates_that_are_a_plain_string_are_refused_saying_how_to_pass_them(rendered):
+    with pytest.raises(FoundryConfigError, match="is not a list of launch results"):
+        candidate_versions("[{'model_rid': 'x'}]", rendered=rendered)
+
+
+def test_templated_or_lazy_candidates_are_checked_once_rendered():
+    assert candidate_versions("{{ ti.xcom_pull('train') }}", rendered=False) is None
+    assert candidate_versions(object(), rendered=False) is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (None, r"candidates\[1\]: candidate=None is not a launch result"),
+        ({"model_rid": MODEL}, r"candidates\[1\]: candidate\['model_version_rid'\]"),
+        (launch_result("a") | {"model_rid": "x"}, r"candidates\[1\]: candidate\['model_rid'\]"),
+    ],
+)
+def test_a_candidate_that_is_no_launch_result_is_refused_naming_its_place(bad, message):
+    with pytest.raises(FoundryConfigError, match=message):
+        candidate_versions([launch_result("a"), bad], rendered=True)
+
+
+def test_a_mapping_is_not_a_list_of_candidates():
+    with pytest.raises(FoundryConfigError, match="is not a list of launch results"):
+        candidate_versions(launch_result("a"), rendered=True)

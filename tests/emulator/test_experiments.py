@@ -11,11 +11,13 @@ from airflow_provider_modelstudio.emulator import (
     DEMO_FAILS_STUDIO,
     DEMO_METRICS,
     DEMO_PROD_MODEL,
+    DEMO_STUDIO,
     DEMO_STUDIO_MODEL,
     FoundryEmulator,
 )
-from airflow_provider_modelstudio.emulator.metrics import aggregations
-from tests.emulator.helpers import MODELS, PREVIEW, RUN_SECONDS, assert_error, launch
+from airflow_provider_modelstudio.emulator.catalog import CUSTOM_CONFIG
+from airflow_provider_modelstudio.emulator.metrics import MAX_GAIN, aggregations, config_gain, trained_metrics
+from tests.emulator.helpers import MODELS, PREVIEW, RUN_SECONDS, STUDIOS, assert_error, launch
 
 SEARCH = f"{MODELS}/{DEMO_STUDIO_MODEL}/experiments/search"
 
@@ -64,6 +66,73 @@ def test_every_run_of_a_studio_reports_the_same_metrics(emu: FoundryEmulator, cl
     first, second = (linked_experiment(client, output) for output in outputs)
 
     assert first["summaryMetrics"] == second["summaryMetrics"]
+
+
+def configure(http: httpx.Client, **custom: Any) -> int:
+    """Create the demo studio's next config version, the latest with ``custom`` over its custom configuration."""
+    latest = http.get(f"{STUDIOS}/{DEMO_STUDIO}/configVersions/latest", params=PREVIEW).json()
+    worker = latest["workerConfig"]
+    body = {
+        "name": "sweep",
+        "trainerId": latest["trainerId"],
+        "resources": latest["resources"],
+        "workerConfig": {**worker, "customConfig": {**worker["customConfig"], **custom}},
+    }
+    answer = http.post(f"{STUDIOS}/{DEMO_STUDIO}/configVersions", params=PREVIEW, json=body)
+    assert answer.status_code == 200, answer.text
+    version: int = answer.json()["version"]
+    return version
+
+
+def test_a_run_of_another_configuration_reports_metrics_moved_by_it_and_that_configuration(
+    emu: FoundryEmulator, client: httpx.Client
+) -> None:
+    configure(client, max_depth=8, n_estimators=400)  # gain 0.004 * 2 + 0.01 * log2(2) = 0.018
+    output = launch(client)["resolvedOutputs"]["model"]
+    emu.advance(RUN_SECONDS)
+
+    experiment = linked_experiment(client, output)
+
+    values = metric_values(experiment)
+    assert (values[("val_auc", "LAST")], values[("val_loss", "LAST")]) == (0.92638, 0.20622)
+    assert {p["name"]: p["value"]["value"] for p in experiment["parameters"]} == {
+        "learning_rate": 0.1,
+        "max_depth": 8,
+        "n_estimators": 400,
+    }
+
+
+def test_a_run_of_the_default_configuration_after_others_reports_the_studios_metrics_again(
+    emu: FoundryEmulator, client: httpx.Client
+) -> None:
+    configure(client, learning_rate=0.5)
+    configure(client, **CUSTOM_CONFIG)
+    output = launch(client)["resolvedOutputs"]["model"]
+    emu.advance(RUN_SECONDS)
+
+    assert {name: metric_values(linked_experiment(client, output))[(name, "LAST")] for name in DEMO_METRICS} == (
+        DEMO_METRICS
+    )
+
+
+def test_the_default_configuration_changes_no_metric() -> None:
+    assert config_gain(CUSTOM_CONFIG) == 0
+    assert config_gain({}) == 0
+    metrics = {"val_auc": 0.91, "val_loss": 0.21, "f1": 0.123456789, "neg": -3.5}
+    assert trained_metrics(metrics, CUSTOM_CONFIG) == metrics
+
+
+@pytest.mark.parametrize("learning_rate", [0.05, 0.2])
+def test_a_learning_rate_away_from_the_default_either_way_trains_worse(learning_rate: float) -> None:
+    moved = trained_metrics({"val_auc": 0.9, "val_loss": 0.2}, {"learning_rate": learning_rate})
+    assert moved["val_auc"] < 0.9
+    assert moved["val_loss"] > 0.2
+
+
+def test_deeper_trees_and_more_of_them_train_better_up_to_a_bound() -> None:
+    assert 0 < config_gain({"max_depth": 7}) < config_gain({"max_depth": 7, "n_estimators": 400})
+    assert config_gain({"max_depth": 32, "n_estimators": 5000}) == MAX_GAIN
+    assert config_gain({"learning_rate": 1.0, "max_depth": 1, "n_estimators": 1}) == -MAX_GAIN
 
 
 def test_a_failed_runs_experiment_is_failed_with_a_status_message(emu: FoundryEmulator, client: httpx.Client) -> None:

@@ -40,6 +40,7 @@ EXPECTED_TASKS = {
     "launch_and_sense": {"launch_training", "wait_for_training", "report"},
     "retrain_many": {"retrain", "collect"},
     "deploy_on_new_model_version": {"version_in_the_event", "deploy"},
+    "sweep_then_deploy": {"train", "gate", "deploy"},
 }
 # Scheduled on a model's asset (a producer's event starts it); every other example is triggered by hand.
 ASSET_SCHEDULED = {"deploy_on_new_model_version", "retrain_on_new_data"}

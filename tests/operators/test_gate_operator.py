@@ -13,6 +13,7 @@ import pytest
 from airflow_provider_modelstudio._compat import AirflowFailException, AirflowSkipException
 from airflow_provider_modelstudio.emulator import STATIC_TOKEN
 from airflow_provider_modelstudio.emulator.scenario import (
+    DEMO_BREAKS_STUDIO,
     DEMO_CHAMPION_SOURCE_VERSION,
     DEMO_CHAMPION_VERSION,
     DEMO_DEPLOYMENT,
@@ -83,10 +84,13 @@ def test_a_candidate_better_than_the_deployed_champion_passes_and_returns_the_ta
     assert json.loads(json.dumps(result)) == result
 
 
-def test_the_gate_table_goes_to_xcom_under_gate(foundry_connection):
+def test_the_gate_table_goes_to_xcom_under_gate_and_the_version_under_its_own_keys(foundry_connection):
     ctx = context()
-    result = gate(candidate=trained(), thresholds=THRESHOLDS).execute(ctx)
+    candidate = trained()
+    result = gate(candidate=candidate, thresholds=THRESHOLDS).execute(ctx)
     assert ctx["ti"].pushed["gate"] == result["rows"]
+    pushed = (ctx["ti"].pushed["model_rid"], ctx["ti"].pushed["model_version_rid"])
+    assert pushed == (candidate["model_rid"], candidate["model_version_rid"])
 
 
 def test_a_promoted_candidate_is_judged_by_the_experiment_of_the_version_it_was_promoted_from(foundry_connection):
@@ -303,6 +307,92 @@ def test_the_candidate_may_be_the_launch_tasks_output(foundry_connection):
     ctx = {"ti": TaskInstance({"train": candidate})}
     op.render_template_fields(ctx)
     assert op.execute(ctx)["model_version_rid"] == candidate["model_version_rid"]
+
+
+# The best of several candidates -------------------------------------------------------------------------------
+
+BEST_BY = {"val_auc": "higher", "val_loss": "lower"}
+
+
+def test_the_best_of_several_launch_results_is_gated_and_returned_with_the_ranking(foundry_connection):
+    results = [trained(DEMO_STUDIO), trained(DEMO_WORSE_STUDIO), trained(DEMO_BREAKS_STUDIO)]  # val_auc .91 .84 .92
+    ctx = context()
+    result = gate(candidates=results, best_by=BEST_BY, thresholds=THRESHOLDS, **AGAINST_THE_DEPLOYMENT).execute(ctx)
+    best = results[2]
+    assert (result["passed"], result["model_rid"], result["model_version_rid"], result["config_version"]) == (
+        True,
+        best["model_rid"],
+        best["model_version_rid"],
+        1,
+    )
+    assert [(row["model_version_rid"], row["rank"]) for row in result["ranking"]] == [
+        (results[0]["model_version_rid"], 2),
+        (results[1]["model_version_rid"], 3),
+        (best["model_version_rid"], 1),
+    ]
+    assert result["ranking"][2]["metrics"] == {"val_auc:LAST": 0.92, "val_loss:LAST": 0.2}
+    assert ctx["ti"].pushed["ranking"] == result["ranking"]
+    assert ctx["ti"].pushed["gate"] == result["rows"]
+    pushed = (ctx["ti"].pushed["model_rid"], ctx["ti"].pushed["model_version_rid"])
+    assert pushed == (best["model_rid"], best["model_version_rid"])
+    assert json.loads(json.dumps(result)) == result
+
+
+def test_the_ranking_table_is_logged_before_the_gate_of_the_best(foundry_connection, capfd):
+    results = [trained(DEMO_WORSE_STUDIO), trained(DEMO_STUDIO)]
+    capfd.readouterr()
+    gate(candidates=results, best_by={"val_auc": "higher"}, thresholds=THRESHOLDS).execute(context())
+    logged = "".join(capfd.readouterr())
+    assert "Ranked 2 of 2 candidates by val_auc:LAST (higher): the best is candidates[1]" in logged
+    assert logged.index("CANDIDATE") < logged.index(f"The gate passed model version {results[1]['model_version_rid']}")
+
+
+def test_when_the_best_fails_the_gate_the_task_fails_without_trying_the_runner_up(foundry_connection):
+    results = [trained(DEMO_STUDIO), trained(DEMO_BREAKS_STUDIO)]
+    ctx = context()
+    with pytest.raises(AirflowFailException, match=f"The gate stopped model version {results[1]['model_version_rid']}"):
+        gate(candidates=results, best_by={"val_auc": "higher"}, thresholds={"val_auc": ">= 0.95"}).execute(ctx)
+    assert [row["rank"] for row in ctx["ti"].pushed["ranking"]] == [2, 1]
+
+
+def test_when_no_candidate_can_be_ranked_the_task_fails_naming_each(foundry_connection):
+    results = [trained(), trained()]
+    with pytest.raises(AirflowFailException) as failure:
+        gate(candidates=results, best_by={"val_f1": "higher"}, thresholds=THRESHOLDS).execute(context())
+    message = str(failure.value)
+    assert "No candidate can be ranked by val_f1:LAST" in message
+    for place, result in enumerate(results):
+        assert f"candidates[{place}] (model version {result['model_version_rid']}, config version 1)" in message
+
+
+def test_the_candidates_may_be_a_mapped_launchs_output():
+    from airflow.sdk import DAG
+
+    with DAG("sweep", schedule=None):
+        train = LaunchModelStudioOperator.partial(task_id="train", model_studio_rid=DEMO_STUDIO).expand(
+            custom_config=[{"max_depth": 4}, {"max_depth": 8}]
+        )
+        op = gate(candidates=train.output, best_by=BEST_BY, thresholds=THRESHOLDS)
+    assert op.upstream_task_ids == {"train"}
+    assert "candidates" in op.template_fields
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            {"candidate": {"model_rid": "x"}, "candidates": [{"model_rid": "x"}], "best_by": BEST_BY},
+            r"Pass either candidates=<several launch results> or one candidate",
+        ),
+        ({"candidate": {"model_rid": "x"}, "best_by": BEST_BY}, r"best_by=.* ranks several candidates, but no"),
+        ({"candidates": [{"model_rid": "x"}]}, r"candidates=.* needs best_by to choose one"),
+        ({"candidates": [{"model_rid": "x"}], "best_by": {"val_auc": "up"}}, r"best_by\['val_auc'\]='up' must be"),
+        ({"candidates": [], "best_by": BEST_BY}, r"candidates=\[\] is empty"),
+    ],
+)
+def test_sweep_arguments_that_cannot_be_right_are_refused_when_the_dag_is_parsed(arguments, message):
+    with pytest.raises(FoundryConfigError, match=message):
+        gate(thresholds=THRESHOLDS, **arguments)
 
 
 # Secrets echoed in answers ----------------------------------------------------------------------------------
