@@ -7,8 +7,9 @@ from typing import Any
 
 from airflow_provider_modelstudio.foundry.answers import quoted
 from airflow_provider_modelstudio.foundry.endpoints import BATCH_LIMIT
-from airflow_provider_modelstudio.foundry.errors import FoundryPagingError
+from airflow_provider_modelstudio.foundry.errors import FoundryAnswerError, FoundryPagingError
 from airflow_provider_modelstudio.foundry.protocol import Done
+from airflow_provider_modelstudio.foundry.shapes.reading import kind_of
 
 PAGE_SIZE = 100
 
@@ -63,6 +64,11 @@ class Pages:
         """Record ``page``, the answer to :attr:`query` (``size`` bytes); return its items and move :attr:`query`
         on (None after the last page)."""
         self.pages += 1
+        if not isinstance(page, dict):
+            raise FoundryAnswerError(
+                f"The listing {self.what} answered {kind_of(page)} as page {self.pages} instead of a JSON object; a "
+                "page cannot be read from it. Check that the host is your Foundry's API gateway, not a proxy's page."
+            )
         items = page_items(page)
         self.items += len(items)
         self.size += size
