@@ -83,6 +83,8 @@ def test_an_unknown_build_ends_with_an_error_event(foundry_connection):
 
 def test_transient_faults_at_20_percent_still_end_with_the_right_status(foundry_connection):
     emu = foundry_connection
+    # Seed 1's first fault draw is 0.13: the first getBatch meets a fault however few rounds a slow machine makes.
+    emu.set_scenario({"seed": 1})
     emu.add_studio("ri.models.main.model-studio.ok", duration_seconds=20)
     emu.add_studio("ri.models.main.model-studio.bad", duration_seconds=15, outcome="FAILED")
     runs = emu.create_runs("ri.models.main.model-studio.ok", 10) + emu.create_runs(
