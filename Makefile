@@ -70,9 +70,9 @@ bench: $(VENV)/.installed
 soak: $(VENV)/.installed
 	MODELSTUDIO_SOAK=1 $(VENV)/bin/python -m pytest -q tests/reliability
 
-# Mutation testing of foundry/, runs/, triggers/, hooks/ (config in pyproject.toml; about 1.5 h on 2 cores,
-# results kept in mutants/ so a second run only tries what changed). The tests mostly wait on the emulator,
-# so six mutants run at once; mypy (type_check_command) must be on PATH.
+# Mutation testing of foundry/, runs/, triggers/, hooks/, waits/ and datasets/ (config in pyproject.toml; about
+# 1.5 h on 2 cores, results kept in mutants/ so a second run only tries what changed). The tests mostly wait on
+# the emulator, so six mutants run at once; mypy (type_check_command) must be on PATH.
 mutation: $(VENV)/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" nice -n 10 $(VENV)/bin/mutmut run --max-children 6
 	$(VENV)/bin/python scripts/mutation_score.py
