@@ -80,6 +80,12 @@ def test_an_answer_about_another_transaction_is_refused() -> None:
             read()
 
 
+def test_an_answer_without_a_rid_is_refused_saying_so() -> None:
+    hook = Hook("t1", Transaction(None, "APPEND", "COMMITTED"))
+    with pytest.raises(FoundryAnswerError, match="answered transaction without a RID; a server that answers another"):
+        read_head(hook, branch_key(DATASET, "master"))
+
+
 def test_the_memory_of_closed_transactions_is_bounded_and_keeps_the_most_recently_used() -> None:
     memory = ClosedTransactions(limit=2)
     for rid in ("a", "b"):
@@ -93,7 +99,8 @@ def test_the_memory_of_closed_transactions_is_bounded_and_keeps_the_most_recentl
 
 def test_a_branch_key_is_checked_and_split_back() -> None:
     assert split_key(branch_key(DATASET, "feature/x")) == (DATASET, "feature/x")
-    with pytest.raises(FoundryConfigError, match="dataset_rid"):
+    assert split_key(branch_key(DATASET, "a/branches/b")) == (DATASET, "a/branches/b")
+    with pytest.raises(FoundryConfigError, match=r"^dataset_rid="):
         branch_key("ri.models.main.model.m", "master")
     with pytest.raises(FoundryConfigError, match="branch=''"):
         branch_key(DATASET, "")

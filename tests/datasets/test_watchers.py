@@ -3,6 +3,10 @@ ten minutes when DAG files are parsed, surviving a Foundry outage."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,17 @@ def config_reads(emulator: FoundryEmulator) -> int:
     return sum(requests_of(emulator.counters(), "get_latest_config_version").values())
 
 
-def test_a_watched_dataset_is_an_asset_of_the_branch_with_its_watcher(foundry_connection: FoundryEmulator) -> None:
+def test_a_watched_dataset_is_an_asset_of_the_branch_with_its_watcher(
+    foundry_connection: FoundryEmulator, set_connection: Any
+) -> None:
+    set_connection("foundry_other", host="https://other.example.com", password="t")
+    other = watched_dataset(DATASET, foundry_conn_id="foundry_other")
+    assert other.uri == f"foundry://other.example.com/datasets/{DATASET}/branches/master"
+    assert other.watchers[0].trigger.serialize()[1]["foundry_conn_id"] == "foundry_other"
+    assert other.watchers[0].trigger.serialize()[1]["poll_interval"] == 60.0
+    given = watched_dataset(DATASET, host="given.example.com")
+    assert given.uri == f"foundry://given.example.com/datasets/{DATASET}/branches/master"
+    assert given.watchers[0].name == f"foundry_dataset_{hashlib.sha256(given.uri.encode()).hexdigest()[:12]}"
     asset = watched_dataset(DATASET, branch="feature/x", poll_interval=5)
     authority = foundry_connection.url.split("://", 1)[1]
     assert asset.uri == f"foundry://{authority}/datasets/{DATASET}/branches/feature%2Fx"
@@ -60,16 +74,55 @@ def test_dataset_asset_uris_are_checked_and_made_canonical() -> None:
             Asset(uri=wrong)
 
 
-def test_a_studios_training_data_is_read_once_then_kept(foundry_connection: FoundryEmulator) -> None:
+def test_a_studios_training_data_is_read_once_then_kept(foundry_connection: FoundryEmulator, tmp_path: Path) -> None:
+    assert [a.watchers[0].trigger.serialize()[1]["poll_interval"] for a in training_data(STUDIO)] == [60.0]
+    (kept,) = tmp_path.glob("training-data-*.json")
+    assert json.loads(kept.read_text())["datasets"] == [training_dataset_rid(STUDIO)]
+    assert json.loads(kept.read_text())["host"] == foundry_connection.url
     first = training_data(STUDIO, poll_interval=30)
     again = training_data(STUDIO, poll_interval=30)
     assert [a.uri.rsplit("/datasets/", 1)[1] for a in first] == [f"{training_dataset_rid(STUDIO)}/branches/master"]
     assert [a.uri for a in again] == [a.uri for a in first]
     assert config_reads(foundry_connection) == 1
+    assert first[0].uri == watched_dataset(training_dataset_rid(STUDIO)).uri
+
+
+def test_a_kept_answer_is_read_again_once_ten_minutes_old_or_unreadable(
+    foundry_connection: FoundryEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    training_data(STUDIO)
+    (kept,) = tmp_path.glob("training-data-*.json")
+    stored = json.loads(kept.read_text())
+    kept.write_text(json.dumps({**stored, "read_at": stored["read_at"] - watchers.REREAD_SECONDS}))
+    training_data(STUDIO)
+    assert config_reads(foundry_connection) == 2
+    for broken in ("{not json", json.dumps({**stored, "datasets": [1]}), json.dumps({**stored, "datasets": "x"})):
+        kept.write_text(broken)
+        training_data(STUDIO)
+    assert config_reads(foundry_connection) == 5
+
+
+def test_a_cache_that_cannot_be_written_is_warned_about_and_foundry_read_each_time(
+    foundry_connection: FoundryEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setattr(watchers, "CACHE_DIRECTORY", blocked / "nested" / "deeper")
+    assert len(training_data(STUDIO)) == len(training_data(STUDIO)) == 1
+    assert config_reads(foundry_connection) == 2
+    assert "Could not keep the training datasets in " in caplog.text and "Foundry is read at every parse" in caplog.text
+
+
+def test_the_cache_directory_is_made_when_missing(
+    foundry_connection: FoundryEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watchers, "CACHE_DIRECTORY", tmp_path / "one" / "two")
+    training_data(STUDIO)
+    assert len(list((tmp_path / "one" / "two").glob("training-data-*.json"))) == 1
 
 
 def test_when_foundry_cannot_be_read_the_last_answer_is_used_and_without_one_the_dag_fails_to_import(
-    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch
+    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     foundry_connection.set_faults("get_latest_config_version", rate_500=1.0)
     with pytest.raises(FoundryError):
@@ -78,7 +131,10 @@ def test_when_foundry_cannot_be_read_the_last_answer_is_used_and_without_one_the
     kept = training_data(STUDIO)
     monkeypatch.setattr(watchers, "REREAD_SECONDS", 0.0)
     foundry_connection.set_faults("get_latest_config_version", rate_500=1.0)
-    assert [a.uri for a in training_data(STUDIO)] == [a.uri for a in kept]
+    with caplog.at_level(logging.WARNING):
+        assert [a.uri for a in training_data(STUDIO)] == [a.uri for a in kept]
+    assert f"Could not read the configuration of {STUDIO} (" in caplog.text
+    assert "); watching the datasets read " in caplog.text
 
 
 def test_a_studio_without_dataset_inputs_is_refused_with_what_to_do(
@@ -90,5 +146,20 @@ def test_a_studio_without_dataset_inputs_is_refused_with_what_to_do(
     monkeypatch.setattr(ModelStudioHook, "get_latest_config_version", no_configuration)
     with pytest.raises(FoundryConfigError, match="has no configuration yet, so it has no training data to watch"):
         training_data(STUDIO)
-    with pytest.raises(FoundryConfigError, match="model_studio_rid"):
+    with pytest.raises(FoundryConfigError, match=r"^model_studio_rid="):
         training_data("ri.foundry.main.dataset.d1")
+
+
+def test_a_configuration_without_dataset_inputs_is_refused_naming_its_version(
+    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = ModelStudioHook.get_latest_config_version
+
+    def without_inputs(self: ModelStudioHook, rid: str) -> Any:
+        return dataclasses.replace(real(self, rid), inputs=())
+
+    monkeypatch.setattr(ModelStudioHook, "get_latest_config_version", without_inputs)
+    with pytest.raises(
+        FoundryConfigError, match=r"configuration v1 has no dataset input, so .* watched_dataset\(\)\.$"
+    ):
+        training_data(STUDIO)

@@ -9,6 +9,7 @@ when the emulator has answered a number of branch reads, never after a wall-cloc
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -197,7 +198,12 @@ def test_a_restarted_watcher_repeats_no_commit_and_announces_the_one_made_while_
 
     (first,) = scenario(foundry_connection, watcher(dataset))(before)
     commits.append(foundry_connection.commit(dataset))  # while no triggerer runs the watcher
-    (second,) = scenario(foundry_connection, watcher(dataset))(after)
+    with capture_logs() as logs:
+        (second,) = scenario(foundry_connection, watcher(dataset))(after)
+    (key,) = store.saved
+    assert lines(logs, "info")[0] == (
+        f"Watching dataset {dataset} branch 'master'; the last commit announced is {commits[0]} (Variable {key})."
+    )
     assert [e["transaction_rid"] for e in first] == commits[:1]
     assert [e["transaction_rid"] for e in second] == commits[1:]
     assert second[0]["previous_transaction_rid"] == commits[0]
@@ -333,6 +339,66 @@ def test_a_watermark_store_that_fails_is_reported_and_retried(
         scenario(foundry_connection, watcher(dataset))(steps)
     (warning,) = lines(logs, "warning")
     assert "3 check(s) in a row failed" in warning and "the store is down" in warning
+
+
+def test_a_watermark_that_cannot_be_saved_is_an_error_and_the_events_still_fire(
+    foundry_connection: FoundryEmulator, store: MemoryWatermarks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = foundry_connection.add_dataset()
+    commits: list[str] = []
+    real_save = store.save
+
+    async def save_only_the_start(key: str, mark: Watermark, about: dict[str, Any]) -> None:
+        if store.saves:
+            raise RuntimeError("the database is gone")
+        await real_save(key, mark, about)
+
+    monkeypatch.setattr(store, "save", save_only_the_start)
+
+    async def steps(watching: Watching) -> None:
+        await watching.reads(2)
+        commits.append(foundry_connection.commit(dataset))
+        await watching.reads(3)
+
+    with capture_logs() as logs:
+        (events,) = scenario(foundry_connection, watcher(dataset))(steps)
+    (key,) = store.saved
+    assert [e["transaction_rid"] for e in events] == commits
+    assert lines(logs, "error") == [
+        f"Could not save the last commit announced on dataset {dataset} branch 'master' in Variable {key} "
+        "(RuntimeError('the database is gone')); after a triggerer restart it may be announced again."
+    ]
+
+
+def test_a_connection_defined_after_the_watcher_started_is_picked_up(
+    foundry_connection: FoundryEmulator, store: MemoryWatermarks, set_connection: Callable[..., str]
+) -> None:
+    dataset = foundry_connection.add_dataset()
+    commits: list[str] = []
+
+    async def steps(watching: Watching) -> None:
+        while not any("could not read connection 'foundry_later'" in line for line in lines(logs, "warning")):
+            await asyncio.sleep(0.01)
+        set_connection("foundry_later", raw=foundry_connection.connection_env())
+        while not store.saved:
+            await asyncio.sleep(0.01)
+        commits.append(foundry_connection.commit(dataset))
+        await watching.reads(3)
+
+    with capture_logs() as logs:
+        (events,) = scenario(foundry_connection, watcher(dataset, foundry_conn_id="foundry_later"))(steps)
+    assert [e["transaction_rid"] for e in events] == commits
+    assert any(re.search(r"checks succeed again after \d+ failed\.$", line) for line in lines(logs, "info"))
+
+
+def test_the_defaults_are_master_the_default_connection_and_a_minute() -> None:
+    assert FoundryDatasetTrigger(dataset_rid="ri.foundry.main.dataset.x").serialize()[1] == {
+        "dataset_rid": "ri.foundry.main.dataset.x",
+        "branch": "master",
+        "foundry_conn_id": "foundry_default",
+        "poll_interval": 60.0,
+        "retry": None,
+    }
 
 
 @pytest.mark.parametrize(
