@@ -67,5 +67,5 @@ class WatchHealth:
 def _kind(problem: FoundryError) -> str:
     """What a failure is, apart from what differs each time (Foundry's error instance id, timings)."""
     if isinstance(problem, FoundryApiError):
-        return f"{type(problem).__name__} {problem.status_code} {problem.error_name}"
+        return f"{problem.status_code} {problem.error_name}"
     return type(problem).__name__

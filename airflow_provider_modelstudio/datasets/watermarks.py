@@ -25,9 +25,9 @@ def watermark_key(dataset_rid: str, watcher_arguments: dict[str, Any]) -> str:
     """The Variable key of one watcher's watermark.
 
     :param dataset_rid: the dataset watched (for a person reading the Variables list)
-    :param watcher_arguments: every argument of the watcher, as it is serialized
+    :param watcher_arguments: every argument of the watcher, as it is serialized (JSON values)
     """
-    digest = hashlib.sha256(json.dumps(watcher_arguments, sort_keys=True, default=str).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(watcher_arguments, sort_keys=True).encode()).hexdigest()
     return f"{PREFIX}{dataset_rid}.{digest[:16]}"
 
 

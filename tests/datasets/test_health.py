@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_modelstudio.datasets.health import REMINDER_SECONDS, WatchHealth
-from airflow_provider_modelstudio.foundry.errors import FoundryNotFound, FoundryServerError
+from airflow_provider_modelstudio.foundry.errors import FoundryNotFound, FoundryServerError, FoundryTransportError
+from airflow_provider_modelstudio.runs.errors import PollingFailedError
 
 
 class Log:
@@ -74,6 +75,23 @@ def test_passing_failures_are_a_warning_from_the_third_and_another_kind_of_failu
         ("warning", True),
         ("error", True),
     ]
+
+
+def test_each_other_kind_of_passing_failure_is_said_when_it_changes() -> None:
+    watch, log, _ = health()
+    for problem in (
+        busy(),
+        busy(),
+        busy(),
+        PollingFailedError("no status"),
+        FoundryTransportError("reset", method="GET", path="/b", may_have_reached_server=False),
+    ):
+        watch.failed(problem)
+    said = [line.split(", the last with: ")[1] for _, line in log.lines]
+    assert len(said) == 3
+    assert all(
+        line.startswith(begins) for line, begins in zip(said, ("Foundry failed", "no status.", "reset."), strict=True)
+    )
 
 
 def test_the_first_good_check_after_reported_failures_says_so_and_starts_counting_again() -> None:

@@ -23,8 +23,10 @@ class Variables:
         self.values: dict[str, str] = {}
         self.descriptions: dict[str, str | None] = {}
 
-    def get(self, key: str, default: Any = None, deserialize_json: bool = False) -> Any:
+    def get(self, key: str, default: Any = KeyError, deserialize_json: bool = False) -> Any:
         if key not in self.values:
+            if default is KeyError:
+                raise KeyError(f"Variable {key} does not exist")
             return default
         return json.loads(self.values[key]) if deserialize_json else self.values[key]
 
@@ -60,7 +62,10 @@ def test_a_saved_watermark_is_loaded_back_with_what_it_belongs_to_beside_it(vari
         "transaction_rid": "t1",
         "closed_time": "2026-12-05T10:00:00Z",
     }
-    assert "Delete it to make the watcher start again" in (variables.descriptions[key] or "")
+    assert variables.descriptions[key] == (
+        "The last Foundry dataset transaction a dataset watcher announced (airflow-provider-modelstudio). Delete it "
+        "to make the watcher start again from the branch's newest transaction."
+    )
     assert asyncio.run(store.load(key)) == Watermark("t1", "2026-12-05T10:00:00Z")
 
 
