@@ -1,0 +1,26 @@
+"""An auth manager for the Model releases tests: Airflow's simple auth manager, except that the users named in
+:data:`OUTSIDERS` may read no DAG (the simple auth manager alone grants every role every DAG).
+
+Configured with ``[core] auth_manager = e2e.dag_access.DagAccessAuthManager`` (the repository on
+``PYTHONPATH``), by ``tests/releases`` and by the deployment of ``e2e/test_releases_page.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+OUTSIDERS = frozenset({"outsider"})
+
+
+class DagAccessAuthManager(SimpleAuthManager):
+    """The simple auth manager, with no DAG readable by :data:`OUTSIDERS`."""
+
+    def is_authorized_dag(self, *, method: Any, user: Any, access_entity: Any = None, details: Any = None) -> bool:
+        if user.get_name() in OUTSIDERS:
+            return False
+        allowed: bool = super().is_authorized_dag(
+            method=method, user=user, access_entity=access_entity, details=details
+        )
+        return allowed
