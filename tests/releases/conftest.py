@@ -1,20 +1,20 @@
 """Fixtures of the Model releases tests: Airflow's API app with the releases app mounted as the plugin mounts it,
 tokens for a reader and for an outsider who may read no DAG, and a writer of provider records (DAG runs, task
-instances and their XCom, stored the way Airflow stores them) into the session's SQLite metadata database.
+instances and their XCom: :class:`tests.releases.history.Records`) into the session's SQLite metadata database.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from airflow_provider_modelstudio.releases.plugin import URL_PREFIX
 from airflow_provider_modelstudio.releases.serving import ServingCache
+from tests.releases.history import Records
 
 AUTH_ENV = {
     "AIRFLOW__CORE__AUTH_MANAGER": "e2e.dag_access.DagAccessAuthManager",
@@ -23,8 +23,6 @@ AUTH_ENV = {
     "AIRFLOW__API_AUTH__JWT_SECRET": "releases-tests-jwt-secret-" + "0123456789abcdef" * 4,
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
 }
-BUNDLE = "releases-tests"
-START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -119,68 +117,18 @@ def client(api_app: Any) -> Iterator[Callable[..., Any]]:
         yield get
 
 
-@dataclass
-class Records:
-    """Writes DAG runs with provider tasks; each test starts from empty tables."""
-
-    runs: int = 0
-    dags: set[str] = field(default_factory=set)
-
-    def run(self, dag_id: str, tasks: dict[str, dict[str, Any]], states: dict[str, str] | None = None) -> str:
-        """One DAG run whose tasks pushed ``{task_id: {key: value}}``; returns its run id.
-
-        :param dag_id: the DAG (created when new)
-        :param tasks: each task's XCom, by key
-        :param states: task states (default: success)
-        """
-        from airflow.models.dag import DagModel
-        from airflow.models.dagrun import DagRun
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.models.xcom import XComModel
-        from airflow.utils.session import create_session
-        from sqlalchemy import insert
-
-        self.runs += 1
-        run_id = f"manual__{self.runs:04d}"
-        when = START + timedelta(hours=self.runs)
-        with create_session() as session:
-            if dag_id not in self.dags:
-                session.add(DagModel(dag_id=dag_id, bundle_name=BUNDLE))
-                self.dags.add(dag_id)
-            session.execute(
-                insert(DagRun.__table__).values(
-                    dag_id=dag_id, run_id=run_id, run_type="manual", run_after=when, state="success"
-                )
-            )
-            for task_id in tasks:
-                state = (states or {}).get(task_id, "success")
-                session.execute(
-                    insert(TaskInstance.__table__).values(
-                        dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=-1, pool="default_pool", state=state
-                    )
-                )
-            session.flush()
-            for task_id, pushed in tasks.items():
-                for key, value in pushed.items():
-                    XComModel.set(key, value, dag_id=dag_id, task_id=task_id, run_id=run_id, session=session)
-        return run_id
-
-
 @pytest.fixture
 def records(airflow_db: None) -> Iterator[Records]:
     """A writer of provider records; every run, task instance, XCom and DAG it wrote is deleted afterwards."""
     from airflow.models.dag import DagModel
-    from airflow.models.dagbundle import DagBundleModel
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
-    from sqlalchemy import delete, select
+    from sqlalchemy import delete
 
-    with create_session() as session:
-        if session.scalar(select(DagBundleModel.name).where(DagBundleModel.name == BUNDLE)) is None:
-            session.add(DagBundleModel(name=BUNDLE))
     writer = Records()
+    writer.add_bundle()
     yield writer
     with create_session() as session:
         for model in (XComModel, TaskInstance, DagRun, DagModel):

@@ -58,7 +58,7 @@
   }
 
   function ridText(rid, attrs) {
-    return el("span", { class: "rid", title: rid, ...(attrs || {}) }, short(rid));
+    return el("span", { class: "rid short", title: rid, ...(attrs || {}) }, short(rid));
   }
 
   function airflowUrl(path) {
@@ -269,7 +269,7 @@
     if (deploy.smoke_tested) lines.push(`smoke test passed in ${Math.round(deploy.smoke_test_latency_ms)} ms`);
     if (deploy.rollback_version_rid) lines.push(`rolled back to ${short(deploy.rollback_version_rid)}`);
     if (deploy.problem) lines.push(deploy.problem);
-    return lines.map((line) => el("div", { class: "muted" }, line));
+    return lines.map((line) => el("div", { class: "muted problem" }, line));
   }
 
   function linksOf(release) {
