@@ -10,6 +10,7 @@ It reads and never writes; access control is the caller's: pass only the DAG ids
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,8 @@ MARKER_KEYS = (
     PROMOTED_KEY,
 )
 """Keys only the provider's tasks push: a task that pushed one is a launch, gate, promote or deploy task."""
+_SERDE_MARKERS = ("__classname__", "__type", "__var", "__data__", "__version__")
+"""What Airflow's XCom serialisation writes into a value that is not plain JSON (tuples, dates, objects)."""
 READ_KEYS = (*MARKER_KEYS, PREVIOUS_KEY, BUILD_RID_KEY, MODEL_VERSION_URL_XCOM_KEY, LIVE_DEPLOYMENT_URL_XCOM_KEY)
 """Keys read besides those tasks' ``return_value``."""
 
@@ -163,7 +166,17 @@ def _add_states(
 
 
 def _decoded(value: Any) -> Any:
-    """An XCom value as Airflow's own readers decode it (JSON stored as text or as a JSON column)."""
+    """An XCom value as Airflow's own readers decode it (``XComModel.deserialize_value``).
+
+    Values the provider pushes are plain JSON (dicts, lists, strings, numbers): text without any of Airflow's
+    serialisation markers is read with ``json.loads`` alone, which gives the same result several times faster;
+    anything else goes through Airflow's decoder.
+    """
+    if isinstance(value, str) and not any(marker in value for marker in _SERDE_MARKERS):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
     from airflow.models.xcom import XComModel
 
     try:

@@ -123,3 +123,16 @@ def test_only_the_newest_runs_up_to_the_limit_are_read(client, records):
 
     assert [release["run_id"] for release in answer["releases"]] == [runs[3], runs[2]]
     assert answer["runs_read"] == 2
+
+
+def test_a_value_airflow_serialised_with_its_markers_still_makes_its_release(client, records):
+    tasks = scenarios.success()
+    tasks["train"]["return_value"]["outputs"] = ("model", "report")  # a tuple: stored with Airflow's markers
+    records.run("retrain_then_deploy", tasks)
+
+    (release,) = client("/api/releases").json()["releases"]
+
+    assert (release["studio_rid"], release["version_rid"]) == (
+        "ri.models.main.model-studio.demo",
+        "ri.models.main.model-version.good",
+    )
