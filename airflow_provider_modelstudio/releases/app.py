@@ -17,15 +17,16 @@ inserts every value as text (never as HTML), and its Content-Security-Policy all
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
-from typing import Annotated, Any
-
-from fastapi import Depends, FastAPI, Query, Response
-from fastapi.concurrency import run_in_threadpool
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
 from airflow_provider_modelstudio.releases import records, timeline
 from airflow_provider_modelstudio.releases.serving import ServingCache
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 2000
@@ -44,24 +45,6 @@ STATIC = {
     "/releases.css": ("releases.css", "text/css; charset=utf-8"),
 }
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="the most DAG runs to read, newest first")]
-
-
-def _user_dependency() -> Any:
-    """Airflow's own ``get_user`` (imported when the app is built: it needs the API server's modules)."""
-    from airflow.api_fastapi.core_api.security import get_user
-
-    return get_user
-
-
-async def _readable(user: Any) -> set[str]:
-    """The DAG ids the auth manager lets ``user`` read (it may query the database: run in a thread)."""
-    from airflow.api_fastapi.app import get_auth_manager
-
-    manager = get_auth_manager()
-    dag_ids: set[str] = await run_in_threadpool(manager.get_authorized_dag_ids, user=user, method="GET")
-    return dag_ids
-
 
 def page_data(dag_ids: set[str], limit: int) -> dict[str, Any]:
     """The ``/api/releases`` answer for these DAGs.
@@ -78,28 +61,40 @@ def page_data(dag_ids: set[str], limit: int) -> dict[str, Any]:
 
 
 def create_app(cache: ServingCache | None = None) -> FastAPI:
-    """The app the plugin mounts.
+    """The app the plugin mounts. FastAPI and Airflow's API modules are imported here, in the API server only.
 
     :param cache: the live deployment reads' cache (one per app; a test passes its own)
     """
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi import Depends, FastAPI, Query
+    from fastapi.concurrency import run_in_threadpool
+
     serving_cache = cache or ServingCache()
-    user_dependency = Depends(_user_dependency())
+    user_dependency = Depends(get_user)
+    limit_query = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="the most DAG runs to read, newest first")
     app = FastAPI(title="Model releases", docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def readable(user: Any) -> set[str]:
+        """The DAG ids the auth manager lets ``user`` read (it may query the database: run in a thread)."""
+        manager = get_auth_manager()
+        dag_ids: set[str] = await run_in_threadpool(manager.get_authorized_dag_ids, user=user, method="GET")
+        return dag_ids
 
     for path, (name, media_type) in STATIC.items():
         body = files("airflow_provider_modelstudio.releases").joinpath("static", name).read_bytes()
-        app.add_api_route(path, _static(body, media_type), methods=["GET"], dependencies=[user_dependency])
+        app.add_api_route(
+            path, _static(body, media_type), methods=["GET"], dependencies=[user_dependency], response_model=None
+        )
 
-    @app.get("/api/releases")
-    async def releases(limit: Limit = DEFAULT_LIMIT, user: Any = user_dependency) -> Response:
-        dag_ids = await _readable(user)
-        data = await run_in_threadpool(page_data, dag_ids, limit)
+    @app.get("/api/releases", response_model=None)
+    async def releases(limit: int = limit_query, user: Any = user_dependency) -> Any:
+        data = await run_in_threadpool(page_data, await readable(user), limit)
         return _json(data)
 
-    @app.get("/api/serving")
-    async def serving(limit: Limit = DEFAULT_LIMIT, user: Any = user_dependency) -> Response:
-        dag_ids = await _readable(user)
-        data = await run_in_threadpool(page_data, dag_ids, limit)
+    @app.get("/api/serving", response_model=None)
+    async def serving(limit: int = limit_query, user: Any = user_dependency) -> Any:
+        data = await run_in_threadpool(page_data, await readable(user), limit)
         wanted = [
             (group["foundry_conn_id"] or DEFAULT_CONN_ID, group["rid"])
             for group in data["groups"]
@@ -111,13 +106,15 @@ def create_app(cache: ServingCache | None = None) -> FastAPI:
 
 
 def _static(body: bytes, media_type: str) -> Any:
+    from starlette.responses import Response
+
     async def serve() -> Response:
         return Response(body, media_type=media_type, headers=SECURITY_HEADERS)
 
     return serve
 
 
-def _json(data: Any) -> Response:
-    import json
+def _json(data: Any) -> Any:
+    from starlette.responses import Response
 
     return Response(json.dumps(data, allow_nan=False), media_type="application/json", headers=SECURITY_HEADERS)
