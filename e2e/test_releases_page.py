@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from airflow_deployment import REPO, AirflowApi, AirflowDeployment, DeploymentError, stop_signals_interrupt
@@ -186,17 +187,40 @@ def test_what_serves_now_names_the_deployments_current_version(admin_view: Any) 
     assert row.locator("[data-version]").get_attribute("data-version").startswith("ri.models.main.model-version.")
 
 
-def test_the_dark_theme_renders(browser: Any, site: Site) -> None:
+def test_links_open_the_task_instance_in_airflow_and_the_build_in_foundry(browser: Any, site: Site) -> None:
+    """Airflow's iframe is sandboxed without allow-top-navigation and allow-popups: the links still work."""
     page = signed_in(browser, site, "admin")
+    page.goto(f"{site.airflow.url}/plugin/model-releases")
+    frame = page.frame_locator(f"iframe[src*='{URL_PREFIX}']")
+    run_id, _ = site.runs["success"]
+    row = frame.locator(f"tr.release[data-run='{run_id}']")
+    build = row.locator("text=Foundry: build")
+    with page.context.expect_page() as opened:
+        build.click()
+    assert opened.value.url == build.get_attribute("href")
+    task = row.locator("a.task-link", has_text="deploy task")
+    target = task.get_attribute("href")
+    assert target == f"{site.airflow.url}/dags/{DAG_ID}/runs/{quote(run_id, safe='')}/tasks/deploy"
+    task.click()
+    page.wait_for_url(target)
+    page.context.close()
+
+
+def test_the_page_follows_airflows_dark_theme(browser: Any, site: Site) -> None:
+    page = signed_in(browser, site, "admin")
+    page.add_init_script("window.localStorage.setItem('theme', 'dark')")  # Airflow 3.3's UI keeps its theme there
+    page.goto(f"{site.airflow.url}/plugin/model-releases")
+    frame = page.frame_locator(f"iframe[src*='{URL_PREFIX}']")
+    frame.locator("body[data-loaded='true']").wait_for()
+    theme = frame.locator("html").get_attribute("data-theme")
+    background = frame.locator("body").evaluate("body => getComputedStyle(body).backgroundColor")
+    page.screenshot(path=SCREENSHOTS / "releases-in-airflow-dark.png")
     page.goto(f"{site.airflow.url}{URL_PREFIX}/?theme=dark")
     page.locator("body[data-loaded='true']").wait_for()
-    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
-    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "releases-dark.png", full_page=True)
     page.context.close()
     print(f"screenshots in {SCREENSHOTS}")
-    assert background == "rgb(17, 20, 24)"
+    assert (theme, background) == ("dark", "rgb(17, 20, 24)")
 
 
 def test_a_user_who_may_not_read_the_dag_sees_none_of_it(browser: Any, site: Site) -> None:

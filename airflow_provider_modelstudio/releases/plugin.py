@@ -31,7 +31,7 @@ class LazyReleasesApp:
 
 
 class ModelReleasesPlugin(AirflowPlugin):
-    """Mounts the Model releases app and adds its menu entry (top level on Airflow 3.3, under Plugins on 3.1)."""
+    """Mounts the Model releases app and adds its menu entry (see docs/releases-view.md for where Airflow shows it)."""
 
     name = "modelstudio_releases"
     fastapi_apps = [{"app": LazyReleasesApp(), "url_prefix": URL_PREFIX, "name": PAGE_NAME}]

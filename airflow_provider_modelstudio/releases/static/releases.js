@@ -43,12 +43,36 @@
     const href = safeUrl(url);
     if (!href) return null;
     const external = !options || options.external !== false;
-    return el("a", {
+    const anchor = el("a", {
       href,
       target: external ? "_blank" : "_top",
       rel: external ? "noopener noreferrer" : null,
       class: options && options.class,
     }, text);
+    anchor.addEventListener("click", (event) => followFromAirflow(event, anchor));
+    return anchor;
+  }
+
+  // Airflow shows the page in an iframe sandboxed without allow-top-navigation and allow-popups, so its links
+  // could neither open Airflow's pages nor Foundry. The frame has Airflow's origin: the same link, clicked in
+  // Airflow's own document, opens as if Airflow had it.
+  function followFromAirflow(event, anchor) {
+    if (window.top === window || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    let top;
+    try {
+      top = window.top.document;
+    } catch (_) {
+      return; // another origin: leave the link to the browser
+    }
+    event.preventDefault();
+    const twin = top.createElement("a");
+    twin.href = anchor.href;
+    twin.target = anchor.target === "_top" ? "_self" : anchor.target;
+    if (anchor.rel) twin.rel = anchor.rel;
+    twin.hidden = true;
+    top.body.append(twin);
+    twin.click();
+    twin.remove();
   }
 
   function short(rid) {
