@@ -2,7 +2,8 @@
 
 Routes, relative to where it is mounted (``/modelstudio-releases``):
 
-- ``GET /``, ``/releases.js``, ``/releases.css``: the page (static; it fetches the two below).
+- ``GET /``, ``/dom.js``, ``/chart.js``, ``/releases.js``, ``/releases.css``: the page (static; it fetches the
+  two below).
 - ``GET /api/releases?limit=500``: the releases of the newest ``limit`` DAG runs with provider tasks, newest
   first, and their groups per live deployment and per studio with the gate's metric series
   (:mod:`.timeline`).
@@ -41,6 +42,8 @@ SECURITY_HEADERS = {
 }
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
+    "/dom.js": ("dom.js", "text/javascript; charset=utf-8"),
+    "/chart.js": ("chart.js", "text/javascript; charset=utf-8"),
     "/releases.js": ("releases.js", "text/javascript; charset=utf-8"),
     "/releases.css": ("releases.css", "text/css; charset=utf-8"),
 }

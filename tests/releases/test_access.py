@@ -7,7 +7,7 @@ import pytest
 
 from tests.releases import scenarios
 
-ROUTES = ["/", "/releases.js", "/releases.css", "/api/releases", "/api/serving"]
+ROUTES = ["/", "/dom.js", "/chart.js", "/releases.js", "/releases.css", "/api/releases", "/api/serving"]
 
 
 @pytest.mark.parametrize("path", ROUTES)

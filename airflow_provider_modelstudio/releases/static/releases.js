@@ -1,89 +1,15 @@
-// The Model releases page. Every value from the API is inserted as text (textContent, attributes), never as
-// HTML: model names, metric names and RIDs come from Foundry. Links leave the page only for http(s) URLs.
+// The Model releases page: fetches the API, renders what serves now and the releases per live deployment or per
+// studio. Every value from the API is inserted as text (see dom.js): model names, metric names and RIDs come
+// from Foundry.
 "use strict";
 
 (() => {
-  const SVG = "http://www.w3.org/2000/svg";
+  const { el, link, short, ridText, badge, number, applyTheme, watchTheme, chart } = window.ModelReleases;
   const VIEWS = { deployment: "Live deployment", studio: "Studio" };
   const UNGROUPED = { deployment: "Releases without a live deployment", studio: "Releases without a studio" };
   const GOOD = new Set(["deployed", "promoted", "passed the gate", "trained"]);
   const BUSY = new Set(["deploying", "gate running", "training"]);
   const state = { data: null, serving: null, view: "deployment" };
-
-  function el(tag, attrs, ...children) {
-    return fill(document.createElement(tag), attrs, children);
-  }
-
-  function svgEl(tag, attrs, ...children) {
-    return fill(document.createElementNS(SVG, tag), attrs, children);
-  }
-
-  function fill(node, attrs, children) {
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value !== null && value !== undefined && value !== false) node.setAttribute(name, String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  function safeUrl(url) {
-    if (typeof url !== "string" || !url) return null;
-    try {
-      const parsed = new URL(url, window.location.href);
-      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-    } catch (_) {
-      return null;
-    }
-  }
-
-  function link(text, url, options) {
-    const href = safeUrl(url);
-    if (!href) return null;
-    const external = !options || options.external !== false;
-    const anchor = el("a", {
-      href,
-      target: external ? "_blank" : "_top",
-      rel: external ? "noopener noreferrer" : null,
-      class: options && options.class,
-    }, text);
-    anchor.addEventListener("click", (event) => followFromAirflow(event, anchor));
-    return anchor;
-  }
-
-  // Airflow shows the page in an iframe sandboxed without allow-top-navigation and allow-popups, so its links
-  // could neither open Airflow's pages nor Foundry. The frame has Airflow's origin: the same link, clicked in
-  // Airflow's own document, opens as if Airflow had it.
-  function followFromAirflow(event, anchor) {
-    if (window.top === window || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
-    let top;
-    try {
-      top = window.top.document;
-    } catch (_) {
-      return; // another origin: leave the link to the browser
-    }
-    event.preventDefault();
-    const twin = top.createElement("a");
-    twin.href = anchor.href;
-    twin.target = anchor.target === "_top" ? "_self" : anchor.target;
-    if (anchor.rel) twin.rel = anchor.rel;
-    twin.hidden = true;
-    top.body.append(twin);
-    twin.click();
-    twin.remove();
-  }
-
-  function short(rid) {
-    if (!rid) return "—";
-    const last = String(rid).split(".").pop();
-    return last.length > 14 ? last.slice(0, 13) + "…" : last;
-  }
-
-  function ridText(rid, attrs) {
-    return el("span", { class: "rid short", title: rid, ...(attrs || {}) }, short(rid));
-  }
 
   function airflowUrl(path) {
     return new URL("../" + path, window.location.href).href;
@@ -106,48 +32,8 @@
     return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
   }
 
-  function badge(text, kind) {
-    return el("span", { class: `badge ${kind}` }, text);
-  }
-
   function outcomeBadge(outcome) {
     return badge(outcome, GOOD.has(outcome) ? "ok" : BUSY.has(outcome) ? "busy" : "bad");
-  }
-
-  function number(value) {
-    return typeof value === "number" ? String(Math.round(value * 10000) / 10000) : "—";
-  }
-
-  // Theme: ?theme=dark|light, else Airflow's own (the page is in an iframe of the same origin), else the system's.
-  function applyTheme() {
-    const asked = new URLSearchParams(window.location.search).get("theme");
-    let dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
-    if (asked === "dark" || asked === "light") {
-      dark = asked === "dark";
-    } else {
-      try {
-        const root = window.parent !== window ? window.parent.document.documentElement : null;
-        if (root && (root.classList.contains("dark") || root.classList.contains("light"))) {
-          dark = root.classList.contains("dark");
-        }
-      } catch (_) {
-        // another origin: keep the system's theme
-      }
-    }
-    document.documentElement.dataset.theme = dark ? "dark" : "light";
-  }
-
-  function watchTheme() {
-    if (new URLSearchParams(window.location.search).get("theme")) return;
-    try {
-      if (window.parent === window) return;
-      new MutationObserver(applyTheme).observe(window.parent.document.documentElement, {
-        attributes: true,
-        attributeFilter: ["class", "style"],
-      });
-    } catch (_) {
-      // another origin
-    }
   }
 
   async function getJson(path) {
@@ -156,8 +42,6 @@
     if (!answer.ok) throw new Error(`The releases API answered HTTP ${answer.status}.`);
     return answer.json();
   }
-
-  // What serves now ----------------------------------------------------------------------------------------
 
   function renderServing() {
     const box = document.getElementById("serving");
@@ -201,8 +85,6 @@
     }
     return names;
   }
-
-  // Groups, charts, timelines ------------------------------------------------------------------------------
 
   function renderGroups() {
     const main = document.getElementById("groups");
@@ -306,91 +188,6 @@
     links.push(link("Foundry: model version", version));
     links.push(link("Foundry: live deployment", release.deploy && release.deploy.live_deployment_url));
     return links;
-  }
-
-  // One chart per gated metric: the candidate's value per retrain, the champion's and the threshold.
-  function chart(metric, points) {
-    const width = 600, height = 220, left = 52, right = 16, top = 14, bottom = 30;
-    const values = points.flatMap((p) => [p.candidate, p.champion, p.threshold]).filter((v) => typeof v === "number");
-    let low = Math.min(...values), high = Math.max(...values);
-    if (!values.length) { low = 0; high = 1; }
-    if (high === low) { low -= 0.5; high += 0.5; }
-    const pad = (high - low) * 0.1;
-    low -= pad; high += pad;
-    const x = (i) => left + (points.length === 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (points.length - 1));
-    const y = (v) => top + ((high - v) * (height - top - bottom)) / (high - low);
-    const path = (key) => {
-      const parts = points.map((p, i) => (typeof p[key] === "number" ? [x(i), y(p[key])] : null)).filter(Boolean);
-      return parts.length ? "M" + parts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" L") : "";
-    };
-    const ticks = [low + pad, (low + high) / 2, high - pad].map((v) =>
-      svgEl("g", {}, svgEl("line", { class: "axis", x1: left, x2: width - right, y1: y(v), y2: y(v) }), svgEl("text", { x: 4, y: y(v) + 4 }, number(v))),
-    );
-    const champions = points.map((p, i) =>
-      typeof p.champion === "number"
-        ? svgEl("rect", { class: "point", x: x(i) - 3, y: y(p.champion) - 3, width: 6, height: 6 }, svgEl("title", {}, `champion ${number(p.champion)}`))
-        : null,
-    );
-    const candidates = points.map((p, i) => {
-      if (typeof p.candidate !== "number") return null;
-      const label = `${metric} ${number(p.candidate)} — version ${p.version_rid || "unknown"} — DAG run ${p.dag_id} / ${p.run_id}`;
-      const dot = svgEl(
-        "circle",
-        { class: p.passed ? "point" : "point failed", cx: x(i), cy: y(p.candidate), r: 5, tabindex: 0, "data-version": p.version_rid || "", "data-run": p.run_id, "aria-label": label },
-        svgEl("title", {}, label),
-      );
-      dot.addEventListener("mouseenter", (event) => showTooltip(label, event));
-      dot.addEventListener("focus", (event) => showTooltip(label, event));
-      dot.addEventListener("mouseleave", hideTooltip);
-      dot.addEventListener("blur", hideTooltip);
-      return dot;
-    });
-    const labels = points.map((p, i) => svgEl("text", { x: x(i) - 12, y: height - 10 }, `#${i + 1}`));
-    const drawing = svgEl(
-      "svg",
-      { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${metric} across ${points.length} retrains` },
-      ticks,
-      svgEl("path", { class: "threshold", d: path("threshold") }),
-      svgEl("path", { class: "champion", d: path("champion") }),
-      svgEl("path", { class: "candidate", d: path("candidate") }),
-      champions,
-      candidates,
-      labels,
-    );
-    const legend = el("div", { class: "legend" }, el("span", { class: "l-candidate" }, "candidate"), el("span", { class: "l-champion" }, "champion"), el("span", { class: "l-threshold" }, "threshold"));
-    return el("figure", { class: "chart", "data-metric": metric }, el("figcaption", {}, el("strong", {}, metric)), drawing, legend, chartTable(metric, points));
-  }
-
-  // The chart's data as a table (for screen readers, copying, and when the drawing says too little).
-  function chartTable(metric, points) {
-    const head = ["#", "DAG run", "Version", "Candidate", "Champion", "Threshold", "Verdict"];
-    const rows = points.map((p, i) =>
-      el(
-        "tr",
-        {},
-        el("td", {}, `#${i + 1}`),
-        el("td", {}, `${p.dag_id} / ${p.run_id}`),
-        el("td", {}, ridText(p.version_rid)),
-        el("td", {}, number(p.candidate)),
-        el("td", {}, number(p.champion)),
-        el("td", {}, number(p.threshold)),
-        el("td", {}, badge(p.passed ? "PASS" : "FAIL", p.passed ? "ok" : "bad")),
-      ),
-    );
-    return el("details", { class: "chart-table" }, el("summary", {}, `${metric} as a table`), el("table", {}, el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))), el("tbody", {}, rows)));
-  }
-
-  function showTooltip(text, event) {
-    const tip = document.getElementById("tooltip");
-    tip.textContent = text;
-    const box = event.target.getBoundingClientRect();
-    tip.style.left = `${Math.min(box.left + 10, window.innerWidth - 430)}px`;
-    tip.style.top = `${box.top + 12}px`;
-    tip.style.display = "block";
-  }
-
-  function hideTooltip() {
-    document.getElementById("tooltip").style.display = "none";
   }
 
   function switchView(view) {
