@@ -119,7 +119,7 @@ def load_history(session: Session, dag_ids: Collection[str], limit: int) -> Hist
     runs = {
         row.id: RunInfo(row.dag_id, row.run_id, _iso(row.run_after), _text(row.state))
         for row in session.execute(
-            select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun.run_after, DagRun._state.label("state")).where(
+            select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun.run_after, DagRun.state).where(
                 DagRun.id.in_(run_ids)
             )
         )

@@ -21,6 +21,8 @@ def test_the_demos_three_runs_are_three_releases_newest_first_with_their_verdict
         (worse, "ri.models.main.model-version.worse", False, "stopped by the gate"),
         (good, "ri.models.main.model-version.good", True, "deployed"),
     ]
+    assert {r["run_state"] for r in releases} == {"success"}
+    assert [r["tasks"]["train"]["state"] for r in releases] == ["success"] * 3
 
 
 def test_a_deployed_release_names_its_promoted_copy_and_its_smoke_test(client, records):
