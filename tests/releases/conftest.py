@@ -19,7 +19,7 @@ from tests.releases.history import Records
 AUTH_ENV = {
     "AIRFLOW__CORE__AUTH_MANAGER": "e2e.dag_access.DagAccessAuthManager",
     "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "reader:viewer,outsider:viewer",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "reader:viewer,outsider:viewer,only_retrain:viewer",
     "AIRFLOW__API_AUTH__JWT_SECRET": "releases-tests-jwt-secret-" + "0123456789abcdef" * 4,
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
 }

@@ -3,6 +3,8 @@ of the DAGs Airflow's auth manager lets them read."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.releases import scenarios
@@ -38,6 +40,21 @@ def test_a_reader_sees_the_releases_of_the_dags_they_may_read(client, records):
     releases = client("/api/releases").json()["releases"]
 
     assert sorted(release["dag_id"] for release in releases) == ["other_team_dag", "retrain_then_deploy"]
+
+
+def test_a_user_who_may_read_some_dags_sees_only_their_releases_and_deployments(client, records, serving_cache):
+    other = scenarios.success("ri.models.main.model-version.other")
+    other["deploy"]["deploy_target"]["live_deployment_rid"] = "ri.foundry-ml-live.main.live-deployment.other-team"
+    other["gate"]["gate_verdict"]["champion_live_deployment_rid"] = "ri.foundry-ml-live.main.live-deployment.other-team"
+    records.run("other_team_dag", other)
+    records.run("retrain_then_deploy", scenarios.worse())
+
+    releases = client("/api/releases", user="only_retrain").json()
+    serving = client("/api/serving", user="only_retrain").json()
+
+    assert [release["dag_id"] for release in releases["releases"]] == ["retrain_then_deploy"]
+    assert "other-team" not in json.dumps(releases)
+    assert [deployment["rid"] for deployment in serving["deployments"]] == [scenarios.DEPLOYMENT]
 
 
 def test_a_user_who_may_read_no_dag_sees_no_release_no_group_and_no_deployment(client, records, serving_cache):
