@@ -11,8 +11,8 @@ Routes, relative to where it is mounted (``/modelstudio-releases``):
 
 Every route asks Airflow who the caller is, as Airflow's own API does (``get_user``: the ``Authorization:
 Bearer`` header, else the ``_token`` cookie the UI's login sets), and answers 401 or 403 without one. The data
-routes read only the DAGs the auth manager lets that user read (``get_authorized_dag_ids``). No connection field
-other than its id reaches a response; Foundry links are built from the connection's link templates. The page
+routes read only the DAGs the auth manager lets that user read (``get_authorized_dag_ids``). No secret, token or
+password reaches a response: of a connection, only its id and links built from its host and link templates. The page
 inserts every value as text (never as HTML), and its Content-Security-Policy allows no inline script.
 """
 
