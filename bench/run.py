@@ -1,11 +1,13 @@
-"""``make bench``: DAG parse cost, waiting at scale, and worker cost, as one Markdown report.
+"""``make bench``: DAG parse cost, waiting at scale, worker cost and the Model releases page's API, as one
+Markdown report.
 
 Writes the report to stdout and to ``bench/results/latest.md``, and a chart of the wait delays to
 ``bench/results/waits.png``. Every measurement runs in processes of its own (the emulator too), on
 loopback only, and every loop is bounded in count and time. About 7 minutes on 2 cores.
 
 Usage: ``.venv/bin/python bench/run.py [--quick] [--only SECTIONS | --skip SECTIONS] [--output FILE]``
-(sections: ``parse``, ``waits``, ``worker``, ``watchers``; ``--quick``: N = 100 and 1,000 only, 3 parse rounds, no
+(sections: ``parse``, ``waits``, ``worker``, ``releases``, ``watchers``; ``--quick``: N = 100 and 1,000 only, 3
+parse rounds, no
 long-interval run; for trying the script out.)
 """
 
@@ -50,7 +52,9 @@ STATUS_ENDPOINTS = ("get_builds_batch", "get_build")
 MEMORY_TARGET_MB = 25.0
 CPU_TARGET_PERCENT = 5.0
 TRACE_TOP = 12
-SECTIONS = ("parse", "waits", "worker", "watchers")
+RELEASES_RUNS = 500
+RELEASES_TARGET_MS = 200.0
+SECTIONS = ("parse", "waits", "worker", "releases", "watchers")
 """Source lines listed in "where the memory of a wait goes"."""
 
 
@@ -234,6 +238,32 @@ def measure_worker(env: dict[str, str], work: Path) -> dict[str, Any]:
         )
     if done.returncode != 0:
         raise RuntimeError(f"worker cost failed; see {work / 'worker.log'}")
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    return result
+
+
+def measure_releases(env: dict[str, str], work: Path) -> dict[str, Any]:
+    result_file = work / "releases.json"
+    home = work / "releases-airflow"
+    home.mkdir()
+    with open(work / "releases.log", "w") as output:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(BENCH / "releases_api.py"),
+                "--runs",
+                str(RELEASES_RUNS),
+                "--result-file",
+                str(result_file),
+            ],
+            env={**env, "AIRFLOW_HOME": str(home)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            timeout=600,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the releases API benchmark failed; see {work / 'releases.log'}")
     result: dict[str, Any] = json.loads(result_file.read_text())
     return result
 
@@ -522,8 +552,34 @@ def report_worker(result: dict[str, Any], process_start_ms: float | None) -> lis
     return lines
 
 
-def report_targets(parse: dict[str, Any] | None, waits: dict[str, Any] | None) -> list[str]:
+def report_releases(result: dict[str, Any]) -> list[str]:
+    return [
+        "## 4. The Model releases page's API",
+        "",
+        f"`GET /modelstudio-releases/api/releases` through Airflow's own API app (auth manager, middlewares, a "
+        f"viewer's JWT), in-process with a test client, on SQLite: {result['runs']} DAG runs of "
+        f"`retrain_then_deploy` (success, worse and rollback in turn: launch, gate and deploy XCom) and "
+        f"{result['other_runs']} runs of a DAG without provider tasks; {result['requests']} requests after two "
+        "warm-up requests.",
+        "",
+        "| Runs read | Releases | Answer | Median | p95 | Max |",
+        "|---|---|---|---|---|---|",
+        f"| {result['runs_read']} | {result['releases']} | {result['bytes'] / 1e6:.1f} MB | {_ms(result['median_ms'])} "
+        f"| {_ms(result['p95_ms'])} | {_ms(result['max_ms'])} |",
+        "",
+    ]
+
+
+def report_targets(
+    parse: dict[str, Any] | None, waits: dict[str, Any] | None, releases: dict[str, Any] | None = None
+) -> list[str]:
     lines = ["## Targets", "", "| Target | Result | Verdict |", "|---|---|---|"]
+    if releases:
+        lines.append(
+            f"| Model releases API < {RELEASES_TARGET_MS:g} ms for {releases['runs']} DAG runs on SQLite (median) | "
+            f"median {_ms(releases['median_ms'])}, p95 {_ms(releases['p95_ms'])} | "
+            f"{_met(releases['median_ms'] < RELEASES_TARGET_MS)} |"
+        )
     if parse:
         modules = parse["modules"]
         variants = [parse_cost.WITHOUT] + ([parse_cost.WITH] if parse["openlineage_installed"] else [])
@@ -720,8 +776,10 @@ def chart(results: list[dict[str, Any]], path: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N = 100 and 1,000 only, 3 parse rounds, no long run")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: parse, waits, worker")
-    parser.add_argument("--only", default="", help="comma-separated sections to run alone: parse, waits, worker")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: parse, waits, worker, releases")
+    parser.add_argument(
+        "--only", default="", help="comma-separated sections to run alone: parse, waits, worker, releases"
+    )
     parser.add_argument("--output", default=str(RESULTS / "latest.md"))
     args = parser.parse_args()
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
@@ -744,7 +802,7 @@ def main() -> None:
         sections: list[str] = []
         if "parse" not in skip:
             rounds = 3 if args.quick else 5
-            log(f"1/4 DAG parse cost ({rounds} rounds) ...")
+            log(f"1/5 DAG parse cost ({rounds} rounds) ...")
             cost = parse_cost.measure(env, rounds=rounds, log=log)
             section, parse_facts = report_parse(cost)
             sections += section
@@ -756,21 +814,26 @@ def main() -> None:
             if not args.quick:
                 cases.append(WaitCase("trigger", 5000, interval=LONG_INTERVAL, rounds=2))
             cases.append(WaitCase("trigger", max(sizes), rounds=2, trace=TRACE_TOP))
-            log(f"2/4 waiting at scale ({len(cases)} cases) ...")
+            log(f"2/5 waiting at scale ({len(cases)} cases) ...")
             wait_results = measure_waits(env, work, cases)
             section, waits_facts = report_waits(wait_results)
             sections += section
             if chart(wait_results, RESULTS / "waits.png"):
                 sections += ["Chart of the delays: `bench/results/waits.png` (not committed).", ""]
         if "worker" not in skip:
-            log("3/4 worker cost ...")
+            log("3/5 worker cost ...")
             sections += report_worker(measure_worker(env, work), process_start_ms)
+        releases_facts = None
+        if "releases" not in skip:
+            log(f"4/5 the Model releases API ({RELEASES_RUNS} DAG runs) ...")
+            releases_facts = measure_releases(env, work)
+            sections += report_releases(releases_facts)
         watcher_rows: list[str] = []
         if "watchers" not in skip:
-            log("4/4 watching datasets at scale ...")
+            log("5/5 watching datasets at scale ...")
             section, watcher_rows = watchers.report(watchers.measure(env, work, log))
             sections += section
-        targets = report_targets(parse_facts, waits_facts)
+        targets = report_targets(parse_facts, waits_facts, releases_facts)
         table_end = next(i for i, line in enumerate(targets) if i > 3 and not line)
         lines += targets[:table_end] + watcher_rows + targets[table_end:] + sections
         lines.append(f"Total benchmark time: {time.monotonic() - started:.0f} s.")

@@ -112,13 +112,27 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 class AirflowApi:
     """A small client of Airflow 3.3's REST API (``/api/v2``) for a deployment where every user is an admin.
 
-    It sends no token and does not retry; errors raise :class:`DeploymentError` with the status and body.
+    It sends no token unless given one (:meth:`login`) and does not retry; errors raise :class:`DeploymentError`
+    with the status and body.
 
     :param base_url: ``http://127.0.0.1:<port>``.
+    :param token: a JWT sent as ``Authorization: Bearer`` (a deployment with logins); None sends none.
     """
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.token = token
+
+    @classmethod
+    def login(cls, base_url: str, username: str, password: str) -> AirflowApi:
+        """A client with the token the simple auth manager issues for this user (``POST /auth/token``).
+
+        :param base_url: ``http://127.0.0.1:<port>``.
+        :param username: a user of ``[core] simple_auth_manager_users``.
+        :param password: their password.
+        """
+        answer = cls(base_url).request("POST", "/auth/token", {"username": username, "password": password})
+        return cls(base_url, token=str(answer["access_token"]))
 
     def request(self, method: str, path: str, body: Any = None, *, query: Mapping[str, Any] | None = None) -> Any:
         """Send one request and return the parsed JSON answer (None for an empty one).
@@ -133,6 +147,8 @@ class AirflowApi:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Accept", "application/json")
+        if self.token is not None:
+            request.add_header("Authorization", f"Bearer {self.token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:

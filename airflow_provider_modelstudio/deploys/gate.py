@@ -35,6 +35,8 @@ GATE_XCOM_KEY = "gate"
 """XCom key of the gate's table rows."""
 VERSION_XCOM_KEYS = ("model_rid", "model_version_rid")
 """Keys of the gated version pushed to XCom on their own, as the launch pushes them (``gate.output[key]``)."""
+GATE_VERDICT_XCOM_KEY = "gate_verdict"
+"""XCom key of the gate's verdict without its rows (:meth:`GateResult.verdict`), pushed when it passes or fails."""
 
 
 class ModelReader(VersionReader, Protocol):
@@ -240,6 +242,20 @@ class GateResult:
             "champion": champion,
             "rows": [row.as_dict() for row in self.rows],
         }
+
+    def verdict(self, foundry_conn_id: str, model_name: str | None) -> dict[str, Any]:
+        """JSON-safe, for the Model releases page: :meth:`as_dict` without the rows, with the candidate model's
+        name, the champion's live deployment (None when the champion is a branch) and the gate's connection.
+
+        :param foundry_conn_id: the gate's connection id
+        :param model_name: the candidate model's name in Foundry, None when unknown
+        """
+        verdict = {key: value for key, value in self.as_dict().items() if key != "rows"}
+        spec = self.champion.spec if self.champion is not None else None
+        verdict["model_name"] = model_name
+        verdict["champion_live_deployment_rid"] = spec.live_deployment_rid if spec is not None else None
+        verdict["foundry_conn_id"] = foundry_conn_id
+        return verdict
 
 
 def _checks(count: int) -> str:

@@ -80,11 +80,13 @@ class ModelRecord:
     :param rid: its RID.
     :param promote_denied: promoting into it answers 403.
     :param versions: its versions in the order they were made.
+    :param name: its name in ``get_model`` answers; None leaves ``name`` out.
     """
 
     rid: str
     promote_denied: bool = False
     versions: list[ModelVersionRecord] = field(default_factory=list)
+    name: str | None = None
 
     def landed(self, now: float, branch: str | None) -> list[ModelVersionRecord]:
         """Its versions on ``branch`` (every branch: None) at emulator time ``now``, in landing order.

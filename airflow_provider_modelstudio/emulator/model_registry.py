@@ -268,7 +268,8 @@ class ModelRegistry:
 
         :param model_rid: the model.
         """
-        return {"rid": self._model(model_rid).rid}
+        model = self._model(model_rid)
+        return {"rid": model.rid} if model.name is None else {"rid": model.rid, "name": model.name}
 
     def list_versions(
         self, model_rid: str, branch: str | None, page_size: int | None, page_token: str | None, now: float
@@ -472,15 +473,19 @@ class ModelRegistry:
 
     # The handle's controls ---------------------------------------------------------------------------------
 
-    def add_model(self, model_rid: str, *, promote_denied: bool) -> dict[str, Any]:
-        """Add a model (or change whether promoting into it is denied).
+    def add_model(self, model_rid: str, *, promote_denied: bool, name: str | None = None) -> dict[str, Any]:
+        """Add a model (or change whether promoting into it is denied, and its name when one is given).
 
         :param model_rid: its RID.
         :param promote_denied: promoting into it answers 403.
+        :param name: its name; None keeps the one it has (none for a new model).
         :raises ValueError: for a malformed RID.
         """
         _check_rid("model rid", model_rid)
-        self._models.setdefault(model_rid, ModelRecord(model_rid)).promote_denied = promote_denied
+        model = self._models.setdefault(model_rid, ModelRecord(model_rid))
+        model.promote_denied = promote_denied
+        if name is not None:
+            model.name = name
         return {"rid": model_rid}
 
     def add_version(self, model_rid: str, settings: ModelVersionSettings, now: float) -> dict[str, Any]:

@@ -352,14 +352,15 @@ class FoundryEmulator:
 
     # Models, experiments and live deployments --------------------------------------------------------------
 
-    def add_model(self, rid: str | None = None, *, promote_denied: bool = False) -> str:
-        """Add a model (or change ``promote_denied`` of an existing one); return its RID.
+    def add_model(self, rid: str | None = None, *, promote_denied: bool = False, name: str | None = None) -> str:
+        """Add a model (or change ``promote_denied`` and the name of an existing one); return its RID.
 
         :param rid: its RID; None: a fresh ``ri.models.main.model.<uuid>``.
         :param promote_denied: promoting into it answers 403 PromoteVersionModelPermissionDenied.
+        :param name: its name in ``get_model`` answers; None keeps the one it has (none for a new model).
         """
         model_rid = rid if rid is not None else new_rid("models", "model")
-        self._state.add_model(model_rid, promote_denied)
+        self._state.add_model(model_rid, promote_denied, name)
         return model_rid
 
     def add_model_version(self, model_rid: str, **version_settings: Any) -> dict[str, Any]:

@@ -310,14 +310,15 @@ class EmulatorState:
 
     # Models, experiments and live deployments (the handle and the admin API) ------------------------------
 
-    def add_model(self, model_rid: str, promote_denied: bool = False) -> dict[str, Any]:
+    def add_model(self, model_rid: str, promote_denied: bool = False, name: str | None = None) -> dict[str, Any]:
         """Add a model (see :meth:`ModelRegistry.add_model`).
 
         :param model_rid: its RID.
         :param promote_denied: promoting into it answers 403.
+        :param name: its name; None keeps the one it has.
         """
         with self._lock:
-            return self._models.add_model(model_rid, promote_denied=promote_denied)
+            return self._models.add_model(model_rid, promote_denied=promote_denied, name=name)
 
     def add_model_version(self, model_rid: str, settings: ModelVersionSettings) -> dict[str, Any]:
         """Add a version that lands now (see :meth:`ModelRegistry.add_version`).

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 DEPLOY_STATE_KEY = "deploy_state"
 """XCom (and task state store) key of a deploy's progress: the promotion, the phase, what went wrong."""
+DEPLOY_TARGET_KEY = "deploy_target"
+"""XCom key of what a deploy deploys to (``live_deployment_rid``, ``foundry_conn_id``), pushed when it starts."""
 
 
 class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
@@ -53,7 +55,8 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
     ``passed``, ``model_rid`` and ``model_version_rid`` of the candidate (so the result can be a later task's
     ``candidate``), ``experiment_rid``, ``experiment_status``, ``champion`` and ``rows``. ``model_rid`` and
     ``model_version_rid`` are also pushed under their own keys, so ``gate.output["model_version_rid"]`` can be a
-    deploy's ``model_version_rid``.
+    deploy's ``model_version_rid``. The verdict without the rows, with the candidate model's name (one more
+    read), goes to XCom under ``gate_verdict`` whether the gate passes or not (the Model releases page reads it).
 
     A failed check fails the task without Airflow retries (``on_failure="fail"``) or skips it and its
     downstream tasks (``on_failure="skip"``). A missing experiment or metric, for the candidate or the
@@ -200,6 +203,9 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
             context["ti"].xcom_push(key=key, value=outcome[key])
         if isinstance(result, ranking.BestResult):
             context["ti"].xcom_push(key=ranking.RANKING_XCOM_KEY, value=outcome["ranking"])
+        gated = result.gate if isinstance(result, ranking.BestResult) else result
+        name = self._model_name(gated.candidate.version.model_rid)
+        context["ti"].xcom_push(key=gate.GATE_VERDICT_XCOM_KEY, value=gated.verdict(self.foundry_conn_id, name))
         if result.passed:
             self.log.info("%s", result.summary())
             return outcome
@@ -207,6 +213,15 @@ class ModelVersionGateOperator(BaseOperator, ModelVersionLineage):
         if self.on_failure == "skip":
             raise AirflowSkipException(result.summary())
         raise AirflowFailException(result.summary())
+
+    def _model_name(self, model_rid: str) -> str | None:
+        """The candidate model's name for the Model releases page; None when Foundry gives none or cannot say (the
+        verdict stands without it)."""
+        try:
+            return self.hook.get_model(model_rid).name
+        except FoundryError as exc:
+            self.log.warning("Could not read the name of model %s (%s); the verdict goes without it.", model_rid, exc)
+            return None
 
 
 class PromoteModelVersionOperator(BaseOperator, ModelVersionLineage):
@@ -290,7 +305,8 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
     Returns ``live_deployment_rid``, ``model_rid``, ``branch``, ``candidate_version_rid``,
     ``promoted_version_rid``, ``previous_version_rid``, ``served_version_rid``, ``state``,
     ``smoke_test_output``, ``smoke_test_latency_ms`` and ``rolled_back``; the same dict goes to XCom under
-    ``deploy_result`` when the task fails after a rollback.
+    ``deploy_result`` when the task fails after a rollback. ``deploy_target`` (the live deployment and the
+    connection) is pushed when the task starts.
 
     :param live_deployment_rid: a direct live deployment (templated)
     :param model_version_rid: the version to deploy (templated)
@@ -379,6 +395,8 @@ class DeployModelVersionOperator(BaseOperator, ModelVersionLineage):
         arguments.check_model_version_rid(self.model_version_rid, field="model_version_rid", rendered=True)
         self.foundry_live_deployment_url = self.hook.settings.live_deployment_url(self.live_deployment_rid)
         context["ti"].xcom_push(key=LIVE_DEPLOYMENT_URL_XCOM_KEY, value=self.foundry_live_deployment_url)
+        target = {"live_deployment_rid": self.live_deployment_rid, "foundry_conn_id": self.foundry_conn_id}
+        context["ti"].xcom_push(key=DEPLOY_TARGET_KEY, value=target)
         return self._guarded(context, lambda: self._deploy(context))
 
     def _deploy(self, context: Context) -> dict[str, Any]:

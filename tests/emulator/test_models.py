@@ -40,6 +40,14 @@ def test_get_model_answers_the_model_a_studio_writes_into(client: httpx.Client) 
     assert answer.json() == {"rid": DEMO_STUDIO_MODEL}
 
 
+def test_get_model_answers_the_name_a_test_gave_the_model(emu: FoundryEmulator, client: httpx.Client) -> None:
+    emu.add_model(DEMO_STUDIO_MODEL, name="Churn <script>x</script>")
+
+    answer = client.get(f"{MODELS}/{DEMO_STUDIO_MODEL}", params=PREVIEW)
+
+    assert answer.json() == {"rid": DEMO_STUDIO_MODEL, "name": "Churn <script>x</script>"}
+
+
 def test_get_unknown_model_is_model_not_found(client: httpx.Client) -> None:
     answer = client.get(f"{MODELS}/ri.models.main.model.missing", params=PREVIEW)
 

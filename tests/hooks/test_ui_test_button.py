@@ -106,7 +106,7 @@ def test_the_middleware_leaves_other_connection_types_and_real_ports_alone() -> 
 
 def test_the_plugin_is_registered_for_the_api_server() -> None:
     entry_points = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]["airflow.plugins"]
-    assert entry_points == {
-        "modelstudio_test_button": "airflow_provider_modelstudio.hooks.ui_test_button:ModelStudioPlugin"
-    }
+    assert (
+        entry_points["modelstudio_test_button"] == "airflow_provider_modelstudio.hooks.ui_test_button:ModelStudioPlugin"
+    )
     assert ModelStudioPlugin.fastapi_root_middlewares[0]["middleware"] is FoundryTestButtonMiddleware

@@ -73,6 +73,15 @@ def test_a_good_version_is_promoted_served_and_smoke_tested(foundry_connection):
     assert served(foundry_connection) == (copy["rid"], "ACTIVE", True)
 
 
+def test_a_deploy_pushes_its_target_when_it_starts(foundry_connection):
+    ctx = context()
+    operator(trained_candidate(foundry_connection)).execute(ctx)
+    assert ctx["ti"].pushed["deploy_target"] == {
+        "live_deployment_rid": DEMO_DEPLOYMENT,
+        "foundry_conn_id": "foundry_default",
+    }
+
+
 def test_deferrable_and_worker_modes_return_the_same_result(foundry_connection):
     varying = {
         "promoted_version_rid",

@@ -153,6 +153,31 @@ def test_a_failed_gate_still_pushes_its_table(foundry_connection):
     assert [row["verdict"] for row in ctx["ti"].pushed["gate"]] == ["FAIL", "FAIL"]
 
 
+def test_a_failed_gate_pushes_its_verdict_with_the_candidate_the_champion_and_the_model_name(foundry_connection):
+    candidate = trained(DEMO_WORSE_STUDIO)
+    foundry_connection.add_model(candidate["model_rid"], name="Churn <b>worse</b>")
+    ctx = context()
+    with pytest.raises(AirflowFailException):
+        gate(candidate=candidate, **AGAINST_THE_DEPLOYMENT).execute(ctx)
+    verdict = ctx["ti"].pushed["gate_verdict"]
+    assert "rows" not in verdict
+    assert (verdict["passed"], verdict["model_version_rid"], verdict["model_name"]) == (
+        False,
+        candidate["model_version_rid"],
+        "Churn <b>worse</b>",
+    )
+    assert verdict["champion"]["model_version_rid"] == DEMO_CHAMPION_VERSION
+    assert (verdict["champion_live_deployment_rid"], verdict["foundry_conn_id"]) == (DEMO_DEPLOYMENT, "foundry_default")
+
+
+def test_a_passed_gate_pushes_its_verdict_without_a_name_foundry_does_not_give(foundry_connection):
+    ctx = context()
+    result = gate(candidate=trained(), thresholds=THRESHOLDS).execute(ctx)
+    verdict = ctx["ti"].pushed["gate_verdict"]
+    assert verdict == {**{k: v for k, v in result.items() if k != "rows"}, **verdict}
+    assert (verdict["passed"], verdict["model_name"], verdict["champion_live_deployment_rid"]) == (True, None, None)
+
+
 def test_a_failed_gate_skips_the_task_when_asked(foundry_connection):
     with pytest.raises(AirflowSkipException, match="The gate stopped"):
         gate(candidate=trained(DEMO_WORSE_STUDIO), on_failure="skip", **AGAINST_THE_DEPLOYMENT).execute(context())
