@@ -17,6 +17,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from airflow_provider_modelstudio.datasets.news import Watermark
+from airflow_provider_modelstudio.datasets.watermarks import watermark_key
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
@@ -133,8 +134,16 @@ def test_a_new_watcher_starts_from_the_branch_as_it_is_and_fires_once_per_commit
         commits.append(foundry_connection.commit(dataset, transaction_type="UPDATE"))
         await watching.reads(3)
 
-    (events,) = scenario(foundry_connection, watcher(dataset))(steps)
+    with capture_logs() as logs:
+        (events,) = scenario(foundry_connection, watcher(dataset))(steps)
     assert [e["transaction_rid"] for e in events] == commits
+    what = f"dataset {dataset} branch 'master'"
+    said = lines(logs, "info")
+    assert len(said) == 3
+    assert said[0].startswith(f"Watching {what} from now on: it is at COMMITTED SNAPSHOT transaction ri.foundry.")
+    assert said[1].startswith(f"New commit on {what}: it is at COMMITTED APPEND transaction {commits[0]} (closed ")
+    assert said[2].startswith(f"New commit on {what}: it is at COMMITTED UPDATE transaction {commits[1]} (closed ")
+    assert said[1].endswith("Z). Firing an event.")
     started_from = events[0]["previous_transaction_rid"]  # the SNAPSHOT the dataset was made with
     assert started_from.startswith("ri.foundry.main.transaction.") and started_from not in commits
     assert events[1]["previous_transaction_rid"] == commits[0]
@@ -389,6 +398,26 @@ def test_a_connection_defined_after_the_watcher_started_is_picked_up(
         (events,) = scenario(foundry_connection, watcher(dataset, foundry_conn_id="foundry_later"))(steps)
     assert [e["transaction_rid"] for e in events] == commits
     assert any(re.search(r"checks succeed again after \d+ failed\.$", line) for line in lines(logs, "info"))
+
+
+def test_a_watcher_that_started_on_an_empty_branch_says_it_has_announced_none_yet(
+    foundry_connection: FoundryEmulator, store: MemoryWatermarks
+) -> None:
+    dataset = foundry_connection.add_dataset()
+    restarted = watcher(dataset)
+    key = watermark_key(dataset, restarted.serialize()[1])
+    store.saved[key] = Watermark(None, None).to_json()
+
+    async def steps(watching: Watching) -> None:
+        await watching.reads(2)
+
+    with capture_logs() as logs:
+        (events,) = scenario(foundry_connection, restarted)(steps)
+    assert lines(logs, "info")[0] == (
+        f"Watching dataset {dataset} branch 'master'; the last commit announced is none yet (Variable {key})."
+    )
+    (snapshot,) = events  # the branch's SNAPSHOT was committed after nothing: news
+    assert snapshot["previous_transaction_rid"] is None
 
 
 def test_the_defaults_are_master_the_default_connection_and_a_minute() -> None:
