@@ -5,7 +5,6 @@ instances and their XCom: :class:`tests.releases.history.Records`) into the sess
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +28,18 @@ AUTH_ENV = {
 def airflow_db() -> None:
     from airflow.utils.db import initdb
 
-    for name, value in AUTH_ENV.items():
-        os.environ[name] = value
     initdb()
+
+
+@pytest.fixture(autouse=True)
+def _auth_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test's auth manager and users, set for the test only (a subprocess of another test started by the
+    same worker later must not inherit them), and the auth manager Airflow hands out made from them."""
+    from airflow.api_fastapi.app import init_auth_manager
+
+    for name, value in AUTH_ENV.items():
+        monkeypatch.setenv(name, value)
+    init_auth_manager()
 
 
 class Mounted:
@@ -60,7 +68,10 @@ def _airflow_app(airflow_db: None) -> tuple[Any, Mounted]:
     from airflow.api_fastapi.app import create_app
     from starlette.routing import Mount
 
-    app = create_app()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in AUTH_ENV.items():
+            patch.setenv(name, value)
+        app = create_app()
     mounted = Mounted()
     # Where Airflow mounts plugins (before its UI's catch-all route), replacing the plugin's own mount when the
     # installed package registers it.
