@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,10 @@ def test_a_studios_training_data_is_read_once_then_kept(foundry_connection: Foun
     assert [a.uri for a in again] == [a.uri for a in first]
     assert config_reads(foundry_connection) == 1
     assert first[0].uri == watched_dataset(training_dataset_rid(STUDIO)).uri
+    (develop,) = training_data(STUDIO, branch="develop", poll_interval=30)
+    assert develop.uri.endswith(f"/datasets/{training_dataset_rid(STUDIO)}/branches/develop")
+    arguments = develop.watchers[0].trigger.serialize()[1]
+    assert (arguments["branch"], arguments["poll_interval"]) == ("develop", 30.0)
 
 
 def test_a_kept_answer_is_read_again_once_ten_minutes_old_or_unreadable(
@@ -110,7 +115,10 @@ def test_a_cache_that_cannot_be_written_is_warned_about_and_foundry_read_each_ti
     monkeypatch.setattr(watchers, "CACHE_DIRECTORY", blocked / "nested" / "deeper")
     assert len(training_data(STUDIO)) == len(training_data(STUDIO)) == 1
     assert config_reads(foundry_connection) == 2
-    assert "Could not keep the training datasets in " in caplog.text and "Foundry is read at every parse" in caplog.text
+    warnings = [r.getMessage() for r in caplog.records if r.name == watchers.__name__]
+    assert len(warnings) == 2
+    assert warnings[0].startswith(f"Could not keep the training datasets in {blocked}/nested/deeper/training-data-")
+    assert warnings[0].endswith("); Foundry is read at every parse.")
 
 
 def test_the_cache_directory_is_made_when_missing(
@@ -133,8 +141,13 @@ def test_when_foundry_cannot_be_read_the_last_answer_is_used_and_without_one_the
     foundry_connection.set_faults("get_latest_config_version", rate_500=1.0)
     with caplog.at_level(logging.WARNING):
         assert [a.uri for a in training_data(STUDIO)] == [a.uri for a in kept]
-    assert f"Could not read the configuration of {STUDIO} (" in caplog.text
-    assert "); watching the datasets read " in caplog.text
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == watchers.__name__]
+    found = re.fullmatch(
+        rf"Could not read the configuration of {re.escape(STUDIO)} \((.+)\); watching the datasets read (\d+) s ago\.",
+        warning,
+    )
+    assert found is not None, warning
+    assert "500" in found[1] and int(found[2]) < 60
 
 
 def test_a_studio_without_dataset_inputs_is_refused_with_what_to_do(
