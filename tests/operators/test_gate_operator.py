@@ -34,6 +34,8 @@ AGAINST_THE_DEPLOYMENT = {
     "champion_live_deployment_rid": DEMO_DEPLOYMENT,
 }
 
+SLOW_STUDIO = "ri.models.main.model-studio.gate-slow"
+
 
 def gate(**kwargs):
     kwargs.setdefault("retry", FAST)
@@ -226,8 +228,10 @@ def test_a_version_without_an_experiment_fails_the_task(foundry_connection):
 
 
 def test_a_candidate_whose_run_has_not_finished_fails_saying_its_experiment_is_running(foundry_connection):
+    # an hour of emulator time: the run is still training when the gate reads it, however slow the machine
+    foundry_connection.add_studio(SLOW_STUDIO, duration_seconds=3600)
     launch = LaunchModelStudioOperator(
-        task_id="train", model_studio_rid=DEMO_STUDIO, wait_for_completion=False, retry=FAST
+        task_id="train", model_studio_rid=SLOW_STUDIO, wait_for_completion=False, retry=FAST
     )
     candidate = launch.execute(context())
     with pytest.raises(AirflowFailException, match="which is RUNNING"):
