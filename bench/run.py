@@ -225,46 +225,38 @@ def measure_waits(env: dict[str, str], work: Path, cases: list[WaitCase]) -> lis
 # Worker cost ---------------------------------------------------------------------------------------------------
 
 
-def measure_worker(env: dict[str, str], work: Path) -> dict[str, Any]:
-    result_file = work / "worker.json"
-    with open(work / "worker.log", "w") as output:
+def run_script(script: str, args: list[str], env: dict[str, str], work: Path, *, name: str, timeout: float) -> Any:
+    """Run ``bench/<script>`` with ``--result-file`` in a process of its own; return the JSON it wrote.
+
+    :param name: the measurement, for the log file (``<work>/<name>.log``) and the error
+    """
+    result_file, log_file = work / f"{name}.json", work / f"{name}.log"
+    with open(log_file, "w") as output:
         done = subprocess.run(
-            [sys.executable, str(BENCH / "worker_cost.py"), "--result-file", str(result_file)],
+            [sys.executable, str(BENCH / script), *args, "--result-file", str(result_file)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-            timeout=300,
+            timeout=timeout,
             check=False,
         )
     if done.returncode != 0:
-        raise RuntimeError(f"worker cost failed; see {work / 'worker.log'}")
-    result: dict[str, Any] = json.loads(result_file.read_text())
+        raise RuntimeError(f"the {name} benchmark failed; see {log_file}")
+    return json.loads(result_file.read_text())
+
+
+def measure_worker(env: dict[str, str], work: Path) -> dict[str, Any]:
+    result: dict[str, Any] = run_script("worker_cost.py", [], env, work, name="worker", timeout=300)
     return result
 
 
 def measure_releases(env: dict[str, str], work: Path) -> dict[str, Any]:
-    result_file = work / "releases.json"
     home = work / "releases-airflow"
     home.mkdir()
-    with open(work / "releases.log", "w") as output:
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(BENCH / "releases_api.py"),
-                "--runs",
-                str(RELEASES_RUNS),
-                "--result-file",
-                str(result_file),
-            ],
-            env={**env, "AIRFLOW_HOME": str(home)},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            timeout=600,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"the releases API benchmark failed; see {work / 'releases.log'}")
-    result: dict[str, Any] = json.loads(result_file.read_text())
+    env = {**env, "AIRFLOW_HOME": str(home)}
+    result: dict[str, Any] = run_script(
+        "releases_api.py", ["--runs", str(RELEASES_RUNS)], env, work, name="releases", timeout=600
+    )
     return result
 
 

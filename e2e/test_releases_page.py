@@ -37,8 +37,6 @@ from airflow_provider_modelstudio.emulator.scenario import ClientSettings
 from airflow_provider_modelstudio.releases.plugin import URL_PREFIX
 from e2e.support import wait_for_run_end
 
-pytest.importorskip("playwright.sync_api", reason="the e2e extra installs Playwright")
-
 DAG_ID = "retrain_then_deploy"
 DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -121,6 +121,28 @@ def scenario(emulator: FoundryEmulator, *triggers: FoundryDatasetTrigger) -> Cal
     return run
 
 
+def waiting(reads: int) -> Callable[[Watching], Any]:
+    """Steps that only let ``reads`` branch reads pass."""
+
+    async def steps(watching: Watching) -> None:
+        await watching.reads(reads)
+
+    return steps
+
+
+def one_commit(
+    emulator: FoundryEmulator, dataset: str, commits: list[str], *, start: int = 2, settle: int = 3
+) -> Callable[[Watching], Any]:
+    """Steps: let the watcher start (``start`` reads), commit once (noted in ``commits``), let it see the commit."""
+
+    async def steps(watching: Watching) -> None:
+        await watching.reads(start)
+        commits.append(emulator.commit(dataset))
+        await watching.reads(settle)
+
+    return steps
+
+
 def test_a_new_watcher_starts_from_the_branch_as_it_is_and_fires_once_per_commit(
     foundry_connection: FoundryEmulator, store: MemoryWatermarks
 ) -> None:
@@ -197,18 +219,10 @@ def test_a_restarted_watcher_repeats_no_commit_and_announces_the_one_made_while_
     dataset = foundry_connection.add_dataset()
     commits: list[str] = []
 
-    async def before(watching: Watching) -> None:
-        await watching.reads(2)
-        commits.append(foundry_connection.commit(dataset))
-        await watching.reads(3)
-
-    async def after(watching: Watching) -> None:
-        await watching.reads(4)
-
-    (first,) = scenario(foundry_connection, watcher(dataset))(before)
+    (first,) = scenario(foundry_connection, watcher(dataset))(one_commit(foundry_connection, dataset, commits))
     commits.append(foundry_connection.commit(dataset))  # while no triggerer runs the watcher
     with capture_logs() as logs:
-        (second,) = scenario(foundry_connection, watcher(dataset))(after)
+        (second,) = scenario(foundry_connection, watcher(dataset))(waiting(4))
     (key,) = store.saved
     assert lines(logs, "info")[0] == (
         f"Watching dataset {dataset} branch 'master'; the last commit announced is {commits[0]} (Variable {key})."
@@ -224,11 +238,7 @@ def test_watchers_that_differ_in_any_argument_keep_their_own_watermarks(
     dataset = foundry_connection.add_dataset()
     commits: list[str] = []
 
-    async def steps(watching: Watching) -> None:
-        await watching.reads(3)
-        commits.append(foundry_connection.commit(dataset))
-        await watching.reads(4)
-
+    steps = one_commit(foundry_connection, dataset, commits, start=3, settle=4)
     fast, slower = watcher(dataset), watcher(dataset, poll_interval=INTERVAL * 2)
     events = scenario(foundry_connection, fast, slower)(steps)
     assert [[e["transaction_rid"] for e in each] for each in events] == [commits, commits]
@@ -255,9 +265,7 @@ def test_watchers_share_one_branch_read_per_interval_and_read_a_closed_transacti
     monkeypatch.setattr(ModelStudioHook, "aget_dataset_branch", counted_read)
     monkeypatch.setattr(ResourcePoller, "_poll_once", counted_round)
 
-    async def steps(watching: Watching) -> None:
-        await watching.reads(20)
-
+    steps = waiting(20)
     events = scenario(foundry_connection, *triggers)(steps)
     both = sorted(f"{rid}/branches/master" for rid in (first, second))
     assert events == [[]] * 10
@@ -301,9 +309,7 @@ def test_a_token_without_the_datasets_scope_is_an_error_naming_the_scope(
     foundry_connection.set_scenario({"static_tokens": {"no-datasets": ["api:models-read"]}})
     set_connection("foundry_limited", host=foundry_connection.url, password="no-datasets")
 
-    async def steps(watching: Watching) -> None:
-        await watching.reads(3)
-
+    steps = waiting(3)
     with capture_logs() as logs:
         (events,) = scenario(foundry_connection, watcher(dataset, foundry_conn_id="foundry_limited"))(steps)
     errors = lines(logs, "error")
@@ -364,11 +370,7 @@ def test_a_watermark_that_cannot_be_saved_is_an_error_and_the_events_still_fire(
 
     monkeypatch.setattr(store, "save", save_only_the_start)
 
-    async def steps(watching: Watching) -> None:
-        await watching.reads(2)
-        commits.append(foundry_connection.commit(dataset))
-        await watching.reads(3)
-
+    steps = one_commit(foundry_connection, dataset, commits)
     with capture_logs() as logs:
         (events,) = scenario(foundry_connection, watcher(dataset))(steps)
     (key,) = store.saved
@@ -408,9 +410,7 @@ def test_a_watcher_that_started_on_an_empty_branch_says_it_has_announced_none_ye
     key = watermark_key(dataset, restarted.serialize()[1])
     store.saved[key] = Watermark(None, None).to_json()
 
-    async def steps(watching: Watching) -> None:
-        await watching.reads(2)
-
+    steps = waiting(2)
     with capture_logs() as logs:
         (events,) = scenario(foundry_connection, restarted)(steps)
     assert lines(logs, "info")[0] == (
