@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -75,16 +74,24 @@ def test_every_example_dag_imports_with_its_tasks(example_dags: dict[str, Any]) 
         assert dag.catchup is False
 
 
-def test_each_example_file_holds_one_dag_and_parses_quickly(example_dags: dict[str, Any]) -> None:
+def test_each_example_file_holds_one_dag(example_dags: dict[str, Any]) -> None:
     files = sorted(EXAMPLE_DAGS.glob("*.py"))
     assert len(files) == len(EXPECTED_TASKS)
     for path in files:
-        started = time.perf_counter()
         bag = dag_bag(path)
-        elapsed = time.perf_counter() - started
         assert not bag.import_errors, bag.import_errors
         assert len(bag.dags) == 1, path.name
-        assert elapsed < 0.5, f"{path.name} took {elapsed:.2f} s to parse"
+
+
+def test_parsing_the_examples_again_sends_foundry_nothing(
+    example_dags: dict[str, Any], _session_emulator: Any
+) -> None:
+    """Airflow parses DAG files every few seconds: what a file reads from Foundry when parsed (a studio's
+    training datasets) is read once, then kept. How long a parse takes is measured by ``make bench``."""
+    before = _session_emulator.counters()["requests"]
+    for _ in range(2):
+        assert set(dag_bag().dag_ids) == set(EXPECTED_TASKS)
+    assert _session_emulator.counters()["requests"] == before
 
 
 def test_the_readme_shows_the_quickstart_dag_verbatim() -> None:
