@@ -83,9 +83,7 @@ def test_each_example_file_holds_one_dag(example_dags: dict[str, Any]) -> None:
         assert len(bag.dags) == 1, path.name
 
 
-def test_parsing_the_examples_again_sends_foundry_nothing(
-    example_dags: dict[str, Any], _session_emulator: Any
-) -> None:
+def test_parsing_the_examples_again_sends_foundry_nothing(example_dags: dict[str, Any], _session_emulator: Any) -> None:
     """Airflow parses DAG files every few seconds: what a file reads from Foundry when parsed (a studio's
     training datasets) is read once, then kept. How long a parse takes is measured by ``make bench``."""
     before = _session_emulator.counters()["requests"]
