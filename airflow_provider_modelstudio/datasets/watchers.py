@@ -12,6 +12,7 @@ import error only when there never was one), so an outage neither floods Foundry
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.rids import MODEL_STUDIO, validate_rid
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
 
@@ -33,6 +35,13 @@ log = logging.getLogger(__name__)
 REREAD_SECONDS = 600.0
 """How long a studio's training datasets, read when a DAG file is parsed, are used before Foundry is asked again."""
 CACHE_DIRECTORY = Path(tempfile.gettempdir()) / "airflow-provider-modelstudio"
+PARSE_TIMEOUT = 4.0
+"""Read timeout (seconds) of the reads made while a DAG file is parsed, whatever the connection says: with
+:data:`PARSE_RETRY`, a Foundry that hangs or fails costs a parse at most about 25 s, inside Airflow's default
+``dagbag_import_timeout`` of 30 s, so the last answer is used instead of the file failing to import."""
+PARSE_RETRY = RetryPolicy(max_attempts=2, backoff_initial=0.5, backoff_max=1.0, max_elapsed=5.0)
+"""Retries of the reads made while a DAG file is parsed: one more attempt, never after 5 s (a long
+``Retry-After`` is not waited for)."""
 
 
 def watched_dataset(
@@ -125,7 +134,8 @@ def _studio_datasets(model_studio_rid: str, conn_id: str) -> tuple[str, list[str
 def _read_foundry(model_studio_rid: str, conn_id: str) -> tuple[str, list[str]]:
     from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 
-    hook = ModelStudioHook(conn_id)
+    hook = ModelStudioHook(conn_id, retry=PARSE_RETRY)
+    hook.__dict__["settings"] = dataclasses.replace(hook.settings, timeout=min(hook.settings.timeout, PARSE_TIMEOUT))
     latest = hook.get_latest_config_version(model_studio_rid)
     if latest is None or not latest.datasets:
         what = "has no configuration yet" if latest is None else f"configuration v{latest.version} has no dataset input"

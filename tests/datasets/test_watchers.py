@@ -150,6 +150,29 @@ def test_when_foundry_cannot_be_read_the_last_answer_is_used_and_without_one_the
     assert "500" in found[1] and int(found[2]) < 60
 
 
+def test_a_failing_foundry_is_tried_twice_at_parse_time_then_the_last_answer_used(
+    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = training_data(STUDIO)
+    monkeypatch.setattr(watchers, "REREAD_SECONDS", 0.0)
+    foundry_connection.set_faults("get_latest_config_version", rate_503=1.0)
+    assert [a.uri for a in training_data(STUDIO)] == [a.uri for a in kept]
+    assert requests_of(foundry_connection.counters(), "get_latest_config_version") == {"200": 1, "503": 2}
+
+
+def test_a_hanging_foundry_is_given_up_on_at_the_parse_timeout_whatever_the_connections_timeout(
+    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    kept = training_data(STUDIO)
+    monkeypatch.setattr(watchers, "REREAD_SECONDS", 0.0)
+    monkeypatch.setattr(watchers, "PARSE_TIMEOUT", 0.2)
+    foundry_connection.set_faults("get_latest_config_version", rate_hang=1.0, hang_seconds=3)
+    with caplog.at_level(logging.WARNING):
+        assert [a.uri for a in training_data(STUDIO)] == [a.uri for a in kept]
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == watchers.__name__]
+    assert "failed after 2 attempt(s)" in warning and "no answer within the read timeout" in warning, warning
+
+
 def test_a_studio_without_dataset_inputs_is_refused_with_what_to_do(
     foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
