@@ -8,7 +8,7 @@ PIP_QUIET := --quiet --disable-pip-version-check
 # pytest-xdist workers per Airflow version: the tests mostly wait on the emulator, so more workers than cores pay.
 PYTEST_WORKERS ?= 4
 
-.PHONY: install test lint typecheck pytest pytest-lowest e2e demo airflow bench soak mutation clean
+.PHONY: install test lint typecheck pytest pytest-lowest e2e e2e-shared e2e-standalone e2e-production demo airflow bench soak mutation clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -41,24 +41,39 @@ pytest-lowest: $(VENV_LOWEST)/.installed
 
 # The two Airflow versions' suites run side by side (mostly waiting on the emulator); -O keeps each one's
 # output together.
-test: lint typecheck $(VENV)/.installed $(VENV_LOWEST)/.installed
+test:
+	$(MAKE) --no-print-directory -j2 $(VENV)/.installed $(VENV_LOWEST)/.installed
+	$(MAKE) --no-print-directory lint typecheck
 	$(MAKE) --no-print-directory -j2 -O pytest pytest-lowest
 
-# Real deployments against the emulator: Airflow's services on SQLite with the LocalExecutor, then the shape
-# platform teams run (PostgreSQL, the CeleryExecutor with Redis, two triggerers) in a pytest run of its own, so
-# that one deployment runs at a time; about 6 minutes in all. The Model releases page is driven in Debian's
-# chromium, installed here when missing (CI is a clean Debian machine running as root); screenshots go to
-# .airflow-test/screenshots/.
+# Real deployments against the emulator, in three pytest runs side by side (each mostly waits on its deployment;
+# about 4 minutes in all): one deployment on SQLite with the LocalExecutor shared by most tests; the tests that
+# start deployments of their own (`make airflow` as a person runs it, and the Model releases page on a deployment
+# with logins, driven in Debian's chromium, installed here when missing: CI is a clean Debian machine running as
+# root; screenshots go to .airflow-test/screenshots/); and the shape platform teams run (PostgreSQL, the
+# CeleryExecutor with Redis, two triggerers). -O keeps each run's output together.
 CHROMIUM := /usr/bin/chromium
+E2E_STANDALONE := e2e/test_make_airflow.py e2e/test_releases_page.py
 
 $(CHROMIUM):
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
 
-e2e: $(VENV)/.installed $(CHROMIUM)
+e2e: $(VENV)/.installed
 	@start=$$(date +%s); status=0; \
-	$(VENV)/bin/python -m pytest -q e2e --ignore=e2e/production || status=$$?; \
-	$(VENV)/bin/python -m pytest -q e2e/production || status=$$?; \
+	$(MAKE) --no-print-directory -j3 -O e2e-shared e2e-standalone e2e-production || status=$$?; \
 	echo "== make e2e took $$(( $$(date +%s) - start )) s"; exit $$status
+
+e2e-shared: $(VENV)/.installed
+	@echo "== e2e: one deployment on SQLite with the LocalExecutor"
+	$(VENV)/bin/python -m pytest -q e2e --ignore=e2e/production $(addprefix --ignore=,$(E2E_STANDALONE))
+
+e2e-standalone: $(VENV)/.installed $(CHROMIUM)
+	@echo "== e2e: make airflow, and the Model releases page in chromium"
+	$(VENV)/bin/python -m pytest -q $(E2E_STANDALONE)
+
+e2e-production: $(VENV)/.installed
+	@echo "== e2e: the production shape (PostgreSQL, Celery and Redis, two triggerers)"
+	$(VENV)/bin/python -m pytest -q e2e/production
 
 # The example DAG retrain_then_deploy against the emulator; SCENARIO=worse, rollback or failure for the others;
 # SCENARIO=new-data runs retrain_on_new_data in a real deployment, started by a commit to its training data.

@@ -342,6 +342,7 @@ class AirflowDeployment:
     celery_broker_url: str | None = None
     _services: dict[str, _Service] = field(default_factory=dict, init=False, repr=False)
     _secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _log_server_ports: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.home = self.home.resolve()
@@ -351,6 +352,12 @@ class AirflowDeployment:
         self.api = AirflowApi(self.url)
         self._services = {
             name: _Service(name, self.home / "logs" / "services" / f"{name}.log") for name in self.services
+        }
+        # Where the executor's and the triggerer's log servers listen (Airflow's defaults, 8793 and 8794, would
+        # collide with any other deployment on the machine: make e2e runs three at once).
+        self._log_server_ports = {
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         }
         # Generated once, shared by every service and kept across restarts (Airflow's own keys, not Foundry's).
         self._secrets = {
@@ -403,6 +410,7 @@ class AirflowDeployment:
             env["AIRFLOW__CELERY__BROKER_URL"] = self.celery_broker_url
             env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
             env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = str(PARALLELISM)
+        env.update(self._log_server_ports)
         env.update(self._secrets)
         env.update(self.extra_env)
         return env
