@@ -65,11 +65,13 @@ def classify(exc: Exception) -> tuple[FailureKind, str]:
 
 
 class _Watchdog:
-    """Ends one attempt at its deadline by shutting its connection's socket down.
+    """Ends one attempt at its deadline by shutting its sockets down.
 
     Entered around one attempt in the thread that makes it; the connections that thread uses meanwhile
-    register themselves (see :class:`_WatchedConnection`). It does not close anything itself: the transport
-    reads :attr:`expired` and reports the attempt as too long.
+    register their sockets (see :class:`_WatchedConnection`). It shuts down the sockets it was shown, never a
+    connection's later one: urllib3 reconnects a closed connection object in place, and the next attempt's
+    socket must survive this attempt's deadline. Once the attempt is over, the deadline does nothing. It does
+    not close anything itself: the transport reads :attr:`expired` and reports the attempt as too long.
     """
 
     _current = threading.local()
@@ -77,8 +79,9 @@ class _Watchdog:
     def __init__(self, limit: float) -> None:
         self.limit = limit
         self.expired = False
+        self._over = False
         self._lock = threading.Lock()
-        self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._timer = threading.Timer(limit, self._expire)
         self._timer.daemon = True
 
@@ -88,16 +91,23 @@ class _Watchdog:
         return watchdog
 
     def watch(self, connection: HTTPConnection) -> None:
+        sock = connection.sock
+        if sock is None:
+            return
         with self._lock:
-            self._connections.append(connection)
+            if any(seen is sock for seen in self._sockets):
+                return
+            self._sockets.append(sock)
             if self.expired:
-                _shut_down(connection)
+                _shut_down(sock)
 
     def _expire(self) -> None:
         with self._lock:
+            if self._over:
+                return
             self.expired = True
-            for connection in self._connections:
-                _shut_down(connection)
+            for sock in self._sockets:
+                _shut_down(sock)
 
     def __enter__(self) -> _Watchdog:
         self._current.watchdog = self
@@ -106,14 +116,14 @@ class _Watchdog:
 
     def __exit__(self, *exc_info: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._timer.cancel()
+        with self._lock:
+            self._over = True
         self._current.watchdog = None
 
 
-def _shut_down(connection: HTTPConnection) -> None:
-    sock = connection.sock
-    if sock is not None:
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _WatchedConnection(HTTPConnection):
