@@ -81,16 +81,12 @@ def triggering_commits(airflow: AirflowDeployment, run_id: str) -> list[str]:
     return [event["extra"]["payload"]["transaction_rid"] for event in answer["asset_events"]]
 
 
-def set_paused(airflow: AirflowDeployment, paused: bool) -> None:
-    airflow.api.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": paused})
-
-
 @pytest.fixture(scope="module")
 def retrained(airflow: AirflowDeployment, emulator: FoundryEmulator) -> Iterator[Retrained]:
     airflow.wait_for_dags([DAG_ID])
     assert dag_runs(airflow) == [] and airflow.api.dag(DAG_ID)["is_paused"], "the example must start paused"
     launched_before = emulator.counters()["launches"].get(DEMO_STUDIO, 0)  # earlier tests train this studio too
-    set_paused(airflow, False)
+    airflow.api.set_paused(DAG_ID, False)
     try:
         wait_until("the watcher to start from the branch as it is", lambda: watermarks(airflow) or None, WAIT_SECONDS)
         commits = [emulator.commit(DATASET)]
@@ -116,7 +112,7 @@ def retrained(airflow: AirflowDeployment, emulator: FoundryEmulator) -> Iterator
             launches=emulator.counters()["launches"].get(DEMO_STUDIO, 0) - launched_before,
         )
     finally:
-        set_paused(airflow, True)
+        airflow.api.set_paused(DAG_ID, True)
         emulator.reset()
 
 

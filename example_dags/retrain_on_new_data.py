@@ -16,8 +16,9 @@ so a triggerer restart neither repeats nor loses one. The connection needs the `
 ``training_data`` reads Foundry when the DAG is parsed, at most once per ten minutes (then from a file).
 
 The DAG is paused when it first appears: it trains and deploys on its own, so turn it on when you mean it.
-Airflow runs the watchers of unpaused DAGs only; unpaused again, the watcher announces (once) what was committed
-while it was paused.
+Airflow runs the watchers of unpaused DAGs only, from the next parse of the file after you unpause it (the DAG
+page's "Reparse Dag" starts them at once); unpaused again, the watcher announces (once) what was committed while
+it was paused.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def watermark(airflow: AirflowDeployment) -> dict[str, Any] | None:
 def demo(airflow: AirflowDeployment, emulator: FoundryEmulator) -> list[str]:
     """Turn the DAG on, commit, follow the run; return what went wrong (nothing when the demo succeeded)."""
     airflow.wait_for_dags([DAG_ID])
-    airflow.api.request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+    airflow.api.set_paused(DAG_ID, False)
     say(f"\n  {DAG_ID} is on: its watcher checks the studio's training dataset every second.")
     started = wait_until("the watcher to look at the dataset", lambda: watermark(airflow), WAIT_SECONDS)
     field_line("training dataset", f"{DATASET} (branch master)")
@@ -88,7 +88,10 @@ def demo(airflow: AirflowDeployment, emulator: FoundryEmulator) -> list[str]:
     deployed = airflow.api.xcom(DAG_ID, run["dag_run_id"], "deploy")
     say("\n  Trained on the new data, gated, deployed:")
     field_line("model version", trained["model_version_rid"])
+    field_line("promoted version", f"{deployed['promoted_version_rid']} (its copy on {deployed['model_rid']})")
     field_line("live deployment", f"{DEMO_DEPLOYMENT} serves {deployed['served_version_rid']}")
+    if deployed["served_version_rid"] != deployed["promoted_version_rid"]:
+        problems.append(f"the live deployment serves {deployed['served_version_rid']}, not the promoted copy")
     if len(dag_runs(airflow)) != 1:
         problems.append(f"{len(dag_runs(airflow))} runs started from one commit")
     return problems
