@@ -26,7 +26,7 @@ TASK_HEARTBEAT_TIMEOUT_SECONDS = "15"
 def airflow(emulator: FoundryEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowDeployment]:
     """PostgreSQL, Redis, and Airflow's api-server, scheduler, dag-processor, two triggerers and a Celery worker."""
     servers = Path(tmp_path_factory.mktemp("servers"))
-    with stop_signals_interrupt(), postgres(servers / "postgres") as database, redis(servers / "redis") as broker:
+    with stop_signals_interrupt(), postgres() as database, redis(servers / "redis") as broker:
         deployment = AirflowDeployment(
             home=tmp_path_factory.mktemp("airflow-home"),
             dags_folder=DAGS_FOLDER,

