@@ -86,8 +86,8 @@ def deploy_on_new_model_version():
         smoke_test_input=SMOKE_TEST_INPUT,
         deferrable=True,
         poll_interval=POLL_SECONDS,
-        # Airflow 3.1-3.3 can fail a deferred task whose trigger fires before the scheduler has seen its worker
-        # exit (apache/airflow#67287); on 3.3+ a retry resumes the deployment without promoting again.
+        # A retry (a worker that died, a resume Airflow failed: docs/operability.md) resumes the deployment
+        # without promoting again (Airflow 3.3+).
         retries=1,
         retry_delay=timedelta(seconds=10),
     )

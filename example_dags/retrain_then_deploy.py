@@ -65,9 +65,8 @@ def retrain_then_deploy():
         model_studio_rid="{{ params.model_studio_rid }}",
         deferrable=True,
         poll_interval=POLL_SECONDS,
-        # Airflow 3.1-3.3 can fail a deferred task whose trigger fires before the scheduler has seen its worker
-        # exit (apache/airflow#67287); on 3.3+ a retry reattaches to the same run instead of launching another
-        # (on 3.1 and 3.2, add reattach_to_running_run=True for that).
+        # A retry (a worker that died, a resume Airflow failed: docs/operability.md) reattaches to the run it
+        # launched instead of launching another (Airflow 3.3+; on 3.1 and 3.2 add reattach_to_running_run=True).
         retries=1,
         retry_delay=timedelta(seconds=10),
     )

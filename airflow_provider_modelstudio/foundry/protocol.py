@@ -205,7 +205,7 @@ class Attempts:
         self.rng = rng
         self.attempt = 0
         self.started = time.monotonic()
-        self.renewed_token = False
+        self.renewed_on: int | None = None
 
     def begin(self, token: str | None = None) -> None:
         """Count an attempt; call before each send, with the token it sends."""
@@ -226,8 +226,8 @@ class Attempts:
                 return self.failed("no_answer", f"{status} with a body that is {exc}")
         if 300 <= status < 400:
             raise self._redirected(status, headers)
-        if status == 401 and self.call.authenticated and self.can_renew_token and not self.renewed_token:
-            self.renewed_token = True
+        if status == 401 and self.call.authenticated and self.can_renew_token and self._may_renew():
+            self.renewed_on = self.attempt
             log.info("%s answered 401; fetching a new token and replaying once", self.call)
             return Reauthenticate()
         retry_after = parse_retry_after(headers.get("Retry-After"))
@@ -282,6 +282,12 @@ class Attempts:
             reason, advice = _connect_failure(exc)
             return self.failed(kind, f"could not connect to {self._address()}: {reason}", advice)
         return self.failed(kind, quoted(detail, self.secrets, limit=300))
+
+    def _may_renew(self) -> bool:
+        """Whether a 401 may be answered by a new token: not when the attempt right after a renewal was refused
+        (the fresh token itself is refused: the credentials are wrong); again when attempts without an answer
+        came between (a token with a short life can expire while a call retries)."""
+        return self.renewed_on is None or self.attempt > self.renewed_on + 1
 
     def _address(self) -> str:
         """``host:port`` the connection's base URL reaches (the scheme's port when none is written)."""

@@ -21,6 +21,7 @@ from airflow_provider_modelstudio.foundry.shapes import LiveDeployment
 from airflow_provider_modelstudio.runs.status import Verdict
 from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, WaitPolicy
 from airflow_provider_modelstudio.triggers.resource_wait import EndKind, ResourceWaitTrigger
+from airflow_provider_modelstudio.triggers.resume_hold import Deferral
 from airflow_provider_modelstudio.waits.kinds import LIVE_DEPLOYMENTS
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class LiveDeploymentTrigger(ResourceWaitTrigger[ServingWatch]):
     :param accept_degraded: a DEGRADED deployment serving the version counts as ready
     :param retry: retry bounds of each request (plain numbers)
     :param max_consecutive_failures: failed checks in a row before an ``error`` event
+    :param deferred_at: UNIX time the task deferred (see :mod:`~airflow_provider_modelstudio.triggers.resume_hold`)
+    :param deferred_from: the deferring process, ``host:pid``
     """
 
     waitable = LIVE_DEPLOYMENTS
@@ -54,9 +57,11 @@ class LiveDeploymentTrigger(ResourceWaitTrigger[ServingWatch]):
         accept_degraded: bool = False,
         retry: dict[str, Any] | None = None,
         max_consecutive_failures: int = MAX_CONSECUTIVE_POLL_FAILURES,
+        deferred_at: float | None = None,
+        deferred_from: str | None = None,
     ) -> None:
         policy = WaitPolicy(float(poll_interval), deadline, max_consecutive_failures)
-        super().__init__(live_deployment_rid, foundry_conn_id, policy, retry)
+        super().__init__(live_deployment_rid, foundry_conn_id, policy, retry, Deferral.of(deferred_at, deferred_from))
         self.expected_version_rid = expected_version_rid
         self.accept_degraded = accept_degraded
 
@@ -68,14 +73,9 @@ class LiveDeploymentTrigger(ResourceWaitTrigger[ServingWatch]):
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
-                "live_deployment_rid": self.live_deployment_rid,
+                **self.wait_kwargs(),
                 "expected_version_rid": self.expected_version_rid,
-                "foundry_conn_id": self.foundry_conn_id,
-                "poll_interval": self.policy.poll_interval,
-                "deadline": self.policy.deadline,
-                "max_consecutive_failures": self.policy.max_consecutive_failures,
                 "accept_degraded": self.accept_degraded,
-                "retry": self.retry,
             },
         )
 

@@ -24,6 +24,7 @@ from airflow_provider_modelstudio.runs.progress import StatusWatch
 from airflow_provider_modelstudio.runs.status import Verdict
 from airflow_provider_modelstudio.runs.waiting import MAX_CONSECUTIVE_POLL_FAILURES, WaitPolicy
 from airflow_provider_modelstudio.triggers.resource_wait import EndKind, ResourceWaitTrigger
+from airflow_provider_modelstudio.triggers.resume_hold import Deferral
 from airflow_provider_modelstudio.waits.kinds import BUILDS
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class ModelStudioRunTrigger(ResourceWaitTrigger[StatusWatch]):
     :param max_consecutive_failures: failed checks in a row (each after its own retries) before an error event
     :param started_at: UNIX time the run started, so elapsed times survive a triggerer restart
     :param heartbeat: seconds between "still running" log lines at first; 0 for none
+    :param deferred_at: UNIX time the task deferred (see :mod:`~airflow_provider_modelstudio.triggers.resume_hold`)
+    :param deferred_from: the deferring process, ``host:pid``
     """
 
     waitable = BUILDS
@@ -71,9 +74,11 @@ class ModelStudioRunTrigger(ResourceWaitTrigger[StatusWatch]):
         max_consecutive_failures: int = MAX_CONSECUTIVE_POLL_FAILURES,
         started_at: float | None = None,
         heartbeat: float = 60.0,
+        deferred_at: float | None = None,
+        deferred_from: str | None = None,
     ) -> None:
         policy = WaitPolicy(float(poll_interval), deadline, max_consecutive_failures, heartbeat)
-        super().__init__(build_rid, foundry_conn_id, policy, retry)
+        super().__init__(build_rid, foundry_conn_id, policy, retry, Deferral.of(deferred_at, deferred_from))
         self.cancel_on_kill = cancel_on_kill
         self.keep_for_next_try = keep_for_next_try
         self.started_at = started_at
@@ -86,10 +91,7 @@ class ModelStudioRunTrigger(ResourceWaitTrigger[StatusWatch]):
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
-                "build_rid": self.build_rid,
-                "foundry_conn_id": self.foundry_conn_id,
-                **self.policy.to_dict(),
-                "retry": self.retry,
+                **self.wait_kwargs(),
                 "cancel_on_kill": self.cancel_on_kill,
                 "keep_for_next_try": self.keep_for_next_try,
                 "started_at": self.started_at,

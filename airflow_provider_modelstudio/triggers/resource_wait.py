@@ -4,7 +4,8 @@ A subclass names its kind (:attr:`ResourceWaitTrigger.waitable`), the keyword it
 :class:`~airflow_provider_modelstudio.runs.waiting.WaitPolicy` fields it serialises, how it watches its
 resource, and the events it sends; the loop is the same for all. Each wait subscribes to the shared
 :class:`~airflow_provider_modelstudio.triggers.poller.ResourcePoller` of its kind and connection, counts its own
-failed checks, and carries its own deadline so that a timeout comes back as an event the task can act on.
+failed checks, and carries its own deadline so that a timeout comes back as an event the task can act on. No
+event is handed out sooner after the deferral than Airflow can resume the task safely (:mod:`.resume_hold`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from airflow_provider_modelstudio.runs.errors import is_transient
 from airflow_provider_modelstudio.runs.status import Verdict
 from airflow_provider_modelstudio.runs.waiting import FailedChecks, WaitPolicy
 from airflow_provider_modelstudio.triggers.poller import ResourcePoller, Subscription
+from airflow_provider_modelstudio.triggers.resume_hold import Deferral, hold
 from airflow_provider_modelstudio.waits.waitable import Watch
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ class ResourceWaitTrigger(BaseTrigger, Generic[W]):
     :param foundry_conn_id: the Foundry connection
     :param policy: interval, deadline, failure limit (and heartbeat)
     :param retry: retry bounds of each request (plain numbers)
+    :param deferral: when and where the task deferred (recorded by :meth:`waiting_on`); None holds no event
     """
 
     waitable: ClassVar[Waitable[Any, Any]]
@@ -86,18 +89,26 @@ class ResourceWaitTrigger(BaseTrigger, Generic[W]):
     policy_fields: ClassVar[tuple[str, ...]] = ("poll_interval", "deadline", "max_consecutive_failures")
     """The :class:`WaitPolicy` fields the trigger takes as keyword arguments."""
 
-    def __init__(self, rid: str, foundry_conn_id: str, policy: WaitPolicy, retry: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        rid: str,
+        foundry_conn_id: str,
+        policy: WaitPolicy,
+        retry: dict[str, Any] | None,
+        deferral: Deferral | None = None,
+    ) -> None:
         super().__init__()
         self.rid = rid
         self.foundry_conn_id = foundry_conn_id
         self.policy = policy
         self.retry = retry
+        self.deferral = deferral
 
     @classmethod
     def waiting_on(
         cls, rid: str, *, foundry_conn_id: str, policy: WaitPolicy, retry: dict[str, Any] | None, **settings: Any
     ) -> Self:
-        """The trigger of one wait, from its policy.
+        """The trigger of one wait deferred now, from its policy.
 
         :param rid: the resource
         :param foundry_conn_id: the Foundry connection
@@ -106,9 +117,16 @@ class ResourceWaitTrigger(BaseTrigger, Generic[W]):
         :param settings: the trigger's own keyword arguments
         """
         arguments: dict[str, Any] = {field: getattr(policy, field) for field in cls.policy_fields}
-        arguments.update(settings, foundry_conn_id=foundry_conn_id, retry=retry)
+        arguments.update(settings, foundry_conn_id=foundry_conn_id, retry=retry, **Deferral.now().to_kwargs())
         arguments[cls.rid_field] = rid
         return cls(**arguments)
+
+    def wait_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments every kind's trigger serialises: the RID, connection, policy, retries, deferral."""
+        policy = self.policy.to_dict()
+        kwargs = {self.rid_field: self.rid, "foundry_conn_id": self.foundry_conn_id, "retry": self.retry}
+        kwargs.update({field: policy[field] for field in self.policy_fields})
+        return kwargs | (self.deferral.to_kwargs() if self.deferral is not None else {})
 
     @abstractmethod
     def watch(self, hook: ModelStudioHook) -> W:
@@ -131,6 +149,7 @@ class ResourceWaitTrigger(BaseTrigger, Generic[W]):
         try:
             poller = await ResourcePoller.acquire(self.waitable, self.foundry_conn_id, self.retry)
         except Exception as exc:  # a missing connection, bad settings: the task must hear of it, not hang
+            await hold(self.deferral, self.log, what)
             yield self.ended_event("error", f"Could not start waiting on {what}: {exc}", False)
             return
         policy = self.policy
@@ -141,10 +160,12 @@ class ResourceWaitTrigger(BaseTrigger, Generic[W]):
             while True:
                 check = await next_usable(subscription, policy, failures)
                 if isinstance(check, Ended):
+                    await hold(self.deferral, self.log, what)
                     yield self.ended_event(check.kind, check.message or self.still(watch), check.transient)
                     return
                 verdict = watch.observe(check)
                 if verdict is not Verdict.WAIT:
+                    await hold(self.deferral, self.log, what)
                     yield self.final_event(check, verdict)
                     return
         finally:

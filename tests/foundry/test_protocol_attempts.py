@@ -145,6 +145,18 @@ def test_second_401_with_oauth2_is_an_auth_error_saying_the_credentials_are_wron
     assert "client id and secret" in str(info.value)
 
 
+def test_a_401_after_a_fresh_token_went_unanswered_asks_for_a_new_token_again() -> None:
+    a = attempts(oauth=True, policy=RetryPolicy(max_attempts=5, backoff_initial=0.01, backoff_max=0.01, max_elapsed=60))
+    assert a.answered(401, {}, b"") == Reauthenticate()
+    a.begin()
+    assert isinstance(a.answered(503, {}, b""), Wait)
+    a.begin()
+    assert a.answered(401, {}, b"") == Reauthenticate()
+    a.begin()
+    with pytest.raises(errors.FoundryUnauthorized, match="refused twice"):
+        a.answered(401, {}, b"")
+
+
 def test_401_with_static_token_says_the_token_is_wrong() -> None:
     with pytest.raises(errors.FoundryAuthError) as info:
         attempts(oauth=False).answered(401, {}, b"")

@@ -1,11 +1,15 @@
 """Handing a wait to the triggerer (a build or a live deployment, through one helper): the trigger carries every
-setting of the wait, and the task resumes in ``execute_complete``."""
+setting of the wait and when and where the task deferred, and the task resumes in ``execute_complete``."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from airflow_provider_modelstudio.runs.waiting import WaitPolicy
+from airflow_provider_modelstudio.triggers import resume_hold
 from airflow_provider_modelstudio.waits.deferral import defer_wait
 from airflow_provider_modelstudio.waits.kinds import BUILDS, LIVE_DEPLOYMENTS
 
@@ -16,6 +20,15 @@ class Task:
     def defer(self, *, trigger: Any, method_name: str) -> None:
         self.trigger = trigger
         self.method_name = method_name
+
+
+DEFERRED_AT = 1_800_000_000.0
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deferral's clock reads :data:`DEFERRED_AT`."""
+    monkeypatch.setattr(resume_hold, "time", SimpleNamespace(time=lambda: DEFERRED_AT))
 
 
 def test_the_trigger_carries_every_setting_of_the_wait() -> None:
@@ -45,6 +58,8 @@ def test_the_trigger_carries_every_setting_of_the_wait() -> None:
         "cancel_on_kill": False,
         "keep_for_next_try": True,
         "started_at": 1000.0,
+        "deferred_at": DEFERRED_AT,
+        "deferred_from": resume_hold.this_process(),
     }
 
 
@@ -72,5 +87,7 @@ def test_a_live_deployment_wait_defers_to_its_trigger_through_the_same_helper() 
             "max_consecutive_failures": 10,
             "accept_degraded": True,
             "retry": None,
+            "deferred_at": DEFERRED_AT,
+            "deferred_from": resume_hold.this_process(),
         },
     )

@@ -17,6 +17,7 @@ from airflow_provider_modelstudio.runs.status import Verdict
 from airflow_provider_modelstudio.runs.waiting import FailedChecks, WaitPolicy
 from airflow_provider_modelstudio.triggers.poller import ResourcePoller
 from airflow_provider_modelstudio.triggers.resource_wait import EndKind, ResourceWaitTrigger
+from airflow_provider_modelstudio.triggers.resume_hold import Deferral
 from airflow_provider_modelstudio.waits.kinds import read_each
 from airflow_provider_modelstudio.waits.waitable import ChangeWatch, Waitable
 from airflow_provider_modelstudio.waits.worker import check_once, wait_in_worker
@@ -85,8 +86,19 @@ class BranchTrigger(ResourceWaitTrigger[ChangeWatch[str, str]]):
     waitable = BRANCHES
     rid_field = "branch_rid"
 
-    def __init__(self, *, branch_rid: str, foundry_conn_id: str = "foundry_default", retry: Any = FAST, **wait: Any):
-        super().__init__(branch_rid, foundry_conn_id, WaitPolicy(**wait), retry)
+    def __init__(
+        self,
+        *,
+        branch_rid: str,
+        foundry_conn_id: str = "foundry_default",
+        retry: Any = FAST,
+        deferred_at: float | None = None,
+        deferred_from: str | None = None,
+        **wait: Any,
+    ):
+        super().__init__(
+            branch_rid, foundry_conn_id, WaitPolicy(**wait), retry, Deferral.of(deferred_at, deferred_from)
+        )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return f"{__name__}.BranchTrigger", {"branch_rid": self.rid}
