@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError, FoundryTransportError
 from airflow_provider_modelstudio.foundry.retry import RetryPolicy
 from airflow_provider_modelstudio.foundry.rids import MODEL_STUDIO, validate_rid
 from airflow_provider_modelstudio.foundry.settings import DEFAULT_CONN_ID
@@ -42,6 +42,13 @@ PARSE_TIMEOUT = 4.0
 PARSE_RETRY = RetryPolicy(max_attempts=2, backoff_initial=0.5, backoff_max=1.0, max_elapsed=5.0)
 """Retries of the reads made while a DAG file is parsed: one more attempt, never after 5 s (a long
 ``Retry-After`` is not waited for)."""
+PARSE_ADVICE = (
+    "This read was made while the DAG file was parsed, which waits on Foundry at most {timeout:g} s and tries "
+    "twice whatever the connection's timeout, so that the file imports within Airflow's dagbag_import_timeout: "
+    "check that Foundry is reachable from the dag-processor; the DAG is scheduled at the first parse after it "
+    "answers."
+)
+"""The fix a failed parse-time read names, instead of the connection's timeout, which does not bound it."""
 
 
 def watched_dataset(
@@ -118,12 +125,15 @@ def _studio_datasets(model_studio_rid: str, conn_id: str) -> tuple[str, list[str
     try:
         host, datasets = _read_foundry(model_studio_rid, conn_id)
     except FoundryError as exc:
+        failure = (
+            exc.advising(PARSE_ADVICE.format(timeout=PARSE_TIMEOUT)) if isinstance(exc, FoundryTransportError) else exc
+        )
         if kept is None or isinstance(exc, FoundryConfigError):
-            raise
+            raise failure from None
         log.warning(
             "Could not read the configuration of %s (%s); watching the datasets read %.0f s ago.",
             model_studio_rid,
-            exc,
+            failure,
             time.time() - kept["read_at"],
         )
         return kept["host"], kept["datasets"]

@@ -33,13 +33,31 @@ class FoundryTransportError(FoundryError):
 
     :param may_have_reached_server: False when the request provably never left (connection refused,
         connect timeout); True when Foundry may have received and acted on it.
+    :param advice: the fix the message ends with, when it ends with one
     """
 
-    def __init__(self, message: str, *, method: str, path: str, may_have_reached_server: bool) -> None:
+    def __init__(
+        self, message: str, *, method: str, path: str, may_have_reached_server: bool, advice: str = ""
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
         self.may_have_reached_server = may_have_reached_server
+        self.advice = advice
+
+    def advising(self, advice: str) -> FoundryTransportError:
+        """The same failure with its fix replaced by ``advice`` (for a caller whose limits are not the
+        connection's, where the general fix does not apply)."""
+        message = str(self)
+        if self.advice and message.endswith(self.advice):
+            message = message[: -len(self.advice)].rstrip()
+        return FoundryTransportError(
+            f"{message} {advice}",
+            method=self.method,
+            path=self.path,
+            may_have_reached_server=self.may_have_reached_server,
+            advice=advice,
+        )
 
 
 class FoundryCertificateError(FoundryError):

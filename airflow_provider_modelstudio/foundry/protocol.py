@@ -317,6 +317,7 @@ class Attempts:
             method=self.call.method,
             path=self.call.path,
             may_have_reached_server=reached,
+            advice=advice,
         )
 
     def _delay(self, retry_after: float | None) -> float | None:

@@ -19,7 +19,7 @@ from airflow_provider_modelstudio.datasets import watchers
 from airflow_provider_modelstudio.datasets.watchers import training_data, watched_dataset
 from airflow_provider_modelstudio.emulator import FoundryEmulator
 from airflow_provider_modelstudio.emulator.catalog import training_dataset_rid
-from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError
+from airflow_provider_modelstudio.foundry.errors import FoundryConfigError, FoundryError, FoundryTransportError
 from airflow_provider_modelstudio.hooks.modelstudio import ModelStudioHook
 from tests.foundry.support import requests_of
 
@@ -171,6 +171,25 @@ def test_a_hanging_foundry_is_given_up_on_at_the_parse_timeout_whatever_the_conn
         assert [a.uri for a in training_data(STUDIO)] == [a.uri for a in kept]
     (warning,) = [r.getMessage() for r in caplog.records if r.name == watchers.__name__]
     assert "failed after 2 attempt(s)" in warning and "no answer within the read timeout" in warning, warning
+    assert "raise the connection's timeout" not in warning
+    assert "waits on Foundry at most 0.2 s and tries twice whatever the connection's timeout" in warning
+
+
+def test_a_first_parse_that_cannot_reach_foundry_fails_to_import_naming_the_parse_time_limits_not_the_connections(
+    foundry_connection: FoundryEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watchers, "PARSE_TIMEOUT", 0.2)
+    foundry_connection.set_faults("get_latest_config_version", rate_hang=1.0, hang_seconds=3)
+    with pytest.raises(FoundryTransportError) as failed:
+        training_data(STUDIO)
+    message = str(failed.value)
+    assert message.startswith("GET /api/v2/models/modelStudios/") and "failed after 2 attempt(s)" in message, message
+    assert "raise the connection's timeout" not in message
+    assert message.endswith(
+        "check that Foundry is reachable from the dag-processor; the DAG is scheduled at the first parse after it "
+        "answers."
+    )
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
 
 
 def test_a_studio_without_dataset_inputs_is_refused_with_what_to_do(

@@ -287,3 +287,18 @@ def test_transport_error_carries_whether_the_request_may_have_arrived() -> None:
 
 def test_duplicate_runs_error_lists_the_runs() -> None:
     assert errors.DuplicateRunsError("two runs", ["r1", "r2"]).run_ids == ["r1", "r2"]
+
+
+def test_a_transport_failure_advised_otherwise_keeps_what_happened_and_replaces_only_the_fix() -> None:
+    advised = errors.FoundryTransportError(
+        "GET /p failed after 2 attempt(s) in 1.0 s: timed out. Raise the timeout.",
+        method="GET",
+        path="/p",
+        may_have_reached_server=True,
+        advice="Raise the timeout.",
+    )
+    again = advised.advising("Check the network.")
+    assert str(again) == "GET /p failed after 2 attempt(s) in 1.0 s: timed out. Check the network."
+    assert (again.method, again.path, again.may_have_reached_server) == ("GET", "/p", True)
+    unadvised = errors.FoundryTransportError("lost", method="POST", path="/q", may_have_reached_server=False)
+    assert str(unadvised.advising("Check the network.")) == "lost Check the network."
