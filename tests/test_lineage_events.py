@@ -27,6 +27,11 @@ from airflow_provider_modelstudio.emulator.pytest_plugin import FAST_TIME_SCALE
 from tests.example_dags.asset_runs import BUNDLES_WITH_PRODUCERS
 
 RUNNER = Path(__file__).resolve().with_name("lineage_events_run.py")
+RUNNER_TIMEOUT = 300.0
+"""Seconds the runner may take: its DAG runs take about 100 s on a busy 2-core machine."""
+
+# The runner hangs, if ever, against its own bound, which reports its output; pytest's comes a minute later.
+pytestmark = pytest.mark.timeout(RUNNER_TIMEOUT + 60)
 PROMOTION_TARGET = "ri.models.main.model.announce-target"
 """The model ``promote_and_announce`` promotes into."""
 
@@ -78,7 +83,7 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=RUNNER_TIMEOUT,
             check=False,
         )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-5000:]
