@@ -19,8 +19,13 @@ def opened(url: str) -> httpx.Response:
     return httpx.get(url, timeout=5.0)
 
 
+LONG_STUDIO = "ri.models.main.model-studio.pages-long"
+"""A studio whose builds run for an hour: the page is read while the build still runs, however slow the machine."""
+
+
 def test_a_build_link_opens_a_page_showing_the_build(emulator: FoundryEmulator, connect: Connect) -> None:
-    run = launch(api_client(emulator))
+    emulator.add_studio(LONG_STUDIO, duration_seconds=3600)
+    run = launch(api_client(emulator), LONG_STUDIO)
     page = opened(connect(emulator).build_url(run["buildRid"]))
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
